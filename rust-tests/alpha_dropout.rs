@@ -1,0 +1,268 @@
+//! Alpha dropout kernels: the exact law given the mask, the mask against the
+//! contract's words, thread-count and chunk independence, statistics and edges.
+
+// Tests index x, y and the mask side by side; an index reads clearer than zips.
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::{edge_sizes, ramp, with_threads};
+use lucid::dropout::alpha::{self, Plan, ALPHA, ALPHA_PRIME, LAMBDA};
+use lucid::mask::BitMask;
+use lucid::par::DEFAULT_CHUNK;
+use lucid::rng::{self, Float, Generator};
+use rand_core::Rng;
+
+fn run<T: Float>(x: &[T], p: f64, gen: &mut Generator, chunk: usize) -> (Vec<T>, BitMask, Plan) {
+    let plan = alpha::plan(p, x.len(), gen).unwrap();
+    let mut y = vec![T::from_f64(0.0); x.len()];
+    let mut mask = BitMask::zeros(x.len());
+    alpha::forward(x, &mut y, &mut mask, &plan, chunk).unwrap();
+    (y, mask, plan)
+}
+
+fn as_f32(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+#[test]
+fn constants_are_selus() {
+    assert_eq!(LAMBDA, 1.0507009873554805);
+    assert_eq!(ALPHA, 1.6732632423543772);
+    assert_eq!(ALPHA_PRIME, -1.7580993408473766);
+}
+
+#[test]
+fn coefficients_keep_zero_mean_and_unit_variance() {
+    // For x with mean 0 and variance 1: E[y] = (1−p)·B + p·(Aα' + B) and
+    // E[y²] = (1−p)(A² + B²) + p(Aα' + B)² must be 0 and 1.
+    for p in [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.99] {
+        let c = alpha::coefficients(p).unwrap();
+        let mean = (1.0 - p) * c.b + p * c.dropped;
+        let second = (1.0 - p) * (c.a * c.a + c.b * c.b) + p * c.dropped * c.dropped;
+        assert!(mean.abs() < 1e-12, "p={p}: mean {mean}");
+        assert!((second - 1.0).abs() < 1e-12, "p={p}: E[y²] {second}");
+        assert_eq!(c.threshold, ((1.0 - p) * 4294967296.0).round() as u64);
+    }
+}
+
+#[test]
+fn outputs_follow_the_law_given_the_mask_and_the_mask_follows_the_words() {
+    for p in [0.1, 0.5, 0.9] {
+        let n = 10_000;
+        let x = as_f32(&ramp(n));
+        let mut g = Generator::new(31, 2);
+        let (y, mask, plan) = run(&x, p, &mut g, DEFAULT_CHUNK);
+        let draw = plan.draw.expect("0 < p < 1 draws words");
+        let c = plan.coef;
+        let (a, b, d) = (c.a as f32, c.b as f32, c.dropped as f32);
+        let mut words = draw.rng_at(0);
+        for i in 0..n {
+            let keep = (words.next_u32() as u64) < c.threshold;
+            assert_eq!(mask.get(i), keep, "mask bit {i}");
+            let want = if keep { a * x[i] + b } else { d };
+            assert_eq!(y[i].to_bits(), want.to_bits(), "y[{i}] p={p}");
+        }
+        assert_eq!(g.offset(), (n as u64).next_multiple_of(16));
+    }
+}
+
+#[test]
+fn float64_runs_in_float64() {
+    let x = ramp(5000);
+    let (y, mask, plan) = run(&x, 0.3, &mut Generator::new(8, 0), DEFAULT_CHUNK);
+    let c = plan.coef;
+    for i in 0..x.len() {
+        let want = if mask.get(i) {
+            c.a * x[i] + c.b
+        } else {
+            c.dropped
+        };
+        assert_eq!(y[i].to_bits(), want.to_bits(), "y[{i}]");
+    }
+}
+
+#[test]
+fn results_are_bit_identical_for_any_thread_count_and_chunk_size() {
+    for n in edge_sizes() {
+        let x = as_f32(&ramp(n));
+        let reference = with_threads(1, || {
+            run(&x, 0.2, &mut Generator::new(99, 1), DEFAULT_CHUNK)
+        });
+        for (threads, chunk) in [
+            (2, DEFAULT_CHUNK),
+            (8, DEFAULT_CHUNK),
+            (8, 64),
+            (2, 192),
+            (1, 4096),
+        ] {
+            let got = with_threads(threads, || run(&x, 0.2, &mut Generator::new(99, 1), chunk));
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&got.0),
+                bits(&reference.0),
+                "n={n} threads={threads} chunk={chunk}"
+            );
+            assert_eq!(
+                got.1, reference.1,
+                "mask n={n} threads={threads} chunk={chunk}"
+            );
+            let dy = as_f32(&ramp(n).iter().map(|v| v * 3.0).collect::<Vec<_>>());
+            let backward = |chunk| {
+                let mut dx = vec![0f32; n];
+                alpha::backward(&dy, &got.1, got.2.coef.a, &mut dx, chunk).unwrap();
+                dx
+            };
+            let single = with_threads(1, || backward(DEFAULT_CHUNK));
+            assert_eq!(
+                bits(&with_threads(threads, || backward(chunk))),
+                bits(&single),
+                "dx n={n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn consecutive_calls_draw_fresh_masks() {
+    let x = vec![1f32; 4096];
+    let mut g = Generator::new(3, 0);
+    let (_, first, _) = run(&x, 0.5, &mut g, DEFAULT_CHUNK);
+    let (_, second, _) = run(&x, 0.5, &mut g, DEFAULT_CHUNK);
+    assert_ne!(first, second);
+    // Replaying the state replays the mask.
+    let (_, again, _) = run(&x, 0.5, &mut Generator::new(3, 0), DEFAULT_CHUNK);
+    assert_eq!(first, again);
+}
+
+#[test]
+fn keep_fraction_is_one_minus_p() {
+    let n = 1_000_000usize;
+    let x = vec![0f32; n];
+    let mut g = Generator::new(17, 0);
+    for p in [0.05, 0.1, 0.5, 0.9] {
+        let (_, mask, _) = run(&x, p, &mut g, DEFAULT_CHUNK);
+        let kept = mask.count_ones() as f64;
+        let sd = (n as f64 * p * (1.0 - p)).sqrt();
+        assert!(
+            (kept - n as f64 * (1.0 - p)).abs() <= 5.0 * sd,
+            "p={p}: kept {kept} of {n}"
+        );
+    }
+}
+
+#[test]
+fn standard_normal_input_keeps_mean_zero_and_variance_one() {
+    let n = 1_000_000usize;
+    let mut g = Generator::new(2017, 0);
+    let mut x = vec![0f64; n];
+    rng::fill_normal(&mut g, &mut x, DEFAULT_CHUNK).unwrap();
+    for p in [0.05, 0.1, 0.2, 0.5] {
+        let (y, _, _) = run(&x, p, &mut g, DEFAULT_CHUNK);
+        let nf = n as f64;
+        let mean = y.iter().sum::<f64>() / nf;
+        let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (nf - 1.0);
+        // Standard errors from the sample itself: sd/√n for the mean and
+        // √((m4 − var²)/n) for the variance.
+        let m4 = y.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / nf;
+        let (se_mean, se_var) = (var.sqrt() / nf.sqrt(), ((m4 - var * var) / nf).sqrt());
+        assert!(mean.abs() < 5.0 * se_mean, "p={p}: mean {mean} ± {se_mean}");
+        assert!(
+            (var - 1.0).abs() < 5.0 * se_var,
+            "p={p}: variance {var} ± {se_var}"
+        );
+    }
+}
+
+#[test]
+fn backward_is_a_times_mask_times_dy() {
+    let n = 3 * DEFAULT_CHUNK + 9;
+    let x = as_f32(&ramp(n));
+    let (_, mask, plan) = run(&x, 0.4, &mut Generator::new(1, 0), DEFAULT_CHUNK);
+    let dy: Vec<f32> = ramp(n).iter().rev().map(|&v| v as f32 * 2.5).collect();
+    let mut dx = vec![0f32; n];
+    alpha::backward(&dy, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
+    let a = plan.coef.a as f32;
+    for i in 0..n {
+        let m = if mask.get(i) { 1.0 } else { 0.0 };
+        assert_eq!(dx[i].to_bits(), (dy[i] * (a * m)).to_bits(), "dx[{i}]");
+    }
+}
+
+#[test]
+fn p_zero_is_identity_and_p_one_is_zero_without_drawing() {
+    let x = as_f32(&ramp(1000));
+    let mut g = Generator::new(4, 0);
+    let (y, mask, plan) = run(&x, 0.0, &mut g, DEFAULT_CHUNK);
+    assert_eq!(y, x);
+    assert_eq!(mask.count_ones(), 1000);
+    assert_eq!(plan.coef.a, 1.0);
+    let (y, mask, plan) = run(&x, 1.0, &mut g, DEFAULT_CHUNK);
+    assert!(y.iter().all(|&v| v == 0.0));
+    assert_eq!(mask.count_ones(), 0);
+    let mut dx = vec![1f32; 1000];
+    alpha::backward(&x, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
+    assert!(dx.iter().all(|&v| v == 0.0));
+    assert_eq!(g.offset(), 0, "p = 0 and p = 1 draw no words");
+}
+
+#[test]
+fn nan_stays_nan_where_kept() {
+    let x = vec![f32::NAN; 512];
+    let (y, mask, plan) = run(&x, 0.5, &mut Generator::new(6, 0), DEFAULT_CHUNK);
+    for i in 0..x.len() {
+        if mask.get(i) {
+            assert!(y[i].is_nan());
+        } else {
+            assert_eq!(y[i], plan.coef.dropped as f32);
+        }
+    }
+}
+
+#[test]
+fn bad_p_is_an_error_naming_p() {
+    let mut g = Generator::new(0, 0);
+    for bad in [-0.1, 1.0000001, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let err = alpha::plan(bad, 10, &mut g).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("p must be a probability in [0, 1], got"),
+            "{err}"
+        );
+    }
+    assert_eq!(g.offset(), 0);
+}
+
+#[test]
+fn mismatched_lengths_are_errors() {
+    let plan = alpha::plan(0.5, 10, &mut Generator::new(0, 0)).unwrap();
+    let x = vec![0f32; 10];
+    assert!(alpha::forward(
+        &x,
+        &mut [0f32; 9],
+        &mut BitMask::zeros(10),
+        &plan,
+        DEFAULT_CHUNK
+    )
+    .is_err());
+    assert!(alpha::forward(
+        &x,
+        &mut [0f32; 10],
+        &mut BitMask::zeros(11),
+        &plan,
+        DEFAULT_CHUNK
+    )
+    .is_err());
+    assert!(alpha::backward(&x, &BitMask::zeros(10), 1.0, &mut [0f32; 3], DEFAULT_CHUNK).is_err());
+}
+
+#[test]
+fn bit_mask_packs_bits_and_pads_with_zeros() {
+    let ones = BitMask::ones(70);
+    assert_eq!(ones.count_ones(), 70);
+    assert_eq!(ones.words(), &[u64::MAX, 0b11_1111]);
+    assert_eq!(ones.nbytes(), 16);
+    let mut out = vec![9u8; 70];
+    BitMask::zeros(70).unpack_into(&mut out, 0, 1);
+    assert!(out.iter().all(|&b| b == 0));
+}

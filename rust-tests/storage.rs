@@ -1,0 +1,72 @@
+//! Storage: alignment, typing, zero-copy access and the allocation counter.
+
+use std::sync::Mutex;
+
+use lucid::storage::{allocated_bytes, DType, Storage, ALIGN};
+
+// The allocation counter is process-wide: the tests of this binary take turns so
+// that the counter test sees only its own storage.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[test]
+fn buffers_are_aligned_zeroed_and_typed() {
+    let _turn = serial();
+    for dtype in DType::ALL {
+        for numel in [1usize, 3, 1000] {
+            let s = Storage::zeros(dtype, numel).unwrap();
+            assert_eq!(s.as_ptr() as usize % ALIGN, 0, "{dtype:?} x {numel}");
+            assert_eq!(s.nbytes(), numel * dtype.itemsize());
+        }
+    }
+    let s = Storage::zeros(DType::F64, 5).unwrap();
+    assert_eq!(s.as_slice::<f64>().unwrap(), &[0.0; 5]);
+    let err = s.as_slice::<f32>().unwrap_err();
+    assert_eq!(err.to_string(), "storage must be float32, got float64");
+}
+
+#[test]
+fn empty_storage_is_valid() {
+    let _turn = serial();
+    let s = Storage::zeros(DType::F32, 0).unwrap();
+    assert_eq!(s.as_slice::<f32>().unwrap().len(), 0);
+    assert_eq!(s.nbytes(), 0);
+}
+
+#[test]
+fn values_round_trip_and_dtype_names_parse() {
+    let _turn = serial();
+    let mut s = Storage::from_slice(&[1i64, -2, 3]).unwrap();
+    s.as_mut_slice::<i64>().unwrap()[1] = 7;
+    assert_eq!(s.as_slice::<i64>().unwrap(), &[1, 7, 3]);
+    for d in DType::ALL {
+        assert_eq!(DType::parse(d.name()).unwrap(), d);
+    }
+    assert!(DType::parse("complex64")
+        .unwrap_err()
+        .to_string()
+        .contains("\"complex64\""));
+}
+
+#[test]
+fn impossible_sizes_are_errors_not_aborts() {
+    let _turn = serial();
+    assert!(Storage::zeros(DType::F64, usize::MAX / 4).is_err());
+}
+
+#[test]
+fn allocation_counter_tracks_live_storages() {
+    let _turn = serial();
+    let before = allocated_bytes();
+    let a = Storage::zeros(DType::F64, 1000).unwrap();
+    let b = Storage::zeros(DType::Bool, 7).unwrap();
+    let empty = Storage::zeros(DType::F32, 0).unwrap();
+    assert_eq!(allocated_bytes(), before + 8000 + 7);
+    drop(a);
+    assert_eq!(allocated_bytes(), before + 7);
+    drop((b, empty));
+    assert_eq!(allocated_bytes(), before);
+}

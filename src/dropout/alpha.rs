@@ -1,0 +1,205 @@
+//! Alpha dropout (Klambauer et al. 2017), the dropout that keeps SELU networks
+//! self-normalising. With α' = −λα and drop probability p:
+//!
+//! ```text
+//! A = ((1 − p)(1 + p·α'²))^(−1/2)     B = −A·α'·p
+//! keep (mask 1): y = A·x + B           drop (mask 0): y = A·α' + B
+//! backward: dx = A·m·dy
+//! ```
+//!
+//! Element i of a call keeps iff word i of its draw is below round((1 − p)·2³²).
+//! The coefficients are computed in f64; the kernels run in the tensor's dtype, with
+//! `A·x + B` as one multiply then one add (never fused), so results are reproducible.
+
+use rayon::prelude::*;
+
+use crate::error::{LucidError, Result};
+use crate::mask::BitMask;
+use crate::par::check_chunk;
+use crate::rng::{threshold, Draw, Float, Generator};
+
+/// SELU's scale λ.
+pub const LAMBDA: f64 = 1.050_700_987_355_480_5;
+/// SELU's α.
+pub const ALPHA: f64 = 1.673_263_242_354_377_2;
+/// SELU's negative saturation value, −λα: what a dropped unit is set to before the affine fix.
+pub const ALPHA_PRIME: f64 = -LAMBDA * ALPHA;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Coefficients {
+    pub p: f64,
+    /// Scale applied to kept values, and to the gradient.
+    pub a: f64,
+    /// Shift applied to kept values.
+    pub b: f64,
+    /// The value of every dropped element: A·α' + B.
+    pub dropped: f64,
+    /// Keep iff word < threshold.
+    pub threshold: u64,
+}
+
+/// p must be a number in [0, 1].
+pub fn check_p(p: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(LucidError::value("p", p, "a probability in [0, 1]"))
+    }
+}
+
+pub fn coefficients(p: f64) -> Result<Coefficients> {
+    check_p(p)?;
+    let keep = threshold(1.0 - p);
+    Ok(if p == 0.0 {
+        Coefficients {
+            p,
+            a: 1.0,
+            b: 0.0,
+            dropped: ALPHA_PRIME,
+            threshold: keep,
+        }
+    } else if p == 1.0 {
+        // As PyTorch: every output is zero and so is the gradient.
+        Coefficients {
+            p,
+            a: 0.0,
+            b: 0.0,
+            dropped: 0.0,
+            threshold: 0,
+        }
+    } else {
+        let a = ((1.0 - p) * (1.0 + p * ALPHA_PRIME * ALPHA_PRIME)).powf(-0.5);
+        let b = -a * ALPHA_PRIME * p;
+        Coefficients {
+            p,
+            a,
+            b,
+            dropped: a * ALPHA_PRIME + b,
+            threshold: keep,
+        }
+    })
+}
+
+/// What one forward call does: its coefficients and, when it samples, its words.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plan {
+    pub coef: Coefficients,
+    /// None for p = 0, p = 1 and empty inputs, which draw no words.
+    pub draw: Option<Draw>,
+}
+
+/// Check p and reserve the n words a forward of n elements uses.
+pub fn plan(p: f64, n: usize, gen: &mut Generator) -> Result<Plan> {
+    let coef = coefficients(p)?;
+    let samples = p > 0.0 && p < 1.0 && n > 0;
+    let draw = if samples {
+        Some(gen.reserve(n as u64)?)
+    } else {
+        None
+    };
+    Ok(Plan { coef, draw })
+}
+
+/// Draw the mask words of one chunk: bit k of a word is set iff its element is kept.
+fn draw_mask(draw: &Draw, first: usize, n: usize, thr: u64, words: &mut [u64]) {
+    use rand_core::Rng;
+    let mut rng = draw.rng_at(first as u64);
+    let mut left = n;
+    for w in words.iter_mut() {
+        let bits = left.min(64);
+        let mut acc = 0u64;
+        for k in 0..bits {
+            acc |= (((rng.next_u32() as u64) < thr) as u64) << k;
+        }
+        *w = acc;
+        left -= bits;
+    }
+}
+
+#[inline]
+fn kept(words: &[u64], i: usize) -> bool {
+    words[i / 64] >> (i % 64) & 1 == 1
+}
+
+fn check_lengths(name: &'static str, got: usize, want: usize) -> Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(LucidError::value(
+            name,
+            format!("{got} elements"),
+            format!("{want} elements long"),
+        ))
+    }
+}
+
+/// Forward: y and the mask from x, by `plan`. Chunks of `chunk` elements (a multiple
+/// of 64) are independent, so the result does not depend on the thread count.
+pub fn forward<T: Float>(
+    x: &[T],
+    y: &mut [T],
+    mask: &mut BitMask,
+    plan: &Plan,
+    chunk: usize,
+) -> Result<()> {
+    check_chunk(chunk)?;
+    check_lengths("y", y.len(), x.len())?;
+    check_lengths("mask", mask.len(), x.len())?;
+    let Some(draw) = plan.draw else {
+        if plan.coef.p == 1.0 {
+            y.fill(T::from_f64(0.0));
+            *mask = BitMask::zeros(x.len());
+        } else {
+            y.copy_from_slice(x);
+            *mask = BitMask::ones(x.len());
+        }
+        return Ok(());
+    };
+    let c = plan.coef;
+    let (a, b, dropped) = (T::from_f64(c.a), T::from_f64(c.b), T::from_f64(c.dropped));
+    let run = |index: usize, xs: &[T], ys: &mut [T], words: &mut [u64]| {
+        draw_mask(&draw, index * chunk, xs.len(), c.threshold, words);
+        for (i, (yv, &xv)) in ys.iter_mut().zip(xs).enumerate() {
+            *yv = if kept(words, i) { a * xv + b } else { dropped };
+        }
+    };
+    let words = mask.words_mut();
+    if x.len() <= chunk {
+        run(0, x, y, words);
+    } else {
+        x.par_chunks(chunk)
+            .zip(y.par_chunks_mut(chunk))
+            .zip(words.par_chunks_mut(chunk / 64))
+            .enumerate()
+            .for_each(|(index, ((xs, ys), ws))| run(index, xs, ys, ws));
+    }
+    Ok(())
+}
+
+/// Backward: dx = A·m·dy, written as dy times (A or 0) so NaN in dy propagates as in PyTorch.
+pub fn backward<T: Float>(
+    dy: &[T],
+    mask: &BitMask,
+    a: f64,
+    dx: &mut [T],
+    chunk: usize,
+) -> Result<()> {
+    check_chunk(chunk)?;
+    check_lengths("mask", mask.len(), dy.len())?;
+    check_lengths("dx", dx.len(), dy.len())?;
+    let (scale, zero) = (T::from_f64(a), T::from_f64(0.0));
+    let run = |gs: &[T], out: &mut [T], words: &[u64]| {
+        for (i, (o, &g)) in out.iter_mut().zip(gs).enumerate() {
+            *o = g * if kept(words, i) { scale } else { zero };
+        }
+    };
+    if dy.len() <= chunk {
+        run(dy, dx, mask.words());
+    } else {
+        dy.par_chunks(chunk)
+            .zip(dx.par_chunks_mut(chunk))
+            .zip(mask.words().par_chunks(chunk / 64))
+            .for_each(|((gs, out), ws)| run(gs, out, ws));
+    }
+    Ok(())
+}

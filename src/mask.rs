@@ -1,0 +1,77 @@
+//! `BitMask`: one bit per element, bit i in word i / 64 at position i % 64.
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BitMask {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl BitMask {
+    /// A mask of `len` bits, all zero.
+    pub fn zeros(len: usize) -> BitMask {
+        BitMask {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    /// A mask of `len` bits, all one (bits past `len` stay zero).
+    pub fn ones(len: usize) -> BitMask {
+        let mut m = BitMask {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
+        if len % 64 != 0 {
+            if let Some(last) = m.words.last_mut() {
+                *last = (1u64 << (len % 64)) - 1;
+            }
+        }
+        m
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(&self, i: usize) -> bool {
+        assert!(
+            i < self.len,
+            "bit {i} out of range for a mask of {} bits",
+            self.len
+        );
+        self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    /// Number of set bits.
+    pub fn count_ones(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    pub fn words_mut(&mut self) -> &mut [u64] {
+        &mut self.words
+    }
+
+    /// Bytes the mask holds: n / 8, rounded up to whole words.
+    pub fn nbytes(&self) -> usize {
+        self.words.len() * 8
+    }
+
+    /// Write the mask as 0 / 1 values into `out` (one per bit).
+    pub fn unpack_into<T: Copy>(&self, out: &mut [T], zero: T, one: T) {
+        for (i, o) in out.iter_mut().enumerate().take(self.len) {
+            *o = if self.words[i / 64] >> (i % 64) & 1 == 1 {
+                one
+            } else {
+                zero
+            };
+        }
+    }
+}

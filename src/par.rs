@@ -1,0 +1,42 @@
+//! Fixed-size chunking. Work is cut into chunks of a size that never depends on the
+//! thread count, and each chunk knows its index, so a chunk's random words (and so
+//! every output bit) are the same whichever thread runs it.
+
+use rayon::prelude::*;
+
+use crate::error::{LucidError, Result};
+
+/// Elements per chunk: 64 Ki elements, 256 KiB of float32, about an L2 cache.
+pub const DEFAULT_CHUNK: usize = 1 << 16;
+
+/// A chunk must hold whole 64-bit mask words (and so whole ChaCha blocks and pairs).
+pub fn check_chunk(chunk: usize) -> Result<()> {
+    if chunk == 0 || chunk % 64 != 0 {
+        return Err(LucidError::value(
+            "chunk",
+            chunk,
+            "a positive multiple of 64",
+        ));
+    }
+    Ok(())
+}
+
+/// Run `f(chunk_index, part)` over `data` cut into chunks; inputs of one chunk run on
+/// the calling thread, larger ones on the rayon pool.
+pub fn for_each_chunk_mut<T: Send>(
+    data: &mut [T],
+    chunk: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) -> Result<()> {
+    check_chunk(chunk)?;
+    if data.len() <= chunk {
+        if !data.is_empty() {
+            f(0, data);
+        }
+    } else {
+        data.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(c, part)| f(c, part));
+    }
+    Ok(())
+}

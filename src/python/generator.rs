@@ -1,0 +1,151 @@
+//! `Generator` for Python. The state sits behind a mutex so threads can share one
+//! generator: a call reserves its words under the lock, then samples without it.
+
+use std::sync::Mutex;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use super::dropout::float_array;
+use super::storage::PyStorage;
+use crate::par::DEFAULT_CHUNK;
+use crate::rng::{self, Draw, Generator};
+use crate::storage::{DType, Storage};
+
+#[pyclass(name = "Generator", module = "lucid._C", frozen)]
+pub struct PyGenerator {
+    state: Mutex<Generator>,
+}
+
+impl PyGenerator {
+    /// Reserve `words` words; the lock is held only for the bookkeeping.
+    pub fn reserve(&self, words: u64) -> PyResult<Draw> {
+        Ok(self.lock().reserve(words)?)
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut Generator) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Generator> {
+        // A poisoned lock can only come from a panic while holding it, and no code
+        // that holds it can panic; recover the state rather than poison Python.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn float_dtype(dtype: &str) -> PyResult<DType> {
+    match DType::parse(dtype)? {
+        d @ (DType::F32 | DType::F64) => Ok(d),
+        d => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "dtype must be float32 or float64, got {}",
+            d.name()
+        ))),
+    }
+}
+
+#[pymethods]
+impl PyGenerator {
+    #[new]
+    #[pyo3(signature = (seed, stream = 0))]
+    fn py_new(seed: u64, stream: u64) -> PyGenerator {
+        PyGenerator {
+            state: Mutex::new(Generator::new(seed, stream)),
+        }
+    }
+
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.lock().seed()
+    }
+
+    #[getter]
+    fn stream(&self) -> u64 {
+        self.lock().stream()
+    }
+
+    #[getter]
+    fn offset(&self) -> u64 {
+        self.lock().offset()
+    }
+
+    /// (seed, stream, offset).
+    fn get_state(&self) -> (u64, u64, u64) {
+        self.lock().state()
+    }
+
+    /// Restore a state from `get_state()`: a sequence of three non-negative integers.
+    fn set_state(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        let parts: Vec<u64> = state.extract().map_err(|_| {
+            PyValueError::new_err(format!(
+                "state must be a (seed, stream, offset) tuple of non-negative integers, got {}",
+                state.repr().map(|r| r.to_string()).unwrap_or_default()
+            ))
+        })?;
+        let [seed, stream, offset] = parts[..] else {
+            return Err(PyValueError::new_err(format!(
+                "state must have 3 entries (seed, stream, offset), got {}",
+                parts.len()
+            )));
+        };
+        *self.lock() = Generator::from_state(seed, stream, offset);
+        Ok(())
+    }
+
+    /// Start again from `seed` on the same stream.
+    fn manual_seed(&self, seed: u64) {
+        let stream = self.lock().stream();
+        *self.lock() = Generator::new(seed, stream);
+    }
+
+    fn __repr__(&self) -> String {
+        let (seed, stream, offset) = self.lock().state();
+        format!("Generator(seed={seed}, stream={stream}, offset={offset})")
+    }
+
+    /// `numel` uniforms in [0, 1) as a new Storage of `dtype`.
+    fn rand(&self, py: Python<'_>, numel: usize, dtype: &str) -> PyResult<PyStorage> {
+        let dtype = float_dtype(dtype)?;
+        let words = numel as u64 * if dtype == DType::F32 { 1 } else { 2 };
+        let draw = self.reserve(words)?;
+        let out = py.detach(|| -> crate::Result<Storage> {
+            let mut s = Storage::zeros(dtype, numel)?;
+            match dtype {
+                DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
+                _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
+            }
+            Ok(s)
+        })?;
+        Ok(PyStorage::new(out))
+    }
+
+    /// `numel` standard normals (Box–Muller) as a new Storage of `dtype`.
+    fn randn(&self, py: Python<'_>, numel: usize, dtype: &str) -> PyResult<PyStorage> {
+        let dtype = float_dtype(dtype)?;
+        let draw = self.reserve(rng::normal_words(numel))?;
+        let out = py.detach(|| -> crate::Result<Storage> {
+            let mut s = Storage::zeros(dtype, numel)?;
+            match dtype {
+                DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
+                _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
+            }
+            Ok(s)
+        })?;
+        Ok(PyStorage::new(out))
+    }
+
+    /// A bool Storage with element i set with probability probs[i]; `probs` is a
+    /// C-contiguous float32 or float64 array with values in [0, 1].
+    fn bernoulli(&self, py: Python<'_>, probs: &Bound<'_, PyAny>) -> PyResult<PyStorage> {
+        let out = float_array!(probs, "probs", |ps| {
+            py.detach(|| rng::check_probs(ps))?;
+            let draw = self.reserve(ps.len() as u64)?;
+            py.detach(|| -> crate::Result<Storage> {
+                let mut s = Storage::zeros(DType::Bool, ps.len())?;
+                rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, DEFAULT_CHUNK)?;
+                Ok(s)
+            })?
+        });
+        Ok(PyStorage::new(out))
+    }
+}

@@ -1,0 +1,25 @@
+//! `lucid._C`: thin wrappers over the core. They convert arguments, release the GIL
+//! around every kernel (and every rayon call) and map errors; no logic lives here.
+
+use pyo3::prelude::*;
+
+mod dropout;
+mod errors;
+mod generator;
+mod storage;
+
+#[pymodule(name = "_C")]
+fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<storage::PyStorage>()?;
+    m.add_class::<generator::PyGenerator>()?;
+    m.add_class::<dropout::PyMask>()?;
+    m.add_function(wrap_pyfunction!(storage::memory_allocated, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::alpha_dropout_coefficients, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::alpha_dropout_forward, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::alpha_dropout_backward, m)?)?;
+    m.add("LAMBDA", crate::dropout::alpha::LAMBDA)?;
+    m.add("ALPHA", crate::dropout::alpha::ALPHA)?;
+    m.add("ALPHA_PRIME", crate::dropout::alpha::ALPHA_PRIME)?;
+    m.add("DEFAULT_CHUNK", crate::par::DEFAULT_CHUNK)?;
+    Ok(())
+}
