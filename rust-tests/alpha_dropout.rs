@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{edge_sizes, ramp, with_threads};
+use common::{edge_sizes, ramp, reference_keep, with_threads};
 use lucid::dropout::alpha::{self, Plan, ALPHA, ALPHA_PRIME, LAMBDA};
 use lucid::mask::BitMask;
 use lucid::par::DEFAULT_CHUNK;
@@ -47,7 +47,7 @@ fn coefficients_keep_zero_mean_and_unit_variance() {
 }
 
 #[test]
-fn outputs_follow_the_law_given_the_mask_and_the_mask_follows_the_words() {
+fn outputs_follow_the_law_given_the_mask_and_the_mask_follows_the_contract() {
     for p in [0.1, 0.5, 0.9] {
         let n = 10_000;
         let x = as_f32(&ramp(n));
@@ -56,15 +56,58 @@ fn outputs_follow_the_law_given_the_mask_and_the_mask_follows_the_words() {
         let draw = plan.draw.expect("0 < p < 1 draws words");
         let c = plan.coef;
         let (a, b, d) = (c.a as f32, c.b as f32, c.dropped as f32);
-        let mut words = draw.rng_at(0);
+        let keep = reference_keep(&draw, n, c.threshold);
         for i in 0..n {
-            let keep = (words.next_u32() as u64) < c.threshold;
-            assert_eq!(mask.get(i), keep, "mask bit {i}");
-            let want = if keep { a * x[i] + b } else { d };
+            assert_eq!(mask.get(i), keep[i], "mask bit {i}");
+            let want = if keep[i] { a * x[i] + b } else { d };
             assert_eq!(y[i].to_bits(), want.to_bits(), "y[{i}] p={p}");
         }
-        assert_eq!(g.offset(), (n as u64).next_multiple_of(16));
+        assert_eq!(g.offset(), lucid::dropout::keep::words(n).next_multiple_of(16));
     }
+}
+
+#[test]
+fn optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p() {
+    // Sizes off every multiple (word, block, group, span, chunk), offsets not at zero,
+    // and thresholds at the edges: T = 2³² (tiny p), tiny T (p near 1), T with zero
+    // low bits (p = 0.5: ties always drop) and ordinary ones.
+    let c = DEFAULT_CHUNK;
+    let sizes = [1, 3, 5, 63, 65, 1023, 1025, 4095, 4097, 8191, c - 1, c + 1, 2 * c + 4097];
+    let ps = [1e-12, 0.1, 0.25, 0.5, 0.7, 1.0 - 1e-12, 0.999];
+    for (k, &n) in sizes.iter().enumerate() {
+        for (j, &p) in ps.iter().enumerate() {
+            let mut g = Generator::from_state(k as u64, j as u64, 16 * (k * 7 + j) as u64);
+            let x = as_f32(&ramp(n));
+            let (y, mask, plan) = run(&x, p, &mut g, DEFAULT_CHUNK);
+            let keep = reference_keep(&plan.draw.unwrap(), n, plan.coef.threshold);
+            let d = plan.coef.dropped as f32;
+            let (a, b) = (plan.coef.a as f32, plan.coef.b as f32);
+            for i in 0..n {
+                assert_eq!(mask.get(i), keep[i], "n={n} p={p} i={i}");
+                let want = if keep[i] { a * x[i] + b } else { d };
+                assert_eq!(y[i].to_bits(), want.to_bits(), "n={n} p={p} i={i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn ties_are_settled_by_their_tie_word() {
+    // p = 0.1: T >> 24 = 230, so an element whose byte is 230 is decided by its tie word.
+    let n = 3 * DEFAULT_CHUNK;
+    let (_, mask, plan) = run(&vec![0f32; n], 0.1, &mut Generator::new(5, 0), DEFAULT_CHUNK);
+    let draw = plan.draw.unwrap();
+    let mut stream = draw.rng_at(0);
+    let bytes: Vec<u8> = (0..n / 4).flat_map(|_| stream.next_u32().to_le_bytes()).collect();
+    let top = (plan.coef.threshold >> 24) as u8;
+    let ties: Vec<usize> = (0..n).filter(|&i| bytes[i] == top).collect();
+    let kept = ties.iter().filter(|&&i| mask.get(i)).count();
+    // About n/256 ties, of which a fraction (T mod 2²⁴)/2²⁴ is kept.
+    let frac = (plan.coef.threshold & 0xFF_FFFF) as f64 / (1u64 << 24) as f64;
+    let sd = (ties.len() as f64 * frac * (1.0 - frac)).sqrt();
+    assert!(ties.len() > 600, "{} ties", ties.len());
+    assert!(kept > 0 && kept < ties.len());
+    assert!((kept as f64 - ties.len() as f64 * frac).abs() < 5.0 * sd, "{kept} of {} ties kept", ties.len());
 }
 
 #[test]
@@ -73,11 +116,7 @@ fn float64_runs_in_float64() {
     let (y, mask, plan) = run(&x, 0.3, &mut Generator::new(8, 0), DEFAULT_CHUNK);
     let c = plan.coef;
     for i in 0..x.len() {
-        let want = if mask.get(i) {
-            c.a * x[i] + c.b
-        } else {
-            c.dropped
-        };
+        let want = if mask.get(i) { c.a * x[i] + c.b } else { c.dropped };
         assert_eq!(y[i].to_bits(), want.to_bits(), "y[{i}]");
     }
 }
@@ -86,27 +125,13 @@ fn float64_runs_in_float64() {
 fn results_are_bit_identical_for_any_thread_count_and_chunk_size() {
     for n in edge_sizes() {
         let x = as_f32(&ramp(n));
-        let reference = with_threads(1, || {
-            run(&x, 0.2, &mut Generator::new(99, 1), DEFAULT_CHUNK)
-        });
-        for (threads, chunk) in [
-            (2, DEFAULT_CHUNK),
-            (8, DEFAULT_CHUNK),
-            (8, 64),
-            (2, 192),
-            (1, 4096),
-        ] {
+        let reference = with_threads(1, || run(&x, 0.2, &mut Generator::new(99, 1), DEFAULT_CHUNK));
+        for (threads, chunk) in [(2, DEFAULT_CHUNK), (8, DEFAULT_CHUNK), (8, 4096), (2, 3 * 4096), (1, 8192)]
+        {
             let got = with_threads(threads, || run(&x, 0.2, &mut Generator::new(99, 1), chunk));
             let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-            assert_eq!(
-                bits(&got.0),
-                bits(&reference.0),
-                "n={n} threads={threads} chunk={chunk}"
-            );
-            assert_eq!(
-                got.1, reference.1,
-                "mask n={n} threads={threads} chunk={chunk}"
-            );
+            assert_eq!(bits(&got.0), bits(&reference.0), "n={n} threads={threads} chunk={chunk}");
+            assert_eq!(got.1, reference.1, "mask n={n} threads={threads} chunk={chunk}");
             let dy = as_f32(&ramp(n).iter().map(|v| v * 3.0).collect::<Vec<_>>());
             let backward = |chunk| {
                 let mut dx = vec![0f32; n];
@@ -114,11 +139,7 @@ fn results_are_bit_identical_for_any_thread_count_and_chunk_size() {
                 dx
             };
             let single = with_threads(1, || backward(DEFAULT_CHUNK));
-            assert_eq!(
-                bits(&with_threads(threads, || backward(chunk))),
-                bits(&single),
-                "dx n={n}"
-            );
+            assert_eq!(bits(&with_threads(threads, || backward(chunk))), bits(&single), "dx n={n}");
         }
     }
 }
@@ -136,6 +157,16 @@ fn consecutive_calls_draw_fresh_masks() {
 }
 
 #[test]
+fn chunk_sizes_must_hold_whole_spans() {
+    let x = vec![0f32; 100];
+    let plan = alpha::plan(0.5, 100, &mut Generator::new(0, 0)).unwrap();
+    for bad in [0, 64, 4000, 4096 + 64] {
+        let err = alpha::forward(&x, &mut [0f32; 100], &mut BitMask::zeros(100), &plan, bad).unwrap_err();
+        assert_eq!(err.to_string(), format!("chunk must be a positive multiple of 4096, got {bad}"));
+    }
+}
+
+#[test]
 fn keep_fraction_is_one_minus_p() {
     let n = 1_000_000usize;
     let x = vec![0f32; n];
@@ -144,10 +175,7 @@ fn keep_fraction_is_one_minus_p() {
         let (_, mask, _) = run(&x, p, &mut g, DEFAULT_CHUNK);
         let kept = mask.count_ones() as f64;
         let sd = (n as f64 * p * (1.0 - p)).sqrt();
-        assert!(
-            (kept - n as f64 * (1.0 - p)).abs() <= 5.0 * sd,
-            "p={p}: kept {kept} of {n}"
-        );
+        assert!((kept - n as f64 * (1.0 - p)).abs() <= 5.0 * sd, "p={p}: kept {kept} of {n}");
     }
 }
 
@@ -167,10 +195,7 @@ fn standard_normal_input_keeps_mean_zero_and_variance_one() {
         let m4 = y.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / nf;
         let (se_mean, se_var) = (var.sqrt() / nf.sqrt(), ((m4 - var * var) / nf).sqrt());
         assert!(mean.abs() < 5.0 * se_mean, "p={p}: mean {mean} ± {se_mean}");
-        assert!(
-            (var - 1.0).abs() < 5.0 * se_var,
-            "p={p}: variance {var} ± {se_var}"
-        );
+        assert!((var - 1.0).abs() < 5.0 * se_var, "p={p}: variance {var} ± {se_var}");
     }
 }
 
@@ -224,11 +249,7 @@ fn bad_p_is_an_error_naming_p() {
     let mut g = Generator::new(0, 0);
     for bad in [-0.1, 1.0000001, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         let err = alpha::plan(bad, 10, &mut g).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("p must be a probability in [0, 1], got"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("p must be a probability in [0, 1], got"), "{err}");
     }
     assert_eq!(g.offset(), 0);
 }
@@ -237,22 +258,8 @@ fn bad_p_is_an_error_naming_p() {
 fn mismatched_lengths_are_errors() {
     let plan = alpha::plan(0.5, 10, &mut Generator::new(0, 0)).unwrap();
     let x = vec![0f32; 10];
-    assert!(alpha::forward(
-        &x,
-        &mut [0f32; 9],
-        &mut BitMask::zeros(10),
-        &plan,
-        DEFAULT_CHUNK
-    )
-    .is_err());
-    assert!(alpha::forward(
-        &x,
-        &mut [0f32; 10],
-        &mut BitMask::zeros(11),
-        &plan,
-        DEFAULT_CHUNK
-    )
-    .is_err());
+    assert!(alpha::forward(&x, &mut [0f32; 9], &mut BitMask::zeros(10), &plan, DEFAULT_CHUNK).is_err());
+    assert!(alpha::forward(&x, &mut [0f32; 10], &mut BitMask::zeros(11), &plan, DEFAULT_CHUNK).is_err());
     assert!(alpha::backward(&x, &BitMask::zeros(10), 1.0, &mut [0f32; 3], DEFAULT_CHUNK).is_err());
 }
 

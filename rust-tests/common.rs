@@ -1,44 +1,50 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use lucid::rng::Draw;
+use rand_core::Rng;
 use rayon::ThreadPoolBuilder;
 
 /// Run `f` on a rayon pool of exactly `threads` threads.
 pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("thread pool")
-        .install(f)
+    ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool").install(f)
 }
 
 /// Sizes around every boundary the kernels care about: empty, one, a mask word, a
 /// ChaCha block, the default chunk and its neighbours, several chunks with a tail.
 pub fn edge_sizes() -> Vec<usize> {
     let c = lucid::par::DEFAULT_CHUNK;
-    vec![
-        0,
-        1,
-        2,
-        15,
-        16,
-        17,
-        63,
-        64,
-        65,
-        127,
-        1000,
-        c - 1,
-        c,
-        c + 1,
-        3 * c + 77,
-    ]
+    vec![0, 1, 2, 15, 16, 17, 63, 64, 65, 127, 1000, c - 1, c, c + 1, 3 * c + 77]
 }
 
 /// Deterministic test input with negative, positive and zero values (no randomness
 /// from the crate under test).
 pub fn ramp(n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| ((i * 7919) % 2003) as f64 / 1001.0 - 1.0)
-        .collect()
+    (0..n).map(|i| ((i * 7919) % 2003) as f64 / 1001.0 - 1.0).collect()
+}
+
+/// The keep rule of `lucid::dropout::keep`, written as plainly as possible: element i
+/// is kept iff byte_i·2²⁴ + (tie >> 8) < T, where byte_i is byte i of the call's
+/// keystream and the tie word is read only when byte_i = T >> 24, in element order,
+/// from the region of i's 4096-element span.
+pub fn reference_keep(draw: &Draw, n: usize, threshold: u64) -> Vec<bool> {
+    let mut stream = draw.rng_at(0);
+    let mut bytes = Vec::with_capacity(n + 3);
+    while bytes.len() < n {
+        bytes.extend_from_slice(&stream.next_u32().to_le_bytes());
+    }
+    let tie_base = (n as u64).div_ceil(4).next_multiple_of(16);
+    let mut keep = vec![false; n];
+    for span in (0..n).step_by(4096) {
+        let mut ties = draw.rng_at(tie_base + span as u64);
+        for i in span..n.min(span + 4096) {
+            let high = (bytes[i] as u64) << 24;
+            keep[i] = if high >> 24 == threshold >> 24 {
+                (high | u64::from(ties.next_u32() >> 8)) < threshold
+            } else {
+                high < threshold
+            };
+        }
+    }
+    keep
 }

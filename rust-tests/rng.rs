@@ -31,36 +31,20 @@ fn chacha8_matches_the_published_zero_key_vector() {
 fn draw_agrees_with_an_independent_chacha_implementation() {
     // rand_chacha 0.9 (ppv-lite86) keyed the same way, on the same stream and position.
     use rand_chacha::rand_core::{RngCore as _, SeedableRng as _};
-    for (seed, stream, start) in [
-        (0u64, 0u64, 0u64),
-        (42, 0, 16),
-        (7, 3, 1_000_003),
-        (u64::MAX, u64::MAX, 5),
-    ] {
-        let draw = Draw {
-            seed,
-            stream,
-            start,
-        };
+    for (seed, stream, start) in [(0u64, 0u64, 0u64), (42, 0, 16), (7, 3, 1_000_003), (u64::MAX, u64::MAX, 5)]
+    {
+        let draw = Draw { seed, stream, start };
         let mut other = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         other.set_stream(stream);
         other.set_word_pos(start as u128);
         let theirs: Vec<u32> = (0..100).map(|_| other.next_u32()).collect();
-        assert_eq!(
-            words(&draw, 100),
-            theirs,
-            "seed {seed} stream {stream} start {start}"
-        );
+        assert_eq!(words(&draw, 100), theirs, "seed {seed} stream {stream} start {start}");
     }
 }
 
 #[test]
 fn seeking_lands_on_the_same_word_as_reading_through() {
-    let draw = Draw {
-        seed: 9,
-        stream: 1,
-        start: 5,
-    };
+    let draw = Draw { seed: 9, stream: 1, start: 5 };
     let all = words(&draw, 300);
     for k in [0usize, 1, 15, 16, 17, 63, 64, 65, 299] {
         assert_eq!(draw.rng_at(k as u64).next_u32(), all[k], "word {k}");
@@ -77,88 +61,39 @@ fn reserve_hands_out_disjoint_block_aligned_ranges() {
     let c = g.reserve(0).unwrap();
     assert_eq!((c.start, g.offset()), (32, 32));
     let mut full = Generator::from_state(1, 0, u64::MAX - 3);
-    assert!(
-        full.reserve(100).is_err(),
-        "overflowing the offset is an error, not a wrap"
-    );
+    assert!(full.reserve(100).is_err(), "overflowing the offset is an error, not a wrap");
 }
 
 #[test]
 fn streams_and_seeds_give_different_words() {
-    let base = words(
-        &Draw {
-            seed: 5,
-            stream: 0,
-            start: 0,
-        },
-        64,
-    );
-    assert_ne!(
-        base,
-        words(
-            &Draw {
-                seed: 5,
-                stream: 1,
-                start: 0
-            },
-            64
-        )
-    );
-    assert_ne!(
-        base,
-        words(
-            &Draw {
-                seed: 6,
-                stream: 0,
-                start: 0
-            },
-            64
-        )
-    );
+    let base = words(&Draw { seed: 5, stream: 0, start: 0 }, 64);
+    assert_ne!(base, words(&Draw { seed: 5, stream: 1, start: 0 }, 64));
+    assert_ne!(base, words(&Draw { seed: 6, stream: 0, start: 0 }, 64));
 }
 
 #[test]
 fn one_call_equals_two_calls_at_the_right_offsets() {
     let n = 3 * DEFAULT_CHUNK + 5;
-    let draw = Draw {
-        seed: 11,
-        stream: 2,
-        start: 48,
-    };
+    let draw = Draw { seed: 11, stream: 2, start: 48 };
     let mut whole = vec![0f32; n];
     rng::uniform_from(&draw, &mut whole, DEFAULT_CHUNK).unwrap();
     let cut = DEFAULT_CHUNK + 13;
     let mut first = vec![0f32; cut];
     let mut second = vec![0f32; n - cut];
     rng::uniform_from(&draw, &mut first, DEFAULT_CHUNK).unwrap();
-    rng::uniform_from(
-        &Draw {
-            start: draw.start + cut as u64,
-            ..draw
-        },
-        &mut second,
-        DEFAULT_CHUNK,
-    )
-    .unwrap();
+    rng::uniform_from(&Draw { start: draw.start + cut as u64, ..draw }, &mut second, DEFAULT_CHUNK).unwrap();
     first.extend(second);
     assert_eq!(whole, first);
 }
 
 fn sample_all(threads: usize, chunk: usize, n: usize) -> (Vec<f32>, Vec<f64>, Vec<f32>, Vec<u8>) {
     with_threads(threads, || {
-        let draw = Draw {
-            seed: 123,
-            stream: 4,
-            start: 32,
-        };
+        let draw = Draw { seed: 123, stream: 4, start: 32 };
         let mut u32s = vec![0f32; n];
         let mut u64s = vec![0f64; n];
         let mut normals = vec![0f32; n];
         let mut bits = vec![0u8; n];
-        let probs: Vec<f64> = (0..n)
-            .map(|i| (i % 11) as f64 / 10.0)
-            .map(|p| p.min(1.0))
-            .collect();
+        let probs: Vec<f64> = (0..n).map(|i| (i % 11) as f64 / 10.0).map(|p| p.min(1.0)).collect();
         rng::uniform_from(&draw, &mut u32s, chunk).unwrap();
         rng::uniform_from(&draw, &mut u64s, chunk).unwrap();
         rng::normal_from(&draw, &mut normals, chunk).unwrap();
@@ -171,13 +106,7 @@ fn sample_all(threads: usize, chunk: usize, n: usize) -> (Vec<f32>, Vec<f64>, Ve
 fn samplers_are_bit_identical_for_any_thread_count_and_chunk() {
     for n in common::edge_sizes() {
         let reference = sample_all(1, DEFAULT_CHUNK, n);
-        for (threads, chunk) in [
-            (2, DEFAULT_CHUNK),
-            (8, DEFAULT_CHUNK),
-            (8, 64),
-            (2, 4096),
-            (1, 128),
-        ] {
+        for (threads, chunk) in [(2, DEFAULT_CHUNK), (8, DEFAULT_CHUNK), (8, 64), (2, 4096), (1, 128)] {
             let got = sample_all(threads, chunk, n);
             // Compare bits, so NaN or -0.0 could not hide a difference.
             let bits32 = |v: &Vec<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -192,26 +121,15 @@ fn samplers_are_bit_identical_for_any_thread_count_and_chunk() {
                 bits64(&reference.1),
                 "uniform f64 n={n} threads={threads} chunk={chunk}"
             );
-            assert_eq!(
-                bits32(&got.2),
-                bits32(&reference.2),
-                "normal n={n} threads={threads} chunk={chunk}"
-            );
-            assert_eq!(
-                got.3, reference.3,
-                "bernoulli n={n} threads={threads} chunk={chunk}"
-            );
+            assert_eq!(bits32(&got.2), bits32(&reference.2), "normal n={n} threads={threads} chunk={chunk}");
+            assert_eq!(got.3, reference.3, "bernoulli n={n} threads={threads} chunk={chunk}");
         }
     }
 }
 
 #[test]
 fn samplers_use_the_documented_words() {
-    let draw = Draw {
-        seed: 77,
-        stream: 0,
-        start: 0,
-    };
+    let draw = Draw { seed: 77, stream: 0, start: 0 };
     let w = words(&draw, 8);
     let mut f = vec![0f32; 4];
     rng::uniform_from(&draw, &mut f, DEFAULT_CHUNK).unwrap();
@@ -242,10 +160,7 @@ fn assert_mean(values: &[f64], mu: f64, sigma: f64, what: &str) {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let bound = 5.0 * sigma / n.sqrt();
-    assert!(
-        (mean - mu).abs() < bound,
-        "{what}: mean {mean}, expected {mu} ± {bound}"
-    );
+    assert!((mean - mu).abs() < bound, "{what}: mean {mean}, expected {mu} ± {bound}");
 }
 
 #[test]
@@ -274,10 +189,7 @@ fn bernoulli_hits_each_probability() {
         rng::fill_bernoulli(&mut g, &probs, &mut out, DEFAULT_CHUNK).unwrap();
         let ones = out.iter().map(|&b| b as f64).sum::<f64>();
         let sd = (n as f64 * p * (1.0 - p)).sqrt();
-        assert!(
-            (ones - n as f64 * p).abs() <= 5.0 * sd,
-            "p={p}: {ones} ones"
-        );
+        assert!((ones - n as f64 * p).abs() <= 5.0 * sd, "p={p}: {ones} ones");
     }
 }
 
@@ -285,27 +197,16 @@ fn bernoulli_hits_each_probability() {
 fn bernoulli_rejects_bad_probabilities_by_name() {
     let mut g = Generator::new(5, 0);
     for bad in [-0.1, 1.5, f64::NAN] {
-        let err =
-            rng::fill_bernoulli(&mut g, &[0.5, bad], &mut [0u8; 2], DEFAULT_CHUNK).unwrap_err();
-        assert!(
-            err.to_string().starts_with("probs must be in [0, 1]"),
-            "{err}"
-        );
+        let err = rng::fill_bernoulli(&mut g, &[0.5, bad], &mut [0u8; 2], DEFAULT_CHUNK).unwrap_err();
+        assert!(err.to_string().starts_with("probs must be in [0, 1]"), "{err}");
     }
     assert_eq!(g.offset(), 0, "a rejected call reserves no words");
 }
 
 #[test]
 fn chunk_sizes_that_split_mask_words_are_rejected() {
-    let draw = Draw {
-        seed: 0,
-        stream: 0,
-        start: 0,
-    };
+    let draw = Draw { seed: 0, stream: 0, start: 0 };
     for bad in [0usize, 1, 100] {
-        assert!(
-            rng::uniform_from(&draw, &mut [0f32; 10], bad).is_err(),
-            "chunk {bad}"
-        );
+        assert!(rng::uniform_from(&draw, &mut [0f32; 10], bad).is_err(), "chunk {bad}");
     }
 }

@@ -45,10 +45,7 @@ fn values_round_trip_and_dtype_names_parse() {
     for d in DType::ALL {
         assert_eq!(DType::parse(d.name()).unwrap(), d);
     }
-    assert!(DType::parse("complex64")
-        .unwrap_err()
-        .to_string()
-        .contains("\"complex64\""));
+    assert!(DType::parse("complex64").unwrap_err().to_string().contains("\"complex64\""));
 }
 
 #[test]
@@ -69,4 +66,25 @@ fn allocation_counter_tracks_live_storages() {
     assert_eq!(allocated_bytes(), before + 7);
     drop((b, empty));
     assert_eq!(allocated_bytes(), before);
+}
+
+#[test]
+fn large_buffers_are_reused_and_zeros_are_zeroed_again() {
+    let _turn = serial();
+    lucid::storage::empty_cache();
+    let n = (lucid::storage::POOL_MIN_BYTES / 4) + 17;
+    let mut first = Storage::zeros(DType::F32, n).unwrap();
+    first.as_mut_slice::<f32>().unwrap().fill(7.0);
+    let ptr = first.as_ptr();
+    drop(first);
+    assert_eq!(lucid::storage::cached_bytes(), n * 4);
+    let again = Storage::zeros(DType::F32, n).unwrap();
+    assert_eq!(again.as_ptr(), ptr, "the freed buffer is handed out again");
+    assert!(again.as_slice::<f32>().unwrap().iter().all(|&v| v == 0.0));
+    assert_eq!(lucid::storage::cached_bytes(), 0);
+    drop(again);
+    let reused = Storage::for_overwrite(DType::I64, n / 2).unwrap(); // other size: fresh
+    assert_ne!(reused.as_ptr(), std::ptr::null_mut());
+    lucid::storage::empty_cache();
+    assert_eq!(lucid::storage::cached_bytes(), 0);
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod mask;
 pub mod par;
 pub mod rng;
+pub mod simd;
 pub mod storage;
 
 #[cfg(feature = "python")]

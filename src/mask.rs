@@ -9,18 +9,12 @@ pub struct BitMask {
 impl BitMask {
     /// A mask of `len` bits, all zero.
     pub fn zeros(len: usize) -> BitMask {
-        BitMask {
-            words: vec![0; len.div_ceil(64)],
-            len,
-        }
+        BitMask { words: vec![0; len.div_ceil(64)], len }
     }
 
     /// A mask of `len` bits, all one (bits past `len` stay zero).
     pub fn ones(len: usize) -> BitMask {
-        let mut m = BitMask {
-            words: vec![u64::MAX; len.div_ceil(64)],
-            len,
-        };
+        let mut m = BitMask { words: vec![u64::MAX; len.div_ceil(64)], len };
         if len % 64 != 0 {
             if let Some(last) = m.words.last_mut() {
                 *last = (1u64 << (len % 64)) - 1;
@@ -38,11 +32,7 @@ impl BitMask {
     }
 
     pub fn get(&self, i: usize) -> bool {
-        assert!(
-            i < self.len,
-            "bit {i} out of range for a mask of {} bits",
-            self.len
-        );
+        assert!(i < self.len, "bit {i} out of range for a mask of {} bits", self.len);
         self.words[i / 64] >> (i % 64) & 1 == 1
     }
 
@@ -67,11 +57,7 @@ impl BitMask {
     /// Write the mask as 0 / 1 values into `out` (one per bit).
     pub fn unpack_into<T: Copy>(&self, out: &mut [T], zero: T, one: T) {
         for (i, o) in out.iter_mut().enumerate().take(self.len) {
-            *o = if self.words[i / 64] >> (i % 64) & 1 == 1 {
-                one
-            } else {
-                zero
-            };
+            *o = if self.words[i / 64] >> (i % 64) & 1 == 1 { one } else { zero };
         }
     }
 }

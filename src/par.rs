@@ -12,11 +12,7 @@ pub const DEFAULT_CHUNK: usize = 1 << 16;
 /// A chunk must hold whole 64-bit mask words (and so whole ChaCha blocks and pairs).
 pub fn check_chunk(chunk: usize) -> Result<()> {
     if chunk == 0 || chunk % 64 != 0 {
-        return Err(LucidError::value(
-            "chunk",
-            chunk,
-            "a positive multiple of 64",
-        ));
+        return Err(LucidError::value("chunk", chunk, "a positive multiple of 64"));
     }
     Ok(())
 }
@@ -34,9 +30,18 @@ pub fn for_each_chunk_mut<T: Send>(
             f(0, data);
         }
     } else {
-        data.par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(c, part)| f(c, part));
+        data.par_chunks_mut(chunk).enumerate().for_each(|(c, part)| f(c, part));
     }
     Ok(())
+}
+
+/// Copy `src` into `dst` with the kernels' chunking and thread pool: the floor that
+/// the benchmarks compare every kernel against (no randomness, same bytes moved).
+pub fn copy<T: Copy + Send + Sync>(src: &[T], dst: &mut [T], chunk: usize) -> Result<()> {
+    if src.len() != dst.len() {
+        return Err(LucidError::value("dst", dst.len(), format!("of length {}", src.len())));
+    }
+    for_each_chunk_mut(dst, chunk, |c, part| {
+        part.copy_from_slice(&src[c * chunk..c * chunk + part.len()]);
+    })
 }

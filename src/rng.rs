@@ -35,20 +35,12 @@ pub struct Draw {
 
 impl Generator {
     pub fn new(seed: u64, stream: u64) -> Generator {
-        Generator {
-            seed,
-            stream,
-            offset: 0,
-        }
+        Generator { seed, stream, offset: 0 }
     }
 
     /// A generator restored from `state()`.
     pub fn from_state(seed: u64, stream: u64, offset: u64) -> Generator {
-        Generator {
-            seed,
-            stream,
-            offset,
-        }
+        Generator { seed, stream, offset }
     }
 
     pub fn seed(&self) -> u64 {
@@ -70,22 +62,11 @@ impl Generator {
 
     /// Reserve `words` words and advance past them to the next block boundary.
     pub fn reserve(&mut self, words: u64) -> Result<Draw> {
-        let draw = Draw {
-            seed: self.seed,
-            stream: self.stream,
-            start: self.offset,
-        };
-        let end = self
-            .offset
-            .checked_add(words)
-            .and_then(|e| e.checked_next_multiple_of(BLOCK_WORDS))
-            .ok_or_else(|| {
-                LucidError::value(
-                    "generator offset",
-                    self.offset,
-                    "small enough to reserve more words",
-                )
-            })?;
+        let draw = Draw { seed: self.seed, stream: self.stream, start: self.offset };
+        let end =
+            self.offset.checked_add(words).and_then(|e| e.checked_next_multiple_of(BLOCK_WORDS)).ok_or_else(
+                || LucidError::value("generator offset", self.offset, "small enough to reserve more words"),
+            )?;
         self.offset = end;
         Ok(draw)
     }
@@ -210,11 +191,7 @@ pub fn normal_from<T: Float>(draw: &Draw, out: &mut [T], chunk: usize) -> Result
 
 /// Check that every probability is in [0, 1]; the error names `probs` and the first bad value.
 pub fn check_probs<T: Float>(probs: &[T]) -> Result<()> {
-    match probs
-        .iter()
-        .map(|p| p.to_f64())
-        .find(|p| !(0.0..=1.0).contains(p))
-    {
+    match probs.iter().map(|p| p.to_f64()).find(|p| !(0.0..=1.0).contains(p)) {
         Some(bad) => Err(LucidError::value("probs", bad, "in [0, 1] everywhere")),
         None => Ok(()),
     }
@@ -233,18 +210,9 @@ pub fn fill_bernoulli<T: Float>(
 }
 
 /// The Bernoulli kernel over an already reserved draw; probs must be checked.
-pub fn bernoulli_from<T: Float>(
-    draw: &Draw,
-    probs: &[T],
-    out: &mut [u8],
-    chunk: usize,
-) -> Result<()> {
+pub fn bernoulli_from<T: Float>(draw: &Draw, probs: &[T], out: &mut [u8], chunk: usize) -> Result<()> {
     if probs.len() != out.len() {
-        return Err(LucidError::value(
-            "out",
-            out.len(),
-            format!("of length {}", probs.len()),
-        ));
+        return Err(LucidError::value("out", out.len(), format!("of length {}", probs.len())));
     }
     par::for_each_chunk_mut(out, chunk, |c, part| {
         let mut rng = draw.rng_at((c * chunk) as u64);

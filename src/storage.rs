@@ -1,9 +1,14 @@
 //! `Storage`: an owned, 64-byte-aligned, typed, contiguous buffer. Every tensor's
 //! values live in one; Python views it through the buffer protocol without copying.
+//!
+//! Large buffers (≥ 1 MiB) are kept in a small pool when freed and handed out again
+//! for the same size: a fresh buffer costs a page fault per 4 KiB on first touch,
+//! which for a cache-resident tensor is several times the work of the kernel itself.
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::error::{LucidError, Result};
 
@@ -15,6 +20,69 @@ static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 /// Bytes held by all live storages of this process.
 pub fn allocated_bytes() -> usize {
     ALLOCATED.load(Ordering::Relaxed)
+}
+
+/// Buffers smaller than this go straight back to the system allocator.
+pub const POOL_MIN_BYTES: usize = 1 << 20;
+/// The pool holds at most this many bytes of freed buffers.
+pub const POOL_MAX_BYTES: usize = 1 << 31;
+
+struct Pool {
+    /// Freed buffers, oldest first: (bytes, pointer).
+    free: Vec<(usize, usize)>,
+    bytes: usize,
+}
+
+static POOL: Mutex<Pool> = Mutex::new(Pool { free: Vec::new(), bytes: 0 });
+
+fn pool() -> std::sync::MutexGuard<'static, Pool> {
+    // Nothing that holds the lock can panic; recover the data if it ever was poisoned.
+    POOL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Bytes of freed buffers kept for reuse.
+pub fn cached_bytes() -> usize {
+    pool().bytes
+}
+
+/// Give every pooled buffer back to the system.
+pub fn empty_cache() {
+    let freed = {
+        let mut p = pool();
+        p.bytes = 0;
+        std::mem::take(&mut p.free)
+    };
+    for (nbytes, ptr) in freed {
+        // SAFETY: pooled pointers came from alloc_zeroed with this layout and are owned by nobody.
+        unsafe { dealloc(ptr as *mut u8, Layout::from_size_align_unchecked(nbytes, ALIGN)) };
+    }
+}
+
+/// A pooled buffer of exactly `nbytes`, most recently freed first.
+fn take_pooled(nbytes: usize) -> Option<NonNull<u8>> {
+    let mut p = pool();
+    let at = p.free.iter().rposition(|&(b, _)| b == nbytes)?;
+    let (_, ptr) = p.free.remove(at);
+    p.bytes -= nbytes;
+    NonNull::new(ptr as *mut u8)
+}
+
+/// Keep a freed buffer for reuse, evicting the oldest beyond the limit; returns the
+/// buffers to give back to the system.
+fn give_back(nbytes: usize, ptr: NonNull<u8>) -> Vec<(usize, usize)> {
+    if !(POOL_MIN_BYTES..=POOL_MAX_BYTES).contains(&nbytes) {
+        return vec![(nbytes, ptr.as_ptr() as usize)];
+    }
+    let mut p = pool();
+    p.free.push((nbytes, ptr.as_ptr() as usize));
+    p.bytes += nbytes;
+    let mut evicted = Vec::new();
+    while p.bytes > POOL_MAX_BYTES {
+        let (b, q) = p.free.remove(0);
+        p.bytes -= b;
+        evicted.push((b, q));
+    }
+    evicted
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -47,16 +115,9 @@ impl DType {
     }
 
     pub fn parse(name: &str) -> Result<DType> {
-        DType::ALL
-            .into_iter()
-            .find(|d| d.name() == name)
-            .ok_or_else(|| {
-                LucidError::dtype(
-                    "dtype",
-                    format!("{name:?}"),
-                    "one of float32, float64, int64, bool",
-                )
-            })
+        DType::ALL.into_iter().find(|d| d.name() == name).ok_or_else(|| {
+            LucidError::dtype("dtype", format!("{name:?}"), "one of float32, float64, int64, bool")
+        })
     }
 }
 
@@ -92,25 +153,45 @@ unsafe impl Send for Storage {}
 unsafe impl Sync for Storage {}
 
 impl Storage {
-    /// A zero-filled storage of `numel` elements. Large zeroed allocations come
-    /// straight from the OS as untouched pages, so this costs no extra pass.
+    /// A zero-filled storage of `numel` elements.
     pub fn zeros(dtype: DType, numel: usize) -> Result<Storage> {
+        let (s, reused) = Storage::allocate(dtype, numel)?;
+        if reused {
+            // SAFETY: the buffer holds s.nbytes() bytes that this storage owns alone.
+            unsafe { s.ptr.as_ptr().write_bytes(0, s.nbytes()) };
+        }
+        Ok(s)
+    }
+
+    /// A storage whose values are unspecified (zeros, or a freed buffer's old values):
+    /// for outputs that a kernel overwrites completely. Every bit pattern is a valid
+    /// value of every dtype, so reading it is safe, only meaningless.
+    pub fn for_overwrite(dtype: DType, numel: usize) -> Result<Storage> {
+        Ok(Storage::allocate(dtype, numel)?.0)
+    }
+
+    /// The buffer, and whether it came from the pool (and so is not zeroed).
+    fn allocate(dtype: DType, numel: usize) -> Result<(Storage, bool)> {
         let nbytes = numel
             .checked_mul(dtype.itemsize())
             .filter(|&b| b <= isize::MAX as usize - ALIGN)
             .ok_or(LucidError::Alloc { bytes: usize::MAX })?;
-        let ptr = if nbytes == 0 {
+        let pooled = if nbytes >= POOL_MIN_BYTES { take_pooled(nbytes) } else { None };
+        let reused = pooled.is_some();
+        let ptr = if let Some(ptr) = pooled {
+            ptr
+        } else if nbytes == 0 {
             // A dangling but aligned pointer: valid for zero-length slices.
             NonNull::new(ALIGN as *mut u8).expect("ALIGN is non-zero")
         } else {
-            let layout = Layout::from_size_align(nbytes, ALIGN)
-                .map_err(|_| LucidError::Alloc { bytes: nbytes })?;
+            let layout =
+                Layout::from_size_align(nbytes, ALIGN).map_err(|_| LucidError::Alloc { bytes: nbytes })?;
             // SAFETY: layout has a non-zero size.
             let raw = unsafe { alloc_zeroed(layout) };
             NonNull::new(raw).ok_or(LucidError::Alloc { bytes: nbytes })?
         };
         ALLOCATED.fetch_add(nbytes, Ordering::Relaxed);
-        Ok(Storage { ptr, numel, dtype })
+        Ok((Storage { ptr, numel, dtype }, reused))
     }
 
     /// A storage holding a copy of `values`.
@@ -141,11 +222,7 @@ impl Storage {
         if T::DTYPE == self.dtype {
             Ok(())
         } else {
-            Err(LucidError::dtype(
-                "storage",
-                self.dtype.name(),
-                T::DTYPE.name(),
-            ))
+            Err(LucidError::dtype("storage", self.dtype.name(), T::DTYPE.name()))
         }
     }
 
@@ -167,24 +244,20 @@ impl Storage {
 impl Drop for Storage {
     fn drop(&mut self) {
         let nbytes = self.nbytes();
-        if nbytes > 0 {
-            // SAFETY: ptr came from alloc_zeroed with exactly this layout.
-            unsafe {
-                dealloc(
-                    self.ptr.as_ptr(),
-                    Layout::from_size_align_unchecked(nbytes, ALIGN),
-                )
-            };
-        }
         ALLOCATED.fetch_sub(nbytes, Ordering::Relaxed);
+        if nbytes == 0 {
+            return;
+        }
+        for (b, ptr) in give_back(nbytes, self.ptr) {
+            // SAFETY: each pointer came from alloc_zeroed with exactly this layout,
+            // and neither this storage nor the pool uses it any more.
+            unsafe { dealloc(ptr as *mut u8, Layout::from_size_align_unchecked(b, ALIGN)) };
+        }
     }
 }
 
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Storage")
-            .field("dtype", &self.dtype)
-            .field("numel", &self.numel)
-            .finish()
+        f.debug_struct("Storage").field("dtype", &self.dtype).field("numel", &self.numel).finish()
     }
 }

@@ -7,7 +7,8 @@
 //! backward: dx = A·m·dy
 //! ```
 //!
-//! Element i of a call keeps iff word i of its draw is below round((1 − p)·2³²).
+//! Which elements are kept is decided by [`keep`](super::keep): exactly with
+//! probability round((1 − p)·2³²) / 2³², from one random byte per element almost always.
 //! The coefficients are computed in f64; the kernels run in the tensor's dtype, with
 //! `A·x + B` as one multiply then one add (never fused), so results are reproducible.
 
@@ -17,6 +18,9 @@ use crate::error::{LucidError, Result};
 use crate::mask::BitMask;
 use crate::par::check_chunk;
 use crate::rng::{threshold, Draw, Float, Generator};
+use crate::simd;
+
+use super::keep::{self, Keep, GROUP};
 
 /// SELU's scale λ.
 pub const LAMBDA: f64 = 1.050_700_987_355_480_5;
@@ -51,32 +55,14 @@ pub fn coefficients(p: f64) -> Result<Coefficients> {
     check_p(p)?;
     let keep = threshold(1.0 - p);
     Ok(if p == 0.0 {
-        Coefficients {
-            p,
-            a: 1.0,
-            b: 0.0,
-            dropped: ALPHA_PRIME,
-            threshold: keep,
-        }
+        Coefficients { p, a: 1.0, b: 0.0, dropped: ALPHA_PRIME, threshold: keep }
     } else if p == 1.0 {
         // As PyTorch: every output is zero and so is the gradient.
-        Coefficients {
-            p,
-            a: 0.0,
-            b: 0.0,
-            dropped: 0.0,
-            threshold: 0,
-        }
+        Coefficients { p, a: 0.0, b: 0.0, dropped: 0.0, threshold: 0 }
     } else {
         let a = ((1.0 - p) * (1.0 + p * ALPHA_PRIME * ALPHA_PRIME)).powf(-0.5);
         let b = -a * ALPHA_PRIME * p;
-        Coefficients {
-            p,
-            a,
-            b,
-            dropped: a * ALPHA_PRIME + b,
-            threshold: keep,
-        }
+        Coefficients { p, a, b, dropped: a * ALPHA_PRIME + b, threshold: keep }
     })
 }
 
@@ -88,61 +74,26 @@ pub struct Plan {
     pub draw: Option<Draw>,
 }
 
-/// Check p and reserve the n words a forward of n elements uses.
+/// Check p and reserve the words a forward of n elements uses (see [`keep::words`]).
 pub fn plan(p: f64, n: usize, gen: &mut Generator) -> Result<Plan> {
     let coef = coefficients(p)?;
     let samples = p > 0.0 && p < 1.0 && n > 0;
-    let draw = if samples {
-        Some(gen.reserve(n as u64)?)
-    } else {
-        None
-    };
+    let draw = if samples { Some(gen.reserve(keep::words(n))?) } else { None };
     Ok(Plan { coef, draw })
-}
-
-/// Draw the mask words of one chunk: bit k of a word is set iff its element is kept.
-fn draw_mask(draw: &Draw, first: usize, n: usize, thr: u64, words: &mut [u64]) {
-    use rand_core::Rng;
-    let mut rng = draw.rng_at(first as u64);
-    let mut left = n;
-    for w in words.iter_mut() {
-        let bits = left.min(64);
-        let mut acc = 0u64;
-        for k in 0..bits {
-            acc |= (((rng.next_u32() as u64) < thr) as u64) << k;
-        }
-        *w = acc;
-        left -= bits;
-    }
-}
-
-#[inline]
-fn kept(words: &[u64], i: usize) -> bool {
-    words[i / 64] >> (i % 64) & 1 == 1
 }
 
 fn check_lengths(name: &'static str, got: usize, want: usize) -> Result<()> {
     if got == want {
         Ok(())
     } else {
-        Err(LucidError::value(
-            name,
-            format!("{got} elements"),
-            format!("{want} elements long"),
-        ))
+        Err(LucidError::value(name, format!("{got} elements"), format!("{want} elements long")))
     }
 }
 
 /// Forward: y and the mask from x, by `plan`. Chunks of `chunk` elements (a multiple
 /// of 64) are independent, so the result does not depend on the thread count.
-pub fn forward<T: Float>(
-    x: &[T],
-    y: &mut [T],
-    mask: &mut BitMask,
-    plan: &Plan,
-    chunk: usize,
-) -> Result<()> {
-    check_chunk(chunk)?;
+pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, chunk: usize) -> Result<()> {
+    keep::check_chunk(chunk)?;
     check_lengths("y", y.len(), x.len())?;
     check_lengths("mask", mask.len(), x.len())?;
     let Some(draw) = plan.draw else {
@@ -157,11 +108,25 @@ pub fn forward<T: Float>(
     };
     let c = plan.coef;
     let (a, b, dropped) = (T::from_f64(c.a), T::from_f64(c.b), T::from_f64(c.dropped));
+    let decider = Keep::new(c.threshold);
+    let top = decider.top();
+    let n = x.len();
     let run = |index: usize, xs: &[T], ys: &mut [T], words: &mut [u64]| {
-        draw_mask(&draw, index * chunk, xs.len(), c.threshold, words);
-        for (i, (yv, &xv)) in ys.iter_mut().zip(xs).enumerate() {
-            *yv = if kept(words, i) { a * xv + b } else { dropped };
-        }
+        decider.decide_chunk(&draw, n, index * chunk, xs.len(), words, |start, bytes, won| {
+            let xb = &xs[start..start + bytes.len()];
+            let yb = &mut ys[start..start + bytes.len()];
+            // The byte decides almost every element.
+            simd::select_affine(xb, yb, bytes, top, a, b, dropped);
+            // The rare ties that their tie word kept.
+            for (g, &word) in won.iter().enumerate() {
+                let mut w = word;
+                while w != 0 {
+                    let i = g * GROUP + w.trailing_zeros() as usize;
+                    yb[i] = a * xb[i] + b;
+                    w &= w - 1;
+                }
+            }
+        });
     };
     let words = mask.words_mut();
     if x.len() <= chunk {
@@ -177,22 +142,12 @@ pub fn forward<T: Float>(
 }
 
 /// Backward: dx = A·m·dy, written as dy times (A or 0) so NaN in dy propagates as in PyTorch.
-pub fn backward<T: Float>(
-    dy: &[T],
-    mask: &BitMask,
-    a: f64,
-    dx: &mut [T],
-    chunk: usize,
-) -> Result<()> {
+pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk: usize) -> Result<()> {
     check_chunk(chunk)?;
     check_lengths("mask", mask.len(), dy.len())?;
     check_lengths("dx", dx.len(), dy.len())?;
-    let (scale, zero) = (T::from_f64(a), T::from_f64(0.0));
-    let run = |gs: &[T], out: &mut [T], words: &[u64]| {
-        for (i, (o, &g)) in out.iter_mut().zip(gs).enumerate() {
-            *o = g * if kept(words, i) { scale } else { zero };
-        }
-    };
+    let scale = T::from_f64(a);
+    let run = |gs: &[T], out: &mut [T], words: &[u64]| simd::masked_scale(gs, out, words, scale);
     if dy.len() <= chunk {
         run(dy, dx, mask.words());
     } else {

@@ -3,3 +3,4 @@
 //! for backward.
 
 pub mod alpha;
+pub mod keep;

@@ -41,8 +41,7 @@ pub(crate) fn contiguous<'a, T: numpy::Element>(
     a: &'a numpy::PyReadonlyArrayDyn<'_, T>,
     name: &str,
 ) -> PyResult<&'a [T]> {
-    a.as_slice()
-        .map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous array")))
+    a.as_slice().map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous array")))
 }
 
 /// The kept / dropped bits of one forward call, with the scale backward needs.
@@ -76,7 +75,7 @@ impl PyMask {
         let dtype = DType::parse(dtype)?;
         let bits = &self.bits;
         let out = py.detach(|| -> crate::Result<Storage> {
-            let mut s = Storage::zeros(dtype, bits.len())?;
+            let mut s = Storage::for_overwrite(dtype, bits.len())?;
             match dtype {
                 DType::F32 => bits.unpack_into(s.as_mut_slice::<f32>()?, 0.0, 1.0),
                 DType::F64 => bits.unpack_into(s.as_mut_slice::<f64>()?, 0.0, 1.0),
@@ -89,12 +88,7 @@ impl PyMask {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "Mask(len={}, kept={}, a={})",
-            self.bits.len(),
-            self.bits.count_ones(),
-            self.a
-        )
+        format!("Mask(len={}, kept={}, a={})", self.bits.len(), self.bits.count_ones(), self.a)
     }
 }
 
@@ -115,22 +109,17 @@ pub fn alpha_dropout_forward(
     generator: &PyGenerator,
     chunk: usize,
 ) -> PyResult<(PyStorage, PyMask)> {
-    crate::par::check_chunk(chunk)?;
+    // Checked before any words are reserved, so a rejected call leaves the generator as it was.
+    crate::dropout::keep::check_chunk(chunk)?;
     float_array!(x, "x", |xs| {
         let plan = generator.with(|g| alpha::plan(p, xs.len(), g))?;
         let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
-            let mut y = Storage::zeros(storage_dtype(xs), xs.len())?;
+            let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
             let mut bits = BitMask::zeros(xs.len());
             alpha::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
             Ok((y, bits))
         })?;
-        Ok((
-            PyStorage::new(y),
-            PyMask {
-                bits,
-                a: plan.coef.a,
-            },
-        ))
+        Ok((PyStorage::new(y), PyMask { bits, a: plan.coef.a }))
     })
 }
 
@@ -157,7 +146,7 @@ pub fn alpha_dropout_backward(
             )));
         }
         let dx = py.detach(|| -> crate::Result<Storage> {
-            let mut dx = Storage::zeros(storage_dtype(gs), gs.len())?;
+            let mut dx = Storage::for_overwrite(storage_dtype(gs), gs.len())?;
             alpha::backward(gs, &mask.bits, mask.a, dx.as_mut_slice()?, chunk)?;
             Ok(dx)
         })?;

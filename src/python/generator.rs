@@ -49,9 +49,7 @@ impl PyGenerator {
     #[new]
     #[pyo3(signature = (seed, stream = 0))]
     fn py_new(seed: u64, stream: u64) -> PyGenerator {
-        PyGenerator {
-            state: Mutex::new(Generator::new(seed, stream)),
-        }
+        PyGenerator { state: Mutex::new(Generator::new(seed, stream)) }
     }
 
     #[getter]
@@ -109,7 +107,7 @@ impl PyGenerator {
         let words = numel as u64 * if dtype == DType::F32 { 1 } else { 2 };
         let draw = self.reserve(words)?;
         let out = py.detach(|| -> crate::Result<Storage> {
-            let mut s = Storage::zeros(dtype, numel)?;
+            let mut s = Storage::for_overwrite(dtype, numel)?;
             match dtype {
                 DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
                 _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
@@ -124,7 +122,7 @@ impl PyGenerator {
         let dtype = float_dtype(dtype)?;
         let draw = self.reserve(rng::normal_words(numel))?;
         let out = py.detach(|| -> crate::Result<Storage> {
-            let mut s = Storage::zeros(dtype, numel)?;
+            let mut s = Storage::for_overwrite(dtype, numel)?;
             match dtype {
                 DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
                 _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
@@ -141,7 +139,7 @@ impl PyGenerator {
             py.detach(|| rng::check_probs(ps))?;
             let draw = self.reserve(ps.len() as u64)?;
             py.detach(|| -> crate::Result<Storage> {
-                let mut s = Storage::zeros(DType::Bool, ps.len())?;
+                let mut s = Storage::for_overwrite(DType::Bool, ps.len())?;
                 rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, DEFAULT_CHUNK)?;
                 Ok(s)
             })?

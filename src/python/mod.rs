@@ -14,6 +14,8 @@ fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<generator::PyGenerator>()?;
     m.add_class::<dropout::PyMask>()?;
     m.add_function(wrap_pyfunction!(storage::memory_allocated, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::memory_cached, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::empty_cache, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::alpha_dropout_coefficients, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::alpha_dropout_forward, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::alpha_dropout_backward, m)?)?;

@@ -22,11 +22,7 @@ impl PyStorage {
     pub fn new(inner: Storage) -> PyStorage {
         let shape = [inner.numel() as ffi::Py_ssize_t];
         let strides = [inner.dtype().itemsize() as ffi::Py_ssize_t];
-        PyStorage {
-            inner,
-            shape,
-            strides,
-        }
+        PyStorage { inner, shape, strides }
     }
 }
 
@@ -67,20 +63,12 @@ impl PyStorage {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "Storage(dtype={}, numel={})",
-            self.inner.dtype().name(),
-            self.inner.numel()
-        )
+        format!("Storage(dtype={}, numel={})", self.inner.dtype().name(), self.inner.numel())
     }
 
     /// # Safety
     /// Called by CPython with a valid `view` to fill.
-    unsafe fn __getbuffer__(
-        slf: Bound<'_, Self>,
-        view: *mut ffi::Py_buffer,
-        flags: c_int,
-    ) -> PyResult<()> {
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut ffi::Py_buffer, flags: c_int) -> PyResult<()> {
         if view.is_null() {
             return Err(PyBufferError::new_err("view is null"));
         }
@@ -100,11 +88,8 @@ impl PyStorage {
                 ptr::null_mut()
             };
             (*view).ndim = 1;
-            (*view).shape = if flags & ffi::PyBUF_ND != 0 {
-                this.shape.as_ptr() as *mut _
-            } else {
-                ptr::null_mut()
-            };
+            (*view).shape =
+                if flags & ffi::PyBUF_ND != 0 { this.shape.as_ptr() as *mut _ } else { ptr::null_mut() };
             (*view).strides = if flags & ffi::PyBUF_STRIDES == ffi::PyBUF_STRIDES {
                 this.strides.as_ptr() as *mut _
             } else {
@@ -125,4 +110,16 @@ impl PyStorage {
 #[pyfunction]
 pub fn memory_allocated() -> usize {
     allocated_bytes()
+}
+
+/// Bytes of freed large buffers kept for reuse.
+#[pyfunction]
+pub fn memory_cached() -> usize {
+    crate::storage::cached_bytes()
+}
+
+/// Give every cached buffer back to the system.
+#[pyfunction]
+pub fn empty_cache() {
+    crate::storage::empty_cache()
 }

@@ -1,0 +1,178 @@
+//! The keep decision shared by the dropout kernels: which elements survive, exactly
+//! with probability round((1 − p)·2³²) / 2³², from 8 random bits per element on almost
+//! every element.
+//!
+//! For a call of n elements with threshold T = round((1 − p)·2³²), element i is kept iff
+//!
+//! ```text
+//! U_i = byte_i · 2²⁴ + (tie_i >> 8)  <  T
+//! ```
+//!
+//! where byte_i is byte i of the call's keystream (word start + i/4, little-endian
+//! byte i mod 4) and tie_i is a 32-bit tie word. U_i is uniform on [0, 2³²), so
+//! P(keep) = T / 2³² exactly as with one whole word per element. Only when
+//! byte_i = T >> 24 (probability 1/256) do the low bits matter; then tie_i is the
+//! next unused word of its span's tie region: elements are grouped in spans of 4096,
+//! and the j-th tie (in element order) of the span starting at element e uses word
+//! start + tie_base(n) + e + j. Every position is fixed by n and the element index,
+//! never by the thread count or the chunk size (chunks hold whole spans).
+
+use rand_core::Rng;
+
+use crate::rng::Draw;
+
+/// Elements decided together: one 64-bit mask word.
+pub const GROUP: usize = 64;
+/// Elements whose bytes are drawn at once: 1 KiB of keystream, in L1 beside x and y.
+pub const BLOCK: usize = 1024;
+/// Elements that share one tie region; chunks must be whole spans.
+pub const SPAN: usize = 4096;
+
+/// A chunk size the keep-based kernels accept: a positive multiple of [`SPAN`].
+pub fn check_chunk(chunk: usize) -> crate::Result<()> {
+    if chunk == 0 || chunk % SPAN != 0 {
+        return Err(crate::LucidError::value("chunk", chunk, format!("a positive multiple of {SPAN}")));
+    }
+    Ok(())
+}
+
+/// Words of keystream bytes a call of n elements uses, rounded to whole ChaCha blocks.
+pub fn byte_words(n: usize) -> u64 {
+    (n as u64).div_ceil(4).next_multiple_of(16)
+}
+
+/// Where the tie region starts, counted from the call's first word.
+pub fn tie_base(n: usize) -> u64 {
+    byte_words(n)
+}
+
+/// Words a call of n elements reserves: its bytes, then one possible tie word per element.
+pub fn words(n: usize) -> u64 {
+    byte_words(n) + n as u64
+}
+
+/// The threshold split into the byte that decides most elements and the 24 bits
+/// that settle a tie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keep {
+    threshold: u64,
+    top: u8,
+    rest: u32,
+}
+
+impl Keep {
+    pub fn new(threshold: u64) -> Keep {
+        let t = threshold.min(1 << 32);
+        Keep { threshold: t, top: (t >> 24).min(255) as u8, rest: (t & 0xFF_FFFF) as u32 }
+    }
+
+    /// Elements whose byte is below this are kept (when no byte can reach T, all are).
+    pub fn top(&self) -> u8 {
+        self.top
+    }
+
+    fn keeps_all(&self) -> bool {
+        self.threshold == 1 << 32
+    }
+
+    /// Decide one chunk: `bytes` receives the chunk's keystream bytes block by block and
+    /// `f(start, bytes, ties_kept)` is called for each block, with `bits` already holding
+    /// the block's keep bits. `ties_kept` marks the elements kept by a tie word, whose
+    /// byte equals `top()`; every other element is kept iff its byte < `top()`.
+    pub fn decide_chunk(
+        &self,
+        draw: &Draw,
+        n: usize,
+        first: usize,
+        len: usize,
+        bits: &mut [u64],
+        mut f: impl FnMut(usize, &[u8], &[u64]),
+    ) {
+        debug_assert!(first % SPAN == 0, "chunks start on a span");
+        let mut stream = draw.rng_at(first as u64 / 4);
+        let mut ties: Option<chacha20::ChaCha8Rng> = None;
+        let mut bytes = [0u8; BLOCK];
+        let mut kept_ties = [0u64; BLOCK / GROUP];
+        for start in (0..len).step_by(BLOCK) {
+            if start % SPAN == 0 {
+                ties = None; // a new span: its ties start at its own region
+            }
+            let tie_start = tie_base(n) + (first + start - start % SPAN) as u64;
+            let m = (len - start).min(BLOCK);
+            let groups = m.div_ceil(GROUP);
+            stream.fill_bytes(&mut bytes[..m]);
+            if self.keeps_all() {
+                // T = 2³²: every U is below it. Make every byte read as kept.
+                bytes[..m].fill(0);
+            }
+            let block_bits = &mut bits[start / GROUP..start / GROUP + groups];
+            let groups_of = bytes[..m].chunks(GROUP).zip(block_bits).zip(kept_ties.iter_mut());
+            for ((group, word), won_word) in groups_of {
+                let (mut keep, tie) = compare(group, self.top);
+                let mut tie = if self.keeps_all() { 0 } else { tie };
+                let mut won = 0u64;
+                while tie != 0 {
+                    let k = tie.trailing_zeros();
+                    let rng = ties.get_or_insert_with(|| draw.rng_at(tie_start));
+                    if rng.next_u32() >> 8 < self.rest {
+                        won |= 1 << k;
+                    }
+                    tie &= tie - 1;
+                }
+                keep |= won;
+                *won_word = won;
+                *word = keep;
+            }
+            f(start, &bytes[..m], &kept_ties[..groups]);
+        }
+    }
+}
+
+/// (lt, eq): bit k set iff bytes[k] < t, resp. == t, for up to 64 bytes.
+#[inline]
+fn compare(bytes: &[u8], t: u8) -> (u64, u64) {
+    if bytes.len() == GROUP {
+        let full: &[u8; GROUP] = bytes.try_into().expect("a full group");
+        return compare64(full, t);
+    }
+    let (mut lt, mut eq) = (0u64, 0u64);
+    for (k, &b) in bytes.iter().enumerate() {
+        lt |= ((b < t) as u64) << k;
+        eq |= ((b == t) as u64) << k;
+    }
+    (lt, eq)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn compare64(bytes: &[u8; GROUP], t: u8) -> (u64, u64) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always
+    // available; each unaligned load reads 16 bytes at offsets 0, 16, 32, 48 of a
+    // 64-byte array.
+    unsafe {
+        let flip = _mm_set1_epi8(i8::MIN);
+        let limit = _mm_set1_epi8((t ^ 0x80) as i8);
+        let same = _mm_set1_epi8(t as i8);
+        let (mut lt, mut eq) = (0u64, 0u64);
+        for q in 0..4 {
+            let v = _mm_loadu_si128(bytes.as_ptr().add(16 * q) as *const __m128i);
+            // Unsigned compare as signed after flipping the top bit.
+            let below = _mm_cmplt_epi8(_mm_xor_si128(v, flip), limit);
+            lt |= (_mm_movemask_epi8(below) as u64 & 0xFFFF) << (16 * q);
+            eq |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, same)) as u64 & 0xFFFF) << (16 * q);
+        }
+        (lt, eq)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn compare64(bytes: &[u8; GROUP], t: u8) -> (u64, u64) {
+    let (mut lt, mut eq) = (0u64, 0u64);
+    for (k, &b) in bytes.iter().enumerate() {
+        lt |= ((b < t) as u64) << k;
+        eq |= ((b == t) as u64) << k;
+    }
+    (lt, eq)
+}

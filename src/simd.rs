@@ -1,0 +1,82 @@
+//! The element-wise loops of the dropout kernels, written so the compiler vectorises
+//! them, and compiled twice on x86_64: for the baseline (SSE2) and for AVX2, picked
+//! at run time. Both versions compute the same IEEE operations in the same order
+//! (a multiply, then an add; never fused), so results do not depend on the CPU.
+
+use crate::rng::Float;
+
+/// ys[i] = if bytes[i] < top { a·xs[i] + b } else { d }.
+#[inline(always)]
+fn select_affine_body<T: Float>(xs: &[T], ys: &mut [T], bytes: &[u8], top: u8, a: T, b: T, d: T) {
+    let n = ys.len().min(xs.len()).min(bytes.len());
+    let (xs, ys, bytes) = (&xs[..n], &mut ys[..n], &bytes[..n]);
+    for i in 0..n {
+        let kept = a * xs[i] + b;
+        ys[i] = if bytes[i] < top { kept } else { d };
+    }
+}
+
+/// In place: ys[i] = if bytes[i] < top { a·ys[i] + b } else { d }.
+#[inline(always)]
+fn select_affine_inplace_body<T: Float>(ys: &mut [T], bytes: &[u8], top: u8, a: T, b: T, d: T) {
+    let n = ys.len().min(bytes.len());
+    let (ys, bytes) = (&mut ys[..n], &bytes[..n]);
+    for i in 0..n {
+        let kept = a * ys[i] + b;
+        ys[i] = if bytes[i] < top { kept } else { d };
+    }
+}
+
+/// out[i] = dy[i] · (s if bit i of `words` is set else 0), so NaN in dy stays NaN.
+#[inline(always)]
+fn masked_scale_body<T: Float>(dy: &[T], out: &mut [T], words: &[u64], s: T) {
+    let zero = T::from_f64(0.0);
+    for ((os, gs), &w) in out.chunks_mut(64).zip(dy.chunks(64)).zip(words) {
+        // Spread the word's bits into bytes first: a byte-wise select vectorises.
+        let mut keep = [0u8; 64];
+        for (k, byte) in keep.iter_mut().enumerate() {
+            *byte = (w >> k) as u8 & 1;
+        }
+        let n = os.len().min(gs.len());
+        for i in 0..n {
+            os[i] = gs[i] * if keep[i] != 0 { s } else { zero };
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($(#[$doc:meta])* $name:ident, $body:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
+        $(#[$doc])*
+        pub fn $name<T: Float>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU was just checked to support AVX2.
+                unsafe { $avx2($($arg),*) };
+                return;
+            }
+            $body($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2<T: Float>($($arg: $ty),*) {
+            $body($($arg),*)
+        }
+    };
+}
+
+dispatch!(
+    /// ys[i] = if bytes[i] < top { a·xs[i] + b } else { d }.
+    select_affine, select_affine_body, select_affine_avx2,
+    (xs: &[T], ys: &mut [T], bytes: &[u8], top: u8, a: T, b: T, d: T)
+);
+dispatch!(
+    /// In place: ys[i] = if bytes[i] < top { a·ys[i] + b } else { d }.
+    select_affine_inplace, select_affine_inplace_body, select_affine_inplace_avx2,
+    (ys: &mut [T], bytes: &[u8], top: u8, a: T, b: T, d: T)
+);
+dispatch!(
+    /// out[i] = dy[i] · (s if bit i of `words` is set else 0).
+    masked_scale, masked_scale_body, masked_scale_avx2,
+    (dy: &[T], out: &mut [T], words: &[u64], s: T)
+);
