@@ -4,6 +4,7 @@
 //! [`storage`] owns tensor memory, [`rng`] is the counter-based ChaCha generator,
 //! [`mask`] packs one bit per element and [`dropout`] holds the kernels.
 
+pub mod chacha;
 pub mod dropout;
 pub mod error;
 pub mod mask;

@@ -19,6 +19,7 @@
 
 use rand_core::Rng;
 
+use crate::chacha::Keystream;
 use crate::rng::Draw;
 
 /// Elements decided together: one 64-bit mask word.
@@ -89,9 +90,9 @@ impl Keep {
         mut f: impl FnMut(usize, &[u8], &[u64]),
     ) {
         debug_assert!(first % SPAN == 0, "chunks start on a span");
-        let mut stream = draw.rng_at(first as u64 / 4);
+        let stream = Keystream::new(draw.seed, draw.stream);
+        let mut words = [0u32; BLOCK / 4];
         let mut ties: Option<chacha20::ChaCha8Rng> = None;
-        let mut bytes = [0u8; BLOCK];
         let mut kept_ties = [0u64; BLOCK / GROUP];
         for start in (0..len).step_by(BLOCK) {
             if start % SPAN == 0 {
@@ -100,7 +101,9 @@ impl Keep {
             let tie_start = tie_base(n) + (first + start - start % SPAN) as u64;
             let m = (len - start).min(BLOCK);
             let groups = m.div_ceil(GROUP);
-            stream.fill_bytes(&mut bytes[..m]);
+            let nwords = m.div_ceil(4);
+            stream.fill(draw.start + (first + start) as u64 / 4, &mut words[..nwords]);
+            let bytes = le_bytes(&mut words[..nwords]);
             if self.keeps_all() {
                 // T = 2³²: every U is below it. Make every byte read as kept.
                 bytes[..m].fill(0);
@@ -126,6 +129,17 @@ impl Keep {
             f(start, &bytes[..m], &kept_ties[..groups]);
         }
     }
+}
+
+/// The words as their little-endian bytes, in place.
+fn le_bytes(words: &mut [u32]) -> &mut [u8] {
+    for w in words.iter_mut() {
+        *w = w.to_le(); // a no-op on little-endian machines
+    }
+    let len = words.len() * 4;
+    // SAFETY: u8 has alignment 1 and every byte of a u32 is a valid u8; the slice
+    // covers exactly the words' memory and borrows it mutably for its lifetime.
+    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr() as *mut u8, len) }
 }
 
 /// (lt, eq): bit k set iff bytes[k] < t, resp. == t, for up to 64 bytes.

@@ -16,6 +16,7 @@ fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(storage::memory_allocated, m)?)?;
     m.add_function(wrap_pyfunction!(storage::memory_cached, m)?)?;
     m.add_function(wrap_pyfunction!(storage::empty_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::parallel_copy, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::alpha_dropout_coefficients, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::alpha_dropout_forward, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::alpha_dropout_backward, m)?)?;

@@ -123,3 +123,20 @@ pub fn memory_cached() -> usize {
 pub fn empty_cache() {
     crate::storage::empty_cache()
 }
+
+/// A new Storage holding a copy of the C-contiguous float array `src`, made with the
+/// kernels' chunking and thread pool: the floor the benchmarks compare kernels against.
+#[pyfunction]
+pub fn parallel_copy(py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<PyStorage> {
+    use crate::par::{copy, DEFAULT_CHUNK};
+    use crate::storage::Element;
+    fn run<T: Element>(py: Python<'_>, xs: &[T]) -> PyResult<PyStorage> {
+        let out = py.detach(|| -> crate::Result<Storage> {
+            let mut s = Storage::for_overwrite(T::DTYPE, xs.len())?;
+            copy(xs, s.as_mut_slice::<T>()?, DEFAULT_CHUNK)?;
+            Ok(s)
+        })?;
+        Ok(PyStorage::new(out))
+    }
+    super::dropout::float_array!(src, "src", |xs| run(py, xs))
+}
