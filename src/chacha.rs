@@ -3,8 +3,8 @@
 //! The same stream as `chacha20::ChaCha8Rng` (the "legacy" layout: 64-bit block
 //! counter in words 12–13, 64-bit stream id in words 14–15), so every word is the
 //! one the generator contract names; rust-tests check that word for word. What
-//! differs is speed: on AVX2 eight blocks are computed at once, one per 32-bit lane,
-//! and written without the per-word copy of an RNG's buffer.
+//! differs is speed: sixteen blocks at once on AVX-512 (eight on AVX2), one per
+//! 32-bit lane, written without the per-word copy of an RNG's buffer.
 
 use chacha20::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -84,11 +84,20 @@ impl Keystream {
         }
     }
 
-    /// Whole blocks from `block` into `out` (a multiple of 16 words), eight at a time
-    /// where AVX2 is there; returns how many blocks it wrote.
+    /// Whole blocks from `block` into `out` (a multiple of 16 words), sixteen or eight
+    /// at a time where AVX-512 or AVX2 is there; returns how many blocks it wrote.
     fn fill_blocks(&self, block: u64, out: &mut [u32]) -> usize {
         let blocks = out.len() / BLOCK_WORDS;
         let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") {
+            while blocks - done >= 16 {
+                let dst = &mut out[done * BLOCK_WORDS..(done + 16) * BLOCK_WORDS];
+                // SAFETY: AVX-512F was just detected; dst holds exactly 16 blocks.
+                unsafe { avx512::sixteen_blocks(&self.state(block + done as u64), dst) };
+                done += 16;
+            }
+        }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             while blocks - done >= 8 {
@@ -222,6 +231,86 @@ mod avx2 {
             // SAFETY (stores): out has 128 words; block j takes words 16j..16j + 16.
             _mm256_storeu_si256(dst.add(2 * j), low[j]);
             _mm256_storeu_si256(dst.add(2 * j + 1), high[j]);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn quarter(x: &mut [__m512i; 16], a: usize, b: usize, c: usize, d: usize) {
+        x[a] = _mm512_add_epi32(x[a], x[b]);
+        x[d] = _mm512_rol_epi32::<16>(_mm512_xor_si512(x[d], x[a]));
+        x[c] = _mm512_add_epi32(x[c], x[d]);
+        x[b] = _mm512_rol_epi32::<12>(_mm512_xor_si512(x[b], x[c]));
+        x[a] = _mm512_add_epi32(x[a], x[b]);
+        x[d] = _mm512_rol_epi32::<8>(_mm512_xor_si512(x[d], x[a]));
+        x[c] = _mm512_add_epi32(x[c], x[d]);
+        x[b] = _mm512_rol_epi32::<7>(_mm512_xor_si512(x[b], x[c]));
+    }
+
+    /// Blocks counter … counter + 15 of `state` into `out` (256 words).
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn sixteen_blocks(state: &[u32; 16], out: &mut [u32]) {
+        assert_eq!(out.len(), 256);
+        let counter = (state[13] as u64) << 32 | state[12] as u64;
+        let mut lo = [0u32; 16];
+        let mut hi = [0u32; 16];
+        for j in 0..16 {
+            let c = counter.wrapping_add(j as u64);
+            lo[j] = c as u32;
+            hi[j] = (c >> 32) as u32;
+        }
+        let mut input = [_mm512_setzero_si512(); 16];
+        for (i, v) in input.iter_mut().enumerate() {
+            *v = _mm512_set1_epi32(state[i] as i32);
+        }
+        // SAFETY (loads): lo and hi are 16 u32 = 64 bytes each; loadu needs no alignment.
+        input[12] = _mm512_loadu_si512(lo.as_ptr() as *const __m512i);
+        input[13] = _mm512_loadu_si512(hi.as_ptr() as *const __m512i);
+        let mut x = input;
+        for _ in 0..4 {
+            quarter(&mut x, 0, 4, 8, 12);
+            quarter(&mut x, 1, 5, 9, 13);
+            quarter(&mut x, 2, 6, 10, 14);
+            quarter(&mut x, 3, 7, 11, 15);
+            quarter(&mut x, 0, 5, 10, 15);
+            quarter(&mut x, 1, 6, 11, 12);
+            quarter(&mut x, 2, 7, 8, 13);
+            quarter(&mut x, 3, 4, 9, 14);
+        }
+        for i in 0..16 {
+            x[i] = _mm512_add_epi32(x[i], input[i]);
+        }
+        // Transpose: x[i] lane j is word i of block j; block j's words go together.
+        // Within 128-bit quads first (4×4 of rows 4r..4r+3), then across quads.
+        let mut u = [_mm512_setzero_si512(); 16];
+        for r in 0..4 {
+            let (a, b, c, d) = (x[4 * r], x[4 * r + 1], x[4 * r + 2], x[4 * r + 3]);
+            let t0 = _mm512_unpacklo_epi32(a, b);
+            let t1 = _mm512_unpackhi_epi32(a, b);
+            let t2 = _mm512_unpacklo_epi32(c, d);
+            let t3 = _mm512_unpackhi_epi32(c, d);
+            // u[4r + k], quad q: column 4q + k of rows 4r..4r + 3.
+            u[4 * r] = _mm512_unpacklo_epi64(t0, t2);
+            u[4 * r + 1] = _mm512_unpackhi_epi64(t0, t2);
+            u[4 * r + 2] = _mm512_unpacklo_epi64(t1, t3);
+            u[4 * r + 3] = _mm512_unpackhi_epi64(t1, t3);
+        }
+        let dst = out.as_mut_ptr() as *mut __m512i;
+        for k in 0..4 {
+            let v = _mm512_shuffle_i32x4::<0x88>(u[k], u[4 + k]);
+            let w = _mm512_shuffle_i32x4::<0xDD>(u[k], u[4 + k]);
+            let v2 = _mm512_shuffle_i32x4::<0x88>(u[8 + k], u[12 + k]);
+            let w2 = _mm512_shuffle_i32x4::<0xDD>(u[8 + k], u[12 + k]);
+            // SAFETY (stores): out has 256 words; block c takes words 16c..16c + 16.
+            _mm512_storeu_si512(dst.add(k), _mm512_shuffle_i32x4::<0x88>(v, v2));
+            _mm512_storeu_si512(dst.add(8 + k), _mm512_shuffle_i32x4::<0xDD>(v, v2));
+            _mm512_storeu_si512(dst.add(4 + k), _mm512_shuffle_i32x4::<0x88>(w, w2));
+            _mm512_storeu_si512(dst.add(12 + k), _mm512_shuffle_i32x4::<0xDD>(w, w2));
         }
     }
 }
