@@ -15,7 +15,7 @@ impl BitMask {
     /// A mask of `len` bits, all one (bits past `len` stay zero).
     pub fn ones(len: usize) -> BitMask {
         let mut m = BitMask { words: vec![u64::MAX; len.div_ceil(64)], len };
-        if len % 64 != 0 {
+        if !len.is_multiple_of(64) {
             if let Some(last) = m.words.last_mut() {
                 *last = (1u64 << (len % 64)) - 1;
             }

@@ -11,7 +11,7 @@ pub const DEFAULT_CHUNK: usize = 1 << 16;
 
 /// A chunk must hold whole 64-bit mask words (and so whole ChaCha blocks and pairs).
 pub fn check_chunk(chunk: usize) -> Result<()> {
-    if chunk == 0 || chunk % 64 != 0 {
+    if chunk == 0 || !chunk.is_multiple_of(64) {
         return Err(LucidError::value("chunk", chunk, "a positive multiple of 64"));
     }
     Ok(())

@@ -31,7 +31,7 @@ pub const SPAN: usize = 4096;
 
 /// A chunk size the keep-based kernels accept: a positive multiple of [`SPAN`].
 pub fn check_chunk(chunk: usize) -> crate::Result<()> {
-    if chunk == 0 || chunk % SPAN != 0 {
+    if chunk == 0 || !chunk.is_multiple_of(SPAN) {
         return Err(crate::LucidError::value("chunk", chunk, format!("a positive multiple of {SPAN}")));
     }
     Ok(())
@@ -89,7 +89,7 @@ impl Keep {
         bits: &mut [u64],
         mut f: impl FnMut(usize, &[u8], &[u64]),
     ) {
-        debug_assert!(first % SPAN == 0, "chunks start on a span");
+        debug_assert!(first.is_multiple_of(SPAN), "chunks start on a span");
         let stream = Keystream::new(draw.seed, draw.stream);
         let mut words = [0u32; BLOCK / 4];
         let mut ties: Option<chacha20::ChaCha8Rng> = None;
