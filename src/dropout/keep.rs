@@ -17,8 +17,6 @@
 //! start + tie_base(n) + e + j. Every position is fixed by n and the element index,
 //! never by the thread count or the chunk size (chunks hold whole spans).
 
-use rand_core::Rng;
-
 use crate::chacha::Keystream;
 use crate::rng::Draw;
 
@@ -92,7 +90,7 @@ impl Keep {
         debug_assert!(first.is_multiple_of(SPAN), "chunks start on a span");
         let stream = Keystream::new(draw.seed, draw.stream);
         let mut words = [0u32; BLOCK / 4];
-        let mut ties: Option<chacha20::ChaCha8Rng> = None;
+        let mut ties: Option<TieWords> = None;
         let mut kept_ties = [0u64; BLOCK / GROUP];
         for start in (0..len).step_by(BLOCK) {
             if start % SPAN == 0 {
@@ -116,8 +114,8 @@ impl Keep {
                 let mut won = 0u64;
                 while tie != 0 {
                     let k = tie.trailing_zeros();
-                    let rng = ties.get_or_insert_with(|| draw.rng_at(tie_start));
-                    if rng.next_u32() >> 8 < self.rest {
+                    let words = ties.get_or_insert_with(|| TieWords::at(draw.start + tie_start));
+                    if words.next(&stream) >> 8 < self.rest {
                         won |= 1 << k;
                     }
                     tie &= tie - 1;
@@ -128,6 +126,29 @@ impl Keep {
             }
             f(start, &bytes[..m], &kept_ties[..groups]);
         }
+    }
+}
+
+/// Consecutive tie words of one span, a ChaCha block at a time.
+struct TieWords {
+    block: u64,
+    words: [u32; 16],
+    used: usize,
+}
+
+impl TieWords {
+    fn at(word: u64) -> TieWords {
+        TieWords { block: word / 16, words: [0; 16], used: 16 + (word % 16) as usize }
+    }
+
+    fn next(&mut self, stream: &Keystream) -> u32 {
+        if self.used >= 16 {
+            self.words = stream.block(self.block);
+            self.block += 1;
+            self.used -= 16;
+        }
+        self.used += 1;
+        self.words[self.used - 1]
     }
 }
 
