@@ -1,0 +1,74 @@
+"""Creation functions: tensor, zeros, ones, zeros_like, ones_like."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lucid import _storage
+from lucid._tensor import Tensor
+
+__all__ = ["ones", "ones_like", "tensor", "zeros", "zeros_like"]
+
+
+def tensor(
+    data: Any, requires_grad: bool = False, keep_grad: bool = False, dtype: Any = None
+) -> Tensor:
+    """A new tensor holding a copy of ``data``, with Tensor's dtype rules."""
+    return Tensor(data, requires_grad=requires_grad, keep_grad=keep_grad, dtype=dtype)
+
+
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"shape must be non-negative ints, got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _filled(
+    shape: tuple[int, ...], value: int, dtype: Any, requires_grad: bool, keep_grad: bool
+) -> Tensor:
+    values = _storage.zeros(shape, _storage.resolve_dtype(dtype))
+    if value:
+        values.fill(value)
+    out = Tensor._wrap(values, requires_grad=requires_grad)
+    out.keep_grad = bool(keep_grad)
+    return out
+
+
+def zeros(
+    *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, keep_grad: bool = False
+) -> Tensor:
+    """A tensor of zeros; ``shape`` as ints or one tuple."""
+    return _filled(_shape(shape), 0, dtype, requires_grad, keep_grad)
+
+
+def ones(
+    *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, keep_grad: bool = False
+) -> Tensor:
+    """A tensor of ones; ``shape`` as ints or one tuple."""
+    return _filled(_shape(shape), 1, dtype, requires_grad, keep_grad)
+
+
+def _like(t: Any, value: int, dtype: Any, requires_grad: bool, keep_grad: bool) -> Tensor:
+    ref = t if isinstance(t, Tensor) else Tensor(t)
+    return _filled(
+        ref.shape, value, ref.dtype if dtype is None else dtype, requires_grad, keep_grad
+    )
+
+
+def zeros_like(
+    t: Any, dtype: Any = None, requires_grad: bool = False, keep_grad: bool = False
+) -> Tensor:
+    """Zeros of ``t``'s shape, in ``t``'s dtype unless ``dtype`` is given."""
+    return _like(t, 0, dtype, requires_grad, keep_grad)
+
+
+def ones_like(
+    t: Any, dtype: Any = None, requires_grad: bool = False, keep_grad: bool = False
+) -> Tensor:
+    """Ones of ``t``'s shape, in ``t``'s dtype unless ``dtype`` is given."""
+    return _like(t, 1, dtype, requires_grad, keep_grad)

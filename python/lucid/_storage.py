@@ -1,0 +1,83 @@
+"""Arrays whose memory is a Rust ``Storage``.
+
+Every tensor value lives in a ``lucid._C.Storage``; numpy sees it through the buffer
+protocol, without a copy. Operations compute in numpy and write into storage that Rust
+allocated (``out=``), so numpy and Rust never copy each other's data.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from lucid import _C
+
+__all__ = ["DTYPES", "copy_of", "empty", "is_storage_view", "resolve_dtype", "wrap", "zeros"]
+
+#: The dtypes a Storage can hold, by numpy dtype.
+DTYPES: dict[np.dtype, str] = {
+    np.dtype(np.float32): "float32",
+    np.dtype(np.float64): "float64",
+    np.dtype(np.int64): "int64",
+    np.dtype(np.bool_): "bool",
+}
+
+_PYTHON_TYPES: dict[Any, np.dtype] = {
+    float: np.dtype(np.float32),
+    int: np.dtype(np.int64),
+    bool: np.dtype(np.bool_),
+}
+
+
+def resolve_dtype(dtype: Any) -> np.dtype:
+    """The numpy dtype for ``dtype``: a numpy dtype or type, its name, or float/int/bool.
+
+    Python ``float`` means float32, as lucid's default. Anything else a Storage cannot
+    hold is a TypeError naming the dtype.
+    """
+    if dtype in _PYTHON_TYPES and not isinstance(dtype, str):
+        return _PYTHON_TYPES[dtype]
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32, float64, int64 or bool, got {dtype!r}") from None
+    if resolved not in DTYPES:
+        raise TypeError(f"dtype must be float32, float64, int64 or bool, got {resolved}")
+    return resolved
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+def wrap(storage: _C.Storage, shape: tuple[int, ...]) -> np.ndarray:
+    """A writable numpy view of ``storage`` with ``shape``."""
+    return np.asarray(storage).reshape(shape)
+
+
+def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A new storage of ``shape`` and ``dtype``, as a numpy view (zero-filled)."""
+    dtype = resolve_dtype(dtype)
+    shape = tuple(int(s) for s in shape)
+    return wrap(_C.Storage(DTYPES[dtype], _numel(shape)), shape)
+
+
+zeros = empty
+
+
+def copy_of(values: Any, dtype: Any = None) -> np.ndarray:
+    """A new storage holding ``values`` (anything numpy can read), cast to ``dtype``."""
+    src = np.asarray(values)
+    out = empty(src.shape, src.dtype if dtype is None else dtype)
+    np.copyto(out, src, casting="unsafe")
+    return out
+
+
+def is_storage_view(array: np.ndarray) -> bool:
+    """Whether ``array``'s memory belongs to a Rust Storage."""
+    base = array
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    return isinstance(base, memoryview) and isinstance(base.obj, _C.Storage)

@@ -1,0 +1,350 @@
+"""Tensor: values in Rust storage, seen by numpy without a copy, with autograd.
+
+``Tensor.data`` is a C-contiguous numpy view of a Rust ``Storage``. Every operation
+writes its result into new storage, except ``reshape`` and ``detach``, which return a
+tensor over the same storage (as PyTorch's ``view`` and ``detach`` do): a write through
+one shows in the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from lucid import _ops, _storage
+from lucid.autograd import graph
+from lucid.autograd.mode import grad_enabled
+
+__all__ = ["Tensor"]
+
+_F32 = np.dtype(np.float32)
+_I64 = np.dtype(np.int64)
+
+
+def _default_dtype(src: np.ndarray, from_python: bool) -> np.dtype:
+    """The dtype a tensor gets when none is asked for (see ``Tensor``)."""
+    if src.dtype == np.bool_:
+        return src.dtype
+    if from_python:
+        return _F32
+    if src.dtype in _storage.DTYPES:
+        return src.dtype
+    return _I64 if src.dtype.kind in "iu" else _F32
+
+
+def _values(data: Any, dtype: Any) -> np.ndarray:
+    """A new storage holding ``data`` in the dtype the constructor's rules give."""
+    from_python = not isinstance(data, (Tensor, np.ndarray, np.generic))
+    try:
+        src = data.data if isinstance(data, Tensor) else np.asarray(data)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"data must be rectangular (nested lists of equal length): {err}"
+        ) from None
+    if src.dtype.kind not in "biuf":
+        raise TypeError(
+            f"data must hold real numbers or bools; got {type(data).__name__} of dtype {src.dtype}"
+        )
+    target = _default_dtype(src, from_python) if dtype is None else _storage.resolve_dtype(dtype)
+    return _storage.copy_of(src, target)
+
+
+def _operand(other: Any) -> Any:
+    """The other operand of a binary operator, or None when we do not handle its type."""
+    if isinstance(other, (Tensor, int, float, complex, np.ndarray, np.generic)):
+        return other
+    if isinstance(other, (list, tuple)):
+        return Tensor(other)
+    return None
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape):
+        raise ValueError(f"shape must be ints, got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _index_arg(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+def _pick(name: str, value: Any, alias: str, alias_value: Any, default: Any) -> Any:
+    if alias_value is None:
+        return default if value is None else value
+    if value is not None:
+        raise TypeError(f"pass {name}= or {alias}=, not both")
+    return alias_value
+
+
+class Tensor:
+    """An n-dimensional array of float32, float64, int64 or bool values with autograd.
+
+    ``data`` may be a Python number, nested lists, a numpy array or a Tensor; it is
+    always copied. Without ``dtype``: Python numbers and lists give float32 (lists of
+    ints too; bools and lists of bools give bool); numpy arrays keep float32, float64,
+    int64 and bool, other integer kinds become int64 and other float kinds float32.
+    Complex, string and object data are a TypeError. ``dtype`` takes numpy dtypes and
+    names ('float64'). Only floating-point tensors may have ``requires_grad=True``.
+    """
+
+    # numpy defers to us, so ``array + tensor`` calls Tensor.__radd__.
+    __array_ufunc__ = None
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, keep_grad: bool = False, dtype: Any = None
+    ) -> None:
+        self._setup(_values(data, dtype), requires_grad, keep_grad)
+
+    def _setup(self, array: np.ndarray, requires_grad: bool, keep_grad: bool) -> None:
+        self._data = array
+        self._ctx: Any = None  # the Function that made this tensor, None for a leaf
+        self._requires_grad = False
+        self.grad: np.ndarray | None = None
+        self.keep_grad = bool(keep_grad)
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, requires_grad: bool = False, *, _origin: str = "") -> Tensor:
+        """A tensor over ``array``, which must already be a C-contiguous storage view."""
+        if not (
+            isinstance(array, np.ndarray)
+            and array.dtype in _storage.DTYPES
+            and array.flags.c_contiguous
+            and _storage.is_storage_view(array)
+        ):
+            raise TypeError(
+                f"{_origin or 'Tensor._wrap'}: expected a C-contiguous float32, float64, "
+                "int64 or bool view of Rust storage (from lucid._storage), got "
+                f"{type(array).__name__} {getattr(array, 'dtype', '')}"
+            )
+        tensor = cls.__new__(cls)
+        tensor._setup(array, requires_grad, False)
+        return tensor
+
+    # ---- values ---------------------------------------------------------------------
+
+    @property
+    def data(self) -> np.ndarray:
+        """The values: a numpy view of this tensor's Rust storage (writes show in it)."""
+        return self._data
+
+    @data.setter
+    def data(self, values: Any) -> None:
+        values = values.data if isinstance(values, Tensor) else values
+        self._data = _storage.copy_of(values, self.dtype)
+
+    def numpy(self) -> np.ndarray:
+        """The same view as ``data``."""
+        return self._data
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    def item(self) -> Any:
+        """The single value as a Python float, int or bool."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
+        return self._data.item()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            if copy is False:
+                raise ValueError(f"cannot view a {self.dtype} tensor as {dtype} without a copy")
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        return f"Tensor({self.data}, grad={self.grad})"
+
+    # ---- autograd -------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.dtype.kind != "f":
+            raise TypeError(
+                f"requires_grad=True needs a float tensor (only floats have gradients), "
+                f"got dtype {self.dtype}"
+            )
+        self._requires_grad = bool(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True when no recorded operation made this tensor."""
+        return self._ctx is None
+
+    def backward(self, keep_grad: bool = False) -> None:
+        """Accumulate gradients into the leaves; ``grad`` (ones if None) is the seed."""
+        graph.backward(self, keep_grad)
+
+    def zero_grad(self) -> None:
+        """Forget the gradient (``grad = None``), as lucid does."""
+        self.grad = None
+
+    def detach(self) -> Tensor:
+        """A leaf over the same storage that is not part of any graph."""
+        return Tensor._wrap(self._data)
+
+    # ---- arithmetic -----------------------------------------------------------------
+
+    def _binary(self, fn: Any, other: Any, reflected: bool = False) -> Any:
+        other = _operand(other)
+        if other is None:
+            return NotImplemented
+        return fn.apply(other, self) if reflected else fn.apply(self, other)
+
+    def __add__(self, other: Any) -> Tensor:
+        return self._binary(_ops.Add, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self._binary(_ops.Add, other, reflected=True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return self._binary(_ops.Sub, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._binary(_ops.Sub, other, reflected=True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return self._binary(_ops.Mul, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._binary(_ops.Mul, other, reflected=True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return self._binary(_ops.Div, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return self._binary(_ops.Div, other, reflected=True)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self._binary(_ops.MatMul, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return self._binary(_ops.MatMul, other, reflected=True)
+
+    def __neg__(self) -> Tensor:
+        return _ops.Neg.apply(self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
+            raise TypeError(
+                f"exponent must be a Python or numpy scalar, got {type(exponent).__name__}"
+            )
+        return _ops.Pow.apply(self, exponent=exponent)
+
+    # ---- comparisons: bool tensors, never part of a graph ---------------------------
+
+    def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
+        other = _operand(other)
+        if other is None:
+            return NotImplemented
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(_ops.compare(ufunc, self._data, other))
+
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compare(np.less, other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compare(np.greater_equal, other)
+
+    # Element-wise == makes tensors unhashable by default; hash by identity, as lucid.
+    __hash__ = object.__hash__
+
+    # ---- reductions and shapes ------------------------------------------------------
+
+    def sum(
+        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """Sum over ``axis`` (or PyTorch's ``dim``); all axes when None."""
+        axis = _pick("axis", axis, "dim", dim, None)
+        keep = bool(_pick("keepdims", keepdims, "keepdim", keepdim, False))
+        return _ops.Sum.apply(self, axis=axis, keepdims=keep)
+
+    def mean(
+        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """Mean over ``axis`` (or ``dim``); integer tensors give float64."""
+        axis = _pick("axis", axis, "dim", dim, None)
+        keep = bool(_pick("keepdims", keepdims, "keepdim", keepdim, False))
+        return _ops.Mean.apply(self, axis=axis, keepdims=keep)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same values in ``shape`` (ints or one tuple; one -1 is inferred).
+
+        The result shares this tensor's storage.
+        """
+        return _ops.Reshape.apply(self, shape=_shape_arg(shape))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Axes permuted as ``axes`` (ints or one tuple); reversed when none are given."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.Transpose.apply(self, axes=axes or None)
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed."""
+        return self.transpose()
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.GetItem.apply(self, index=_index_arg(index))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and grad_enabled():
+            # Earlier operations may have saved these values for their backward.
+            raise RuntimeError(
+                "cannot assign into a tensor that requires grad; use lucid.no_grad() or .data"
+            )
+        self._data[_index_arg(index)] = value.data if isinstance(value, Tensor) else value

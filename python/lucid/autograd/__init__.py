@@ -1,0 +1,22 @@
+"""lucid.autograd: the tape that records operations and walks them backward.
+
+- :class:`Function` is the base class of every differentiable operation.
+- :func:`backward` (called by ``Tensor.backward``) walks the graph in reverse order.
+- :class:`no_grad`, :class:`enable_grad` and :func:`grad_enabled` switch recording per
+  thread.
+"""
+
+from lucid.autograd.function import Function, unbroadcast
+from lucid.autograd.graph import backward, topological_order
+from lucid.autograd.mode import enable_grad, grad_enabled, no_grad, set_grad_enabled
+
+__all__ = [
+    "Function",
+    "backward",
+    "enable_grad",
+    "grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+    "topological_order",
+    "unbroadcast",
+]

@@ -1,0 +1,104 @@
+"""The backward walk: reverse topological order over the recorded graph.
+
+The order is built iteratively (no recursion, so a 10,000-op chain works) over each
+node's ordered parent tuple, never a set, so float additions into a gradient happen in
+the same order on every run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lucid import _storage
+
+__all__ = ["backward", "topological_order"]
+
+
+def topological_order(root: Any) -> list[Any]:
+    """Tensors reachable from ``root`` through parents that require grad, parents first."""
+    order: list[Any] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            # Reversed, so the first parent is visited first.
+            for parent in reversed(node._ctx.parents):
+                if parent is not None and parent.requires_grad and id(parent) not in seen:
+                    stack.append((parent, False))
+    return order
+
+
+def _checked(ctx: Any, grads: Any) -> tuple[Any, ...]:
+    if isinstance(grads, np.ndarray) or not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    if len(grads) != len(ctx.parents):
+        raise RuntimeError(
+            f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
+            f"{len(ctx.parents)} inputs"
+        )
+    return tuple(grads)
+
+
+def _store(tensor: Any, grad: np.ndarray) -> None:
+    """Accumulate ``grad`` into ``tensor.grad``, which lives in Rust storage."""
+    if tensor.grad is None:
+        tensor.grad = _storage.copy_of(grad, tensor.dtype)
+    else:
+        tensor.grad += grad
+
+
+def backward(root: Any, keep_grad: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) · root.grad into every leaf that requires grad.
+
+    ``root.grad`` is the seed (ones of root's shape when it is None). Gradients of
+    non-leaf tensors are kept (accumulated into ``.grad``) only for tensors with
+    ``keep_grad=True`` or when ``keep_grad`` is passed; the root's own grad is dropped
+    unless kept the same way. The graph itself is kept, as in lucid, so backward may
+    run again and the leaf gradients accumulate.
+    """
+    if not root.requires_grad:
+        return  # nothing in the graph needs a gradient (lucid does nothing here either)
+    if root.grad is None:
+        root.grad = _storage.empty(root.shape, root.dtype)
+        root.grad.fill(1)
+    if np.shape(root.grad) != root.shape:
+        raise RuntimeError(
+            f"backward: the seed gradient has shape {np.shape(root.grad)} but the tensor "
+            f"has shape {root.shape}"
+        )
+    pending = {id(root): np.asarray(root.grad).astype(root.dtype, copy=False)}
+    for node in reversed(topological_order(root)):
+        # Popped: an intermediate gradient is freed as soon as it has been used.
+        grad = pending.pop(id(node), None)
+        if grad is None:
+            continue
+        ctx = node._ctx
+        if node is not root and (ctx is None or node.keep_grad or keep_grad):
+            _store(node, grad)
+        if ctx is None:
+            continue
+        for parent, g in zip(ctx.parents, _checked(ctx, ctx.backward(grad)), strict=True):
+            if parent is None or g is None or not parent.requires_grad:
+                continue
+            g = np.asarray(g)
+            if g.shape != parent.shape:
+                raise RuntimeError(
+                    f"{type(ctx).__name__}.backward returned a gradient of shape {g.shape} "
+                    f"for an input of shape {parent.shape}"
+                )
+            g = g.astype(parent.dtype, copy=False)
+            previous = pending.get(id(parent))
+            # Not in place: backward may return the same array for several inputs.
+            pending[id(parent)] = g if previous is None else previous + g
+    if root._ctx is not None and not (root.keep_grad or keep_grad):
+        root.grad = None
