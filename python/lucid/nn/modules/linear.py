@@ -1,0 +1,63 @@
+"""The Linear layer: y = x Wᵀ + b."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from lucid import _storage
+from lucid._tensor import Tensor
+from lucid.nn import init
+from lucid.nn.functional.linear import linear
+from lucid.nn.module import Module
+from lucid.nn.parameter import Parameter
+
+__all__ = ["Linear"]
+
+
+def _check_features(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return int(value)
+
+
+class Linear(Module):
+    """A fully connected layer: weight (out_features, in_features), bias (out_features,).
+
+    Both are float32 Parameters initialised as lucid and PyTorch do: weight by
+    ``kaiming_uniform(a=sqrt(5))`` and bias uniformly, both in ±1/sqrt(in_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.in_features = _check_features("in_features", in_features)
+        self.out_features = _check_features("out_features", out_features)
+        shape = (self.out_features, self.in_features)
+        self.weight = Parameter(_storage.empty(shape, np.float32))
+        if bias:
+            self.bias = Parameter(_storage.empty((self.out_features,), np.float32))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw weight, then bias, from lucid.random (seed it for reproducible layers)."""
+        init.kaiming_uniform(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1.0 / math.sqrt(fan_in)
+            init.uniform(self.bias, -bound, bound)
+
+    def forward(self, input_: Tensor) -> Tensor:
+        return linear(input_, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
