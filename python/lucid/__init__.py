@@ -1,0 +1,37 @@
+"""lucid: a deep-learning library with lucid's API and a Rust core.
+
+Tensors hold their values in Rust storage; general math runs in numpy on zero-copy
+views of it, and the dropout family runs in parallel Rust kernels.
+"""
+
+import numpy as np
+
+from lucid import nn, random
+from lucid._C import memory_allocated
+from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
+from lucid._tensor import Tensor
+from lucid.autograd import enable_grad, grad_enabled, no_grad
+
+float32 = np.float32
+float64 = np.float64
+int64 = np.int64
+bool_ = np.bool_
+
+__all__ = [
+    "Tensor",
+    "bool_",
+    "enable_grad",
+    "float32",
+    "float64",
+    "grad_enabled",
+    "int64",
+    "memory_allocated",
+    "nn",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "random",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]

@@ -1,0 +1,162 @@
+"""Random numbers from lucid's counter-based ChaCha8 generator.
+
+A :class:`Generator` is (seed, stream, offset). Each call reserves the words it needs
+and advances the offset, so the same seed gives the same numbers on any number of
+threads, and ``Generator(seed, stream=k)`` gives worker k a disjoint, reproducible
+sequence. The default generator is seeded from the operating system at import; call
+:func:`seed` for reproducible runs (:func:`initial_seed` tells the seed in use).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import numpy as np
+
+from lucid import _C, _storage
+
+__all__ = [
+    "Generator",
+    "bernoulli",
+    "default_generator",
+    "get_state",
+    "initial_seed",
+    "rand",
+    "randn",
+    "seed",
+    "set_state",
+    "uniform",
+]
+
+Generator = _C.Generator
+
+_U64 = 1 << 64
+
+
+def _check_seed(value: Any, name: str = "seed") -> int:
+    """An int in [-2**63, 2**64), as PyTorch takes; negatives wrap to their u64 bits."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if not -(1 << 63) <= value < _U64:
+        raise ValueError(f"{name} must be in [-2**63, 2**64), got {value}")
+    return value % _U64
+
+
+default_generator: _C.Generator = Generator(secrets.randbits(64))
+
+
+def seed(s: int) -> None:
+    """Seed the default generator (stream 0, offset 0)."""
+    default_generator.set_state((_check_seed(s), 0, 0))
+
+
+def initial_seed() -> int:
+    """The seed of the default generator."""
+    return default_generator.seed
+
+
+def get_state() -> tuple[int, int, int]:
+    """The default generator's (seed, stream, offset)."""
+    return default_generator.get_state()
+
+
+def set_state(state: tuple[int, int, int]) -> None:
+    """Restore the default generator from :func:`get_state`."""
+    default_generator.set_state(state)
+
+
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    out = []
+    for s in shape:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"shape must be non-negative ints, got {shape!r}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    resolved = _storage.resolve_dtype(dtype)
+    if resolved.kind != "f":
+        raise TypeError(f"dtype must be float32 or float64, got {resolved}")
+    return resolved
+
+
+def _tensor(array: np.ndarray, requires_grad: bool) -> Any:
+    from lucid._tensor import Tensor
+
+    return Tensor._wrap(array, requires_grad=requires_grad)
+
+
+def check_generator(generator: Any) -> _C.Generator:
+    """``generator``, or the default one for None; anything else is a TypeError."""
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, _C.Generator):
+        raise TypeError(
+            f"generator must be a lucid.random.Generator, got {type(generator).__name__}"
+        )
+    return generator
+
+
+def _sample(kind: str, shape: tuple[Any, ...], requires_grad: bool, dtype: Any, gen: Any) -> Any:
+    shape = _shape(shape)
+    name = _storage.DTYPES[_float_dtype(dtype)]
+    storage = getattr(check_generator(gen), kind)(int(np.prod(shape)), name)
+    return _tensor(_storage.wrap(storage, shape), requires_grad)
+
+
+def rand(
+    *shape: Any, requires_grad: bool = False, dtype: Any = np.float32, generator: Any = None
+) -> Any:
+    """Uniform values in [0, 1): float32 from one word each, float64 from two."""
+    return _sample("rand", shape, requires_grad, dtype, generator)
+
+
+def randn(
+    *shape: Any, requires_grad: bool = False, dtype: Any = np.float32, generator: Any = None
+) -> Any:
+    """Standard normal values (Box–Muller, two words per pair)."""
+    return _sample("randn", shape, requires_grad, dtype, generator)
+
+
+def uniform(
+    low: float = 0.0,
+    high: float = 1.0,
+    size: Any = (),
+    requires_grad: bool = False,
+    dtype: Any = np.float32,
+    generator: Any = None,
+) -> Any:
+    """Uniform values in [low, high)."""
+    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+        raise ValueError(
+            f"low and high must be finite with low <= high, got low={low}, high={high}"
+        )
+    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    out = rand(*size, dtype=dtype, generator=generator)
+    data = out.data
+    data *= high - low
+    data += low
+    out.requires_grad = requires_grad
+    return out
+
+
+def bernoulli(probs: Any, generator: Any = None) -> Any:
+    """0/1 values, 1 with probability ``probs`` (element-wise), in the dtype of ``probs``.
+
+    Element i is 1 iff word i < round(probs[i]·2³²): exact to 2⁻³².
+    """
+    from lucid._tensor import Tensor
+
+    p = probs.data if isinstance(probs, Tensor) else np.asarray(probs)
+    if p.dtype.kind != "f":
+        p = p.astype(np.float32)
+    elif p.dtype not in (np.float32, np.float64):
+        p = p.astype(np.float64)
+    p = np.ascontiguousarray(p)
+    bits = _storage.wrap(check_generator(generator).bernoulli(p.reshape(-1)), p.shape)
+    return _tensor(_storage.copy_of(bits, p.dtype), False)

@@ -1,0 +1,71 @@
+"""Rust storage as Python sees it: zero-copy views, typing, and memory accounting."""
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lucid
+from lucid import _C, _storage
+
+
+def test_numpy_views_storage_without_copying():
+    s = _C.Storage("float64", 6)
+    a = np.asarray(s)
+    b = np.asarray(s)
+    a[2] = 5.0
+    assert b[2] == 5.0 and a.dtype == np.float64 and a.shape == (6,)
+    assert np.asarray(s).ctypes.data % 64 == 0, "buffers are 64-byte aligned"
+    assert (s.dtype, s.numel, s.nbytes, len(s)) == ("float64", 6, 48, 6)
+    for name, dt in [("float32", np.float32), ("int64", np.int64), ("bool", np.bool_)]:
+        assert np.asarray(_C.Storage(name, 3)).dtype == dt
+
+
+def test_bad_dtype_is_a_type_error_naming_it():
+    with pytest.raises(
+        TypeError, match='dtype must be one of float32, float64, int64, bool, got "complex64"'
+    ):
+        _C.Storage("complex64", 3)
+    with pytest.raises(TypeError, match="dtype"):
+        _storage.resolve_dtype(np.complex64)
+
+
+def test_memory_allocated_returns_to_its_baseline():
+    gc.collect()
+    base = lucid.memory_allocated()
+    t = lucid.random.randn(1000, 100, dtype=np.float64)
+    u = lucid.random.rand(500)
+    assert lucid.memory_allocated() == base + 1000 * 100 * 8 + 500 * 4
+    del t, u
+    gc.collect()
+    assert lucid.memory_allocated() == base
+
+
+def test_large_freed_buffers_are_cached_and_can_be_released():
+    lucid._C.empty_cache()
+    big = lucid.random.rand(1 << 20)  # 4 MiB: above the 1 MiB pooling size
+    del big
+    assert lucid._C.memory_cached() >= 4 << 20
+    again = lucid.random.rand(1 << 20)  # reuses the cached buffer
+    assert lucid._C.memory_cached() == 0
+    del again
+    lucid._C.empty_cache()
+    assert lucid._C.memory_cached() == 0
+
+
+def test_parallel_copy_copies():
+    x = lucid.random.randn(70_000).data
+    np.testing.assert_array_equal(np.asarray(_C.parallel_copy(x)), x)
+    with pytest.raises(TypeError, match="src must be a float32 or float64 array, got int64"):
+        _C.parallel_copy(np.arange(3))
+
+
+def test_quickstart_example_runs():
+    script = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("Tensor([[") and lines[0].endswith("grad=None)")
+    assert lines[1].startswith("[[")
