@@ -69,3 +69,22 @@ def test_quickstart_example_runs():
     lines = out.stdout.splitlines()
     assert lines[0].startswith("Tensor([[") and lines[0].endswith("grad=None)")
     assert lines[1].startswith("[[")
+
+
+def test_results_never_show_a_reused_buffers_old_values():
+    # Fill a pooled-size buffer with NaN and free it: the next results of that size
+    # reuse it, so every op must write its whole output (and zeros must zero it).
+    n = 1 << 20
+    junk = lucid.random.rand(n)
+    junk.data[:] = np.nan
+    del junk
+    x = lucid.ones(n)
+    assert not np.isnan(x.data).any()
+    del x
+    junk = lucid.random.rand(n)
+    junk.data[:] = np.nan
+    del junk
+    z = lucid.zeros(n)
+    np.testing.assert_array_equal(z.data, np.zeros(n, np.float32))
+    y = z + 1.0
+    np.testing.assert_array_equal(y.data, np.ones(n, np.float32))

@@ -58,13 +58,20 @@ def wrap(storage: _C.Storage, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """A new storage of ``shape`` and ``dtype``, as a numpy view (zero-filled)."""
+    """A new storage of ``shape`` and ``dtype`` as a numpy view, for a result that will
+    be written in full: its values are unspecified (a reused buffer keeps old ones)."""
+    return _new(shape, dtype, zeroed=False)
+
+
+def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A new zero-filled storage of ``shape`` and ``dtype``, as a numpy view."""
+    return _new(shape, dtype, zeroed=True)
+
+
+def _new(shape: tuple[int, ...], dtype: Any, zeroed: bool) -> np.ndarray:
     dtype = resolve_dtype(dtype)
     shape = tuple(int(s) for s in shape)
-    return wrap(_C.Storage(DTYPES[dtype], _numel(shape)), shape)
-
-
-zeros = empty
+    return wrap(_C.Storage(DTYPES[dtype], _numel(shape), zeroed), shape)
 
 
 def copy_of(values: Any, dtype: Any = None) -> np.ndarray:

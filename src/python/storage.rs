@@ -37,10 +37,20 @@ fn format_of(dtype: DType) -> &'static CStr {
 
 #[pymethods]
 impl PyStorage {
-    /// A zero-filled storage of `numel` elements of `dtype`.
+    /// A storage of `numel` elements of `dtype`: zero-filled, or with `zeroed=False`
+    /// unspecified values (a reused buffer's), for results that will be overwritten.
     #[new]
-    fn py_new(dtype: &str, numel: usize) -> PyResult<PyStorage> {
-        Ok(PyStorage::new(Storage::zeros(DType::parse(dtype)?, numel)?))
+    #[pyo3(signature = (dtype, numel, zeroed = true))]
+    fn py_new(py: Python<'_>, dtype: &str, numel: usize, zeroed: bool) -> PyResult<PyStorage> {
+        let dtype = DType::parse(dtype)?;
+        let storage = py.detach(|| {
+            if zeroed {
+                Storage::zeros(dtype, numel)
+            } else {
+                Storage::for_overwrite(dtype, numel)
+            }
+        })?;
+        Ok(PyStorage::new(storage))
     }
 
     #[getter]

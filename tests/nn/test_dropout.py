@@ -268,3 +268,26 @@ def test_repr_and_attributes():
     layer = nn.AlphaDropout(p=0.1)
     assert repr(layer) == "AlphaDropout(p=0.1)"
     assert layer.p == 0.1 and layer.mask is None and nn.AlphaDropout().p == 0.5
+
+
+def test_leaf_keeps_the_fresh_gradient_and_sums_two_paths_correctly(monkeypatch):
+    lucid.random.seed(21)
+    x = lucid.random.randn(50_000, requires_grad=True)
+    first, second = nn.AlphaDropout(0.3), nn.AlphaDropout(0.3)
+    (first(x) + second(x) * 2.0).backward()
+    a = np.float32(coefficients(0.3)[0])
+    want = a * first.mask.data + (a * second.mask.data) * np.float32(2.0)
+    np.testing.assert_allclose(x.grad, want, rtol=1e-6)
+    # A single path: the kernel's output becomes x.grad without a copy, and it is
+    # x's own (a second backward accumulates into it, not into a shared array).
+    x.grad = None
+    y = F.alpha_dropout(x, 0.3)
+    copies = []
+    real_copy = lucid._storage.copy_of
+    monkeypatch.setattr(lucid._storage, "copy_of", lambda *a: copies.append(1) or real_copy(*a))
+    y.backward()
+    assert copies == []
+    kept = y.data != np.float32(coefficients(0.3)[2])
+    np.testing.assert_array_equal(x.grad, np.where(kept, a, np.float32(0)))
+    y.backward()
+    np.testing.assert_array_equal(x.grad, np.where(kept, 2 * a, np.float32(0)))

@@ -50,6 +50,9 @@ class Function:
 
     needs_input_grad: tuple[bool, ...]
     parents: tuple[Any, ...]
+    #: True when backward returns new arrays in Rust storage that nothing else holds
+    #: (a different one per input): a leaf may then keep one as its ``.grad``, uncopied.
+    fresh_grads: bool = False
 
     def forward(self, *arrays: Any, **kwargs: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define forward")

@@ -49,10 +49,17 @@ def _checked(ctx: Any, grads: Any) -> tuple[Any, ...]:
     return tuple(grads)
 
 
-def _store(tensor: Any, grad: np.ndarray) -> None:
-    """Accumulate ``grad`` into ``tensor.grad``, which lives in Rust storage."""
+def _store(tensor: Any, grad: np.ndarray, owned: bool) -> None:
+    """Accumulate ``grad`` into ``tensor.grad``, which lives in Rust storage.
+
+    An ``owned`` gradient (fresh storage that nothing else references) becomes the
+    first ``.grad`` as it is; any other is copied, since it may be shared.
+    """
     if tensor.grad is None:
-        tensor.grad = _storage.copy_of(grad, tensor.dtype)
+        if owned and grad.dtype == tensor.dtype and _storage.is_storage_view(grad):
+            tensor.grad = grad
+        else:
+            tensor.grad = _storage.copy_of(grad, tensor.dtype)
     else:
         tensor.grad += grad
 
@@ -77,16 +84,20 @@ def backward(root: Any, keep_grad: bool = False) -> None:
             f"has shape {root.shape}"
         )
     pending = {id(root): np.asarray(root.grad).astype(root.dtype, copy=False)}
+    owned: set[int] = set()  # ids of pending gradients that only `pending` holds
     for node in reversed(topological_order(root)):
         # Popped: an intermediate gradient is freed as soon as it has been used.
         grad = pending.pop(id(node), None)
         if grad is None:
             continue
+        is_owned = id(grad) in owned
+        owned.discard(id(grad))
         ctx = node._ctx
         if node is not root and (ctx is None or node.keep_grad or keep_grad):
-            _store(node, grad)
+            _store(node, grad, is_owned and ctx is None)
         if ctx is None:
             continue
+        fresh = ctx.fresh_grads
         for parent, g in zip(ctx.parents, _checked(ctx, ctx.backward(grad)), strict=True):
             if parent is None or g is None or not parent.requires_grad:
                 continue
@@ -96,9 +107,13 @@ def backward(root: Any, keep_grad: bool = False) -> None:
                     f"{type(ctx).__name__}.backward returned a gradient of shape {g.shape} "
                     f"for an input of shape {parent.shape}"
                 )
-            g = g.astype(parent.dtype, copy=False)
+            cast = g.astype(parent.dtype, copy=False)
             previous = pending.get(id(parent))
+            if previous is not None:
+                owned.discard(id(previous))  # replaced by the sum below
             # Not in place: backward may return the same array for several inputs.
-            pending[id(parent)] = g if previous is None else previous + g
+            pending[id(parent)] = cast if previous is None else previous + cast
+            if previous is None and fresh and cast is g:
+                owned.add(id(g))
     if root._ctx is not None and not (root.keep_grad or keep_grad):
         root.grad = None

@@ -47,6 +47,8 @@ def check_input(input_: Any) -> Tensor:
 class AlphaDropoutFunction(Function):
     """Forward draws the mask in Rust and keeps only its bits (n / 8 bytes) and A."""
 
+    fresh_grads = True  # backward's dx is a new Rust storage
+
     def forward(  # type: ignore[override]
         self,
         x: np.ndarray,
