@@ -273,3 +273,18 @@ fn bit_mask_packs_bits_and_pads_with_zeros() {
     BitMask::zeros(70).unpack_into(&mut out, 0, 1);
     assert!(out.iter().all(|&b| b == 0));
 }
+
+#[test]
+fn a_one_element_dy_is_broadcast() {
+    let n = 2 * DEFAULT_CHUNK + 100;
+    let (_, mask, plan) = run(&vec![0f32; n], 0.3, &mut Generator::new(8, 0), DEFAULT_CHUNK);
+    for c in [1.0f32, -2.5, f32::NAN] {
+        let mut full = vec![0f32; n];
+        alpha::backward(&vec![c; n], &mask, plan.coef.a, &mut full, DEFAULT_CHUNK).unwrap();
+        let mut one = vec![0f32; n];
+        alpha::backward(&[c], &mask, plan.coef.a, &mut one, DEFAULT_CHUNK).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&one), bits(&full), "dy = {c}");
+    }
+    assert!(alpha::backward(&[1f32, 2.0], &mask, 1.0, &mut vec![0f32; n], DEFAULT_CHUNK).is_err());
+}

@@ -44,6 +44,20 @@ fn masked_scale_body<T: Float>(dy: &[T], out: &mut [T], words: &[u64], s: T) {
     }
 }
 
+/// out[i] = kept if bit i of `words` is set, else dropped.
+#[inline(always)]
+fn masked_fill_body<T: Float>(out: &mut [T], words: &[u64], kept: T, dropped: T) {
+    for (os, &w) in out.chunks_mut(64).zip(words) {
+        let mut keep = [0u8; 64];
+        for (k, byte) in keep.iter_mut().enumerate() {
+            *byte = (w >> k) as u8 & 1;
+        }
+        for (o, &m) in os.iter_mut().zip(keep.iter()) {
+            *o = if m != 0 { kept } else { dropped };
+        }
+    }
+}
+
 macro_rules! dispatch {
     ($(#[$doc:meta])* $name:ident, $body:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
         $(#[$doc])*
@@ -74,6 +88,11 @@ dispatch!(
     /// In place: ys[i] = if bytes[i] < top { a·ys[i] + b } else { d }.
     select_affine_inplace, select_affine_inplace_body, select_affine_inplace_avx2,
     (ys: &mut [T], bytes: &[u8], top: u8, a: T, b: T, d: T)
+);
+dispatch!(
+    /// out[i] = kept if bit i of `words` is set, else dropped.
+    masked_fill, masked_fill_body, masked_fill_avx2,
+    (out: &mut [T], words: &[u64], kept: T, dropped: T)
 );
 dispatch!(
     /// out[i] = dy[i] · (s if bit i of `words` is set else 0).

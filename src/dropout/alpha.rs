@@ -142,10 +142,22 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
 }
 
 /// Backward: dx = A·m·dy, written as dy times (A or 0) so NaN in dy propagates as in PyTorch.
+/// A `dy` of one element stands for that value everywhere (the gradient of a sum):
+/// dx_i = dy·(A or 0), without a full-size dy ever being made.
 pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk: usize) -> Result<()> {
     check_chunk(chunk)?;
+    check_lengths("dx", dx.len(), mask.len())?;
+    if dy.len() == 1 && mask.len() != 1 {
+        let (kept, dropped) = (dy[0] * T::from_f64(a), dy[0] * T::from_f64(0.0));
+        let run = |out: &mut [T], words: &[u64]| simd::masked_fill(out, words, kept, dropped);
+        if dx.len() <= chunk {
+            run(dx, mask.words());
+        } else {
+            dx.par_chunks_mut(chunk).zip(mask.words().par_chunks(chunk / 64)).for_each(|(o, w)| run(o, w));
+        }
+        return Ok(());
+    }
     check_lengths("mask", mask.len(), dy.len())?;
-    check_lengths("dx", dx.len(), dy.len())?;
     let scale = T::from_f64(a);
     let run = |gs: &[T], out: &mut [T], words: &[u64]| simd::masked_scale(gs, out, words, scale);
     if dy.len() <= chunk {

@@ -127,7 +127,8 @@ fn storage_dtype<T: crate::storage::Element>(_: &[T]) -> DType {
     T::DTYPE
 }
 
-/// dx = A·m·dy for the C-contiguous float array `dy` and the forward's mask.
+/// dx = A·m·dy for the C-contiguous float array `dy` and the forward's mask; a `dy`
+/// of one element is that value for every element.
 #[pyfunction]
 #[pyo3(signature = (dy, mask, chunk = DEFAULT_CHUNK))]
 pub fn alpha_dropout_backward(
@@ -138,15 +139,15 @@ pub fn alpha_dropout_backward(
 ) -> PyResult<PyStorage> {
     crate::par::check_chunk(chunk)?;
     float_array!(dy, "dy", |gs| {
-        if gs.len() != mask.bits.len() {
+        if gs.len() != mask.bits.len() && gs.len() != 1 {
             return Err(PyValueError::new_err(format!(
-                "dy must have as many elements as the mask ({}), got {}",
+                "dy must have as many elements as the mask ({}) or one, got {}",
                 mask.bits.len(),
                 gs.len()
             )));
         }
         let dx = py.detach(|| -> crate::Result<Storage> {
-            let mut dx = Storage::for_overwrite(storage_dtype(gs), gs.len())?;
+            let mut dx = Storage::for_overwrite(storage_dtype(gs), mask.bits.len())?;
             alpha::backward(gs, &mask.bits, mask.a, dx.as_mut_slice()?, chunk)?;
             Ok(dx)
         })?;

@@ -75,15 +75,21 @@ def backward(root: Any, keep_grad: bool = False) -> None:
     """
     if not root.requires_grad:
         return  # nothing in the graph needs a gradient (lucid does nothing here either)
+    keep_root = root._ctx is None or root.keep_grad or keep_grad
     if root.grad is None:
-        root.grad = _storage.empty(root.shape, root.dtype)
-        root.grad.fill(1)
-    if np.shape(root.grad) != root.shape:
+        # Ones without memory: a read-only view with zero strides (ops never write
+        # into a gradient they are given). Materialised only if the root keeps it.
+        seed = np.broadcast_to(np.ones((), dtype=root.dtype), root.shape)
+        if keep_root:
+            root.grad = _storage.copy_of(seed, root.dtype)
+    else:
+        seed = np.asarray(root.grad)
+    if seed.shape != root.shape:
         raise RuntimeError(
-            f"backward: the seed gradient has shape {np.shape(root.grad)} but the tensor "
+            f"backward: the seed gradient has shape {seed.shape} but the tensor "
             f"has shape {root.shape}"
         )
-    pending = {id(root): np.asarray(root.grad).astype(root.dtype, copy=False)}
+    pending = {id(root): seed.astype(root.dtype, copy=False)}
     owned: set[int] = set()  # ids of pending gradients that only `pending` holds
     for node in reversed(topological_order(root)):
         # Popped: an intermediate gradient is freed as soon as it has been used.
@@ -115,5 +121,5 @@ def backward(root: Any, keep_grad: bool = False) -> None:
             pending[id(parent)] = cast if previous is None else previous + cast
             if previous is None and fresh and cast is g:
                 owned.add(id(g))
-    if root._ctx is not None and not (root.keep_grad or keep_grad):
+    if not keep_root:
         root.grad = None

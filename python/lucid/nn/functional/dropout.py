@@ -63,7 +63,10 @@ class AlphaDropoutFunction(Function):
         return _storage.wrap(y, x.shape)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:  # type: ignore[override]
-        dy = np.ascontiguousarray(grad, dtype=self.dtype).reshape(-1)
+        if grad.size > 1 and not any(grad.strides):
+            dy = np.asarray(grad.flat[0], dtype=self.dtype).reshape(1)  # one value everywhere
+        else:
+            dy = np.ascontiguousarray(grad, dtype=self.dtype).reshape(-1)
         return (_storage.wrap(_C.alpha_dropout_backward(dy, self.mask), self.shape),)
 
 
