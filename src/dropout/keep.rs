@@ -92,6 +92,7 @@ impl Keep {
         let mut words = [0u32; BLOCK / 4];
         let mut ties: Option<TieWords> = None;
         let mut kept_ties = [0u64; BLOCK / GROUP];
+        let mut equal = [0u64; BLOCK / GROUP];
         for start in (0..len).step_by(BLOCK) {
             if start % SPAN == 0 {
                 ties = None; // a new span: its ties start at its own region
@@ -107,9 +108,10 @@ impl Keep {
                 bytes[..m].fill(0);
             }
             let block_bits = &mut bits[start / GROUP..start / GROUP + groups];
-            let groups_of = bytes[..m].chunks(GROUP).zip(block_bits).zip(kept_ties.iter_mut());
-            for ((group, word), won_word) in groups_of {
-                let (mut keep, tie) = compare(group, self.top);
+            compare_block(&bytes[..m], self.top, block_bits, &mut equal[..groups]);
+            let groups_of = block_bits.iter_mut().zip(&equal[..groups]).zip(kept_ties.iter_mut());
+            for ((word, &tie), won_word) in groups_of {
+                let mut keep = *word;
                 let mut tie = if self.keeps_all() { 0 } else { tie };
                 let mut won = 0u64;
                 while tie != 0 {
@@ -161,6 +163,36 @@ fn le_bytes(words: &mut [u32]) -> &mut [u8] {
     // SAFETY: u8 has alignment 1 and every byte of a u32 is a valid u8; the slice
     // covers exactly the words' memory and borrows it mutably for its lifetime.
     unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr() as *mut u8, len) }
+}
+
+/// For each group of 64 bytes: bit k of lt[g] set iff byte 64g + k < t, of eq[g] iff == t.
+fn compare_block(bytes: &[u8], t: u8, lt: &mut [u64], eq: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512bw") {
+        // SAFETY: AVX-512BW was just detected.
+        unsafe { compare_block_avx512(bytes, t, lt, eq) };
+        return;
+    }
+    for ((group, l), e) in bytes.chunks(GROUP).zip(lt.iter_mut()).zip(eq.iter_mut()) {
+        (*l, *e) = compare(group, t);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+unsafe fn compare_block_avx512(bytes: &[u8], t: u8, lt: &mut [u64], eq: &mut [u64]) {
+    use std::arch::x86_64::*;
+    let limit = _mm512_set1_epi8(t as i8);
+    let whole = bytes.len() / GROUP;
+    for g in 0..whole {
+        // SAFETY: group g spans bytes 64g..64g + 64, inside `bytes`; loadu needs no alignment.
+        let v = _mm512_loadu_si512(bytes.as_ptr().add(g * GROUP) as *const __m512i);
+        lt[g] = _mm512_cmplt_epu8_mask(v, limit);
+        eq[g] = _mm512_cmpeq_epi8_mask(v, limit);
+    }
+    if whole < lt.len() {
+        (lt[whole], eq[whole]) = compare(&bytes[whole * GROUP..], t);
+    }
 }
 
 /// (lt, eq): bit k set iff bytes[k] < t, resp. == t, for up to 64 bytes.
