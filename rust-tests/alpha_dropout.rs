@@ -288,3 +288,29 @@ fn a_one_element_dy_is_broadcast() {
     }
     assert!(alpha::backward(&[1f32, 2.0], &mask, 1.0, &mut vec![0f32; n], DEFAULT_CHUNK).is_err());
 }
+
+#[test]
+fn every_simd_level_agrees_with_the_reference() {
+    for level in ["scalar", "avx2"] {
+        for test in [
+            "optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p",
+            "a_one_element_dy_is_broadcast",
+            "backward_is_a_times_mask_times_dy",
+        ] {
+            common::rerun_at_simd_level(test, level);
+        }
+    }
+}
+
+#[test]
+fn simd_level_is_capped_by_the_environment() {
+    use lucid::simd::{level, Level};
+    match std::env::var("LUCID_SIMD").as_deref() {
+        Ok("scalar") => assert_eq!(level(), Level::Scalar),
+        Ok("avx2") => assert!(level() <= Level::Avx2),
+        _ => {
+            common::rerun_at_simd_level("simd_level_is_capped_by_the_environment", "scalar");
+            common::rerun_at_simd_level("simd_level_is_capped_by_the_environment", "avx2");
+        }
+    }
+}

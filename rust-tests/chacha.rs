@@ -1,5 +1,7 @@
 //! The bulk keystream is the generator's stream, word for word, from any position.
 
+mod common;
+
 use lucid::chacha::Keystream;
 use lucid::rng::Draw;
 use rand_core::Rng;
@@ -17,5 +19,12 @@ fn bulk_keystream_matches_chacha8rng_from_any_position() {
                 assert_eq!(got, want, "seed {seed} stream {stream} start {start} len {len}");
             }
         }
+    }
+}
+
+#[test]
+fn every_simd_level_gives_the_same_keystream() {
+    for level in ["scalar", "avx2"] {
+        common::rerun_at_simd_level("bulk_keystream_matches_chacha8rng_from_any_position", level);
     }
 }

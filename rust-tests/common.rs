@@ -48,3 +48,16 @@ pub fn reference_keep(draw: &Draw, n: usize, threshold: u64) -> Vec<bool> {
     }
     keep
 }
+
+/// Run one test of the current test binary again in a child process with
+/// `LUCID_SIMD=level`, so the scalar and AVX2 code paths are tested on any CPU.
+pub fn rerun_at_simd_level(test: &str, level: &str) {
+    let exe = std::env::current_exe().expect("test binary path");
+    let out = std::process::Command::new(exe)
+        .args(["--exact", test, "--test-threads=1"])
+        .env("LUCID_SIMD", level)
+        .output()
+        .expect("run the test binary");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("1 passed"), "{test} at LUCID_SIMD={level}:\n{text}");
+}

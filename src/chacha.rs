@@ -6,6 +6,8 @@
 //! differs is speed: sixteen blocks at once on AVX-512 (eight on AVX2), one per
 //! 32-bit lane, written without the per-word copy of an RNG's buffer.
 
+#[cfg(target_arch = "x86_64")]
+use crate::simd::{level, Level};
 use chacha20::ChaCha8Rng;
 use rand_core::SeedableRng;
 
@@ -90,19 +92,19 @@ impl Keystream {
         let blocks = out.len() / BLOCK_WORDS;
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") {
+        if level() >= Level::Avx512 {
             while blocks - done >= 16 {
                 let dst = &mut out[done * BLOCK_WORDS..(done + 16) * BLOCK_WORDS];
-                // SAFETY: AVX-512F was just detected; dst holds exactly 16 blocks.
+                // SAFETY: level() found AVX-512F; dst holds exactly 16 blocks.
                 unsafe { avx512::sixteen_blocks(&self.state(block + done as u64), dst) };
                 done += 16;
             }
         }
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
+        if level() >= Level::Avx2 {
             while blocks - done >= 8 {
                 let dst = &mut out[done * BLOCK_WORDS..(done + 8) * BLOCK_WORDS];
-                // SAFETY: AVX2 was just detected; dst holds exactly 8 blocks.
+                // SAFETY: level() found AVX2; dst holds exactly 8 blocks.
                 unsafe { avx2::eight_blocks(&self.state(block + done as u64), dst) };
                 done += 8;
             }

@@ -3,7 +3,46 @@
 //! at run time. Both versions compute the same IEEE operations in the same order
 //! (a multiply, then an add; never fused), so results do not depend on the CPU.
 
+use std::sync::OnceLock;
+
 use crate::rng::Float;
+
+/// The widest instruction set the kernels use on this CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Scalar,
+    Avx2,
+    /// AVX-512 F and BW.
+    Avx512,
+}
+
+/// The level detected at first use, capped by the environment variable `LUCID_SIMD`
+/// (`scalar`, `avx2` or `avx512`) so tests can run every code path on one machine.
+/// Results are identical at every level; only speed differs.
+pub fn level() -> Level {
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let detected = detect();
+        match std::env::var("LUCID_SIMD").as_deref() {
+            Ok("scalar") => Level::Scalar,
+            Ok("avx2") => detected.min(Level::Avx2),
+            _ => detected,
+        }
+    })
+}
+
+fn detect() -> Level {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
+            return Level::Avx512;
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            return Level::Avx2;
+        }
+    }
+    Level::Scalar
+}
 
 /// ys[i] = if bytes[i] < top { a·xs[i] + b } else { d }.
 #[inline(always)]
@@ -63,8 +102,8 @@ macro_rules! dispatch {
         $(#[$doc])*
         pub fn $name<T: Float>($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU was just checked to support AVX2.
+            if level() >= Level::Avx2 {
+                // SAFETY: level() found AVX2 on this CPU.
                 unsafe { $avx2($($arg),*) };
                 return;
             }

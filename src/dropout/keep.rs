@@ -168,8 +168,8 @@ fn le_bytes(words: &mut [u32]) -> &mut [u8] {
 /// For each group of 64 bytes: bit k of lt[g] set iff byte 64g + k < t, of eq[g] iff == t.
 fn compare_block(bytes: &[u8], t: u8, lt: &mut [u64], eq: &mut [u64]) {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512bw") {
-        // SAFETY: AVX-512BW was just detected.
+    if crate::simd::level() >= crate::simd::Level::Avx512 {
+        // SAFETY: level() found AVX-512BW on this CPU.
         unsafe { compare_block_avx512(bytes, t, lt, eq) };
         return;
     }
