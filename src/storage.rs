@@ -5,7 +5,6 @@
 //! for the same size: a fresh buffer costs a page fault per 4 KiB on first touch,
 //! which for a cache-resident tensor is several times the work of the kernel itself.
 
-use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -53,8 +52,8 @@ pub fn empty_cache() {
         std::mem::take(&mut p.free)
     };
     for (nbytes, ptr) in freed {
-        // SAFETY: pooled pointers came from alloc_zeroed with this layout and are owned by nobody.
-        unsafe { dealloc(ptr as *mut u8, Layout::from_size_align_unchecked(nbytes, ALIGN)) };
+        // SAFETY: pooled pointers came from system::zeroed(nbytes) and are owned by nobody.
+        unsafe { system::release(ptr as *mut u8, nbytes) };
     }
 }
 
@@ -184,11 +183,7 @@ impl Storage {
             // A dangling but aligned pointer: valid for zero-length slices.
             NonNull::new(ALIGN as *mut u8).expect("ALIGN is non-zero")
         } else {
-            let layout =
-                Layout::from_size_align(nbytes, ALIGN).map_err(|_| LucidError::Alloc { bytes: nbytes })?;
-            // SAFETY: layout has a non-zero size.
-            let raw = unsafe { alloc_zeroed(layout) };
-            NonNull::new(raw).ok_or(LucidError::Alloc { bytes: nbytes })?
+            system::zeroed(nbytes).ok_or(LucidError::Alloc { bytes: nbytes })?
         };
         ALLOCATED.fetch_add(nbytes, Ordering::Relaxed);
         Ok((Storage { ptr, numel, dtype }, reused))
@@ -249,9 +244,9 @@ impl Drop for Storage {
             return;
         }
         for (b, ptr) in give_back(nbytes, self.ptr) {
-            // SAFETY: each pointer came from alloc_zeroed with exactly this layout,
-            // and neither this storage nor the pool uses it any more.
-            unsafe { dealloc(ptr as *mut u8, Layout::from_size_align_unchecked(b, ALIGN)) };
+            // SAFETY: each pointer came from system::zeroed(b), and neither this
+            // storage nor the pool uses it any more.
+            unsafe { system::release(ptr as *mut u8, b) };
         }
     }
 }
@@ -259,5 +254,63 @@ impl Drop for Storage {
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Storage").field("dtype", &self.dtype).field("numel", &self.numel).finish()
+    }
+}
+
+/// Memory from the system. Buffers of 2 MiB and more are mapped straight from the
+/// kernel (zero-filled by it) and marked for transparent huge pages, so first touching
+/// them takes one page fault per 2 MiB instead of per 4 KiB; smaller ones come from
+/// the global allocator.
+mod system {
+    use std::alloc::{alloc_zeroed, dealloc, Layout};
+    use std::ptr::NonNull;
+
+    use super::ALIGN;
+
+    /// Buffers this large or larger are mapped.
+    pub const MAP_MIN_BYTES: usize = 2 << 20;
+
+    /// `nbytes` (> 0) zero bytes aligned to at least ALIGN.
+    pub fn zeroed(nbytes: usize) -> Option<NonNull<u8>> {
+        #[cfg(target_os = "linux")]
+        if nbytes >= MAP_MIN_BYTES {
+            // SAFETY: an anonymous private mapping touches no existing memory; the
+            // result is checked for MAP_FAILED before use.
+            let ptr = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    nbytes,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if ptr == libc::MAP_FAILED {
+                return None;
+            }
+            // A hint only: without huge pages the mapping still works.
+            // SAFETY: the range is exactly the mapping just made.
+            unsafe { libc::madvise(ptr, nbytes, libc::MADV_HUGEPAGE) };
+            return NonNull::new(ptr as *mut u8); // page-aligned, so ALIGN-aligned
+        }
+        let layout = Layout::from_size_align(nbytes, ALIGN).ok()?;
+        // SAFETY: layout has a non-zero size.
+        NonNull::new(unsafe { alloc_zeroed(layout) })
+    }
+
+    /// Give back a buffer from `zeroed(nbytes)`.
+    ///
+    /// # Safety
+    /// `ptr` came from `zeroed(nbytes)` with this `nbytes` and is not used afterwards.
+    pub unsafe fn release(ptr: *mut u8, nbytes: usize) {
+        #[cfg(target_os = "linux")]
+        if nbytes >= MAP_MIN_BYTES {
+            // SAFETY: per the contract, ptr..ptr + nbytes is one mapping of ours.
+            unsafe { libc::munmap(ptr as *mut libc::c_void, nbytes) };
+            return;
+        }
+        // SAFETY: per the contract, ptr came from alloc_zeroed with this layout.
+        unsafe { dealloc(ptr, Layout::from_size_align_unchecked(nbytes, ALIGN)) };
     }
 }
