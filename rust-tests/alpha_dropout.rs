@@ -314,3 +314,26 @@ fn simd_level_is_capped_by_the_environment() {
         }
     }
 }
+
+#[test]
+fn chunk_for_depends_on_n_only_and_keeps_spans_whole() {
+    use lucid::par::{chunk_for, DEFAULT_CHUNK};
+    assert_eq!(chunk_for(4096), DEFAULT_CHUNK, "small inputs are one chunk");
+    assert_eq!(chunk_for(DEFAULT_CHUNK), DEFAULT_CHUNK);
+    for n in [DEFAULT_CHUNK + 1, 100_000, 300_000, 10_000_000, usize::MAX / 2] {
+        let c = chunk_for(n);
+        assert!(lucid::dropout::keep::check_chunk(c).is_ok(), "n={n} chunk={c}");
+        assert!(c <= DEFAULT_CHUNK && (n.div_ceil(c) >= 8 || c == DEFAULT_CHUNK), "n={n} chunk={c}");
+    }
+    // And the result does not depend on it: the chunk each n gets, against the default.
+    for n in [100_000usize, 300_001] {
+        let x = as_f32(&ramp(n));
+        let a = run(&x, 0.3, &mut Generator::new(4, 4), chunk_for(n));
+        let b = run(&x, 0.3, &mut Generator::new(4, 4), DEFAULT_CHUNK);
+        assert_eq!(a.1, b.1);
+        assert_eq!(
+            a.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            b.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+}

@@ -8,6 +8,20 @@ use crate::error::{LucidError, Result};
 
 /// Elements per chunk: 64 Ki elements, 256 KiB of float32, about an L2 cache.
 pub const DEFAULT_CHUNK: usize = 1 << 16;
+/// The smallest chunk [`chunk_for`] picks (a whole tie span of the dropout kernels).
+pub const MIN_CHUNK: usize = 4096;
+
+/// The chunk size for n elements: inputs up to [`DEFAULT_CHUNK`] run whole on the
+/// calling thread; larger ones are cut into at least 8 chunks (so two threads stay
+/// balanced) of at most DEFAULT_CHUNK. It depends on n only, never on the thread
+/// count, and no result depends on it (rust-tests check several sizes).
+pub fn chunk_for(n: usize) -> usize {
+    if n <= DEFAULT_CHUNK {
+        DEFAULT_CHUNK
+    } else {
+        (n / 8 / MIN_CHUNK * MIN_CHUNK).clamp(MIN_CHUNK, DEFAULT_CHUNK)
+    }
+}
 
 /// A chunk must hold whole 64-bit mask words (and so whole ChaCha blocks and pairs).
 pub fn check_chunk(chunk: usize) -> Result<()> {

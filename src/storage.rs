@@ -1,7 +1,7 @@
 //! `Storage`: an owned, 64-byte-aligned, typed, contiguous buffer. Every tensor's
 //! values live in one; Python views it through the buffer protocol without copying.
 //!
-//! Large buffers (≥ 1 MiB) are kept in a small pool when freed and handed out again
+//! Large buffers (≥ 64 KiB) are kept in a small pool when freed and handed out again
 //! for the same size: a fresh buffer costs a page fault per 4 KiB on first touch,
 //! which for a cache-resident tensor is several times the work of the kernel itself.
 
@@ -22,7 +22,7 @@ pub fn allocated_bytes() -> usize {
 }
 
 /// Buffers smaller than this go straight back to the system allocator.
-pub const POOL_MIN_BYTES: usize = 1 << 20;
+pub const POOL_MIN_BYTES: usize = 64 << 10;
 /// The pool holds at most this many bytes of freed buffers.
 pub const POOL_MAX_BYTES: usize = 1 << 31;
 

@@ -124,22 +124,41 @@ def measure_huge(n: int) -> dict[str, Any]:
     return {"n": n, "dtype": "float32", "forward_ms": forward, "backward_ms": backward}
 
 
+def machine() -> str:
+    """One line on what the numbers were measured on."""
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        import torch
+
+        versions = f"numpy {np.__version__}, torch {torch.__version__}"
+    except ImportError:
+        versions = f"numpy {np.__version__}, torch not installed"
+    return f"{cpu}, {os.cpu_count()} cores; {versions}; p = {P}; medians in ms"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
         "| N | dtype | threads | forward ms | ×floor | backward ms | ×floor | fwd+bwd ms "
-        "| floor ms | numpy copy ms | numpy formula ms | torch fwd+bwd ms | speed-up vs torch |"
+        "| floor ms | numpy copy ms | numpy formula ms | torch fwd ms | torch fwd+bwd ms "
+        "| fwd+bwd speed-up vs torch |"
     )
-    lines = [head, "|" + "---|" * 13]
+    lines = [head, "|" + "---|" * 14]
     for r in rows:
         fl = r["floor_ms"]
         torch = r["torch_forward_backward_ms"]
+        torch_fwd = "—" if torch is None else f"{r['torch_forward_ms']:.3f}"
         torch_ms = "—" if torch is None else f"{torch:.3f}"
         speedup = "—" if torch is None else f"{torch / r['forward_backward_ms']:.1f}×"
         lines.append(
             f"| {r['n']:.0e} | {r['dtype']} | {r['threads']} | {r['forward_ms']:.3f} "
             f"| {r['forward_ms'] / fl:.2f} | {r['backward_ms']:.3f} | {r['backward_ms'] / fl:.2f} "
             f"| {r['forward_backward_ms']:.3f} | {fl:.3f} | {r['numpy_copy_ms']:.3f} "
-            f"| {r['numpy_formula_ms']:.3f} | {torch_ms} | {speedup} |"
+            f"| {r['numpy_formula_ms']:.3f} | {torch_fwd} | {torch_ms} | {speedup} |"
         )
     return "\n".join(lines)
 
@@ -178,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.json:
             print(json.dumps(row), flush=True)
     if not args.json:
-        print(f"lucid {lucid.__name__} on {os.cpu_count()} cores, p = {P}")
+        print(machine())
         print(table(rows))
 
 

@@ -8,7 +8,7 @@ use super::generator::PyGenerator;
 use super::storage::PyStorage;
 use crate::dropout::alpha;
 use crate::mask::BitMask;
-use crate::par::DEFAULT_CHUNK;
+use crate::par::chunk_for;
 use crate::storage::{DType, Storage};
 
 /// Run `$body` with `$slice` bound to the contiguous float32 or float64 data of the
@@ -101,17 +101,18 @@ pub fn alpha_dropout_coefficients(p: f64) -> PyResult<(f64, f64, f64)> {
 
 /// Training-mode alpha dropout of the C-contiguous float array `x`: (y, mask).
 #[pyfunction]
-#[pyo3(signature = (x, p, generator, chunk = DEFAULT_CHUNK))]
+#[pyo3(signature = (x, p, generator, chunk = None))]
 pub fn alpha_dropout_forward(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
     p: f64,
     generator: &PyGenerator,
-    chunk: usize,
+    chunk: Option<usize>,
 ) -> PyResult<(PyStorage, PyMask)> {
-    // Checked before any words are reserved, so a rejected call leaves the generator as it was.
-    crate::dropout::keep::check_chunk(chunk)?;
     float_array!(x, "x", |xs| {
+        let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
+        // Checked before any words are reserved, so a rejected call leaves the generator as it was.
+        crate::dropout::keep::check_chunk(chunk)?;
         let plan = generator.with(|g| alpha::plan(p, xs.len(), g))?;
         let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
             let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
@@ -130,13 +131,14 @@ fn storage_dtype<T: crate::storage::Element>(_: &[T]) -> DType {
 /// dx = A·m·dy for the C-contiguous float array `dy` and the forward's mask; a `dy`
 /// of one element is that value for every element.
 #[pyfunction]
-#[pyo3(signature = (dy, mask, chunk = DEFAULT_CHUNK))]
+#[pyo3(signature = (dy, mask, chunk = None))]
 pub fn alpha_dropout_backward(
     py: Python<'_>,
     dy: &Bound<'_, PyAny>,
     mask: &PyMask,
-    chunk: usize,
+    chunk: Option<usize>,
 ) -> PyResult<PyStorage> {
+    let chunk = chunk.unwrap_or_else(|| chunk_for(mask.bits.len()));
     crate::par::check_chunk(chunk)?;
     float_array!(dy, "dy", |gs| {
         if gs.len() != mask.bits.len() && gs.len() != 1 {

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 
 use super::dropout::float_array;
 use super::storage::PyStorage;
-use crate::par::DEFAULT_CHUNK;
+use crate::par::chunk_for;
 use crate::rng::{self, Draw, Generator};
 use crate::storage::{DType, Storage};
 
@@ -109,8 +109,8 @@ impl PyGenerator {
         let out = py.detach(|| -> crate::Result<Storage> {
             let mut s = Storage::for_overwrite(dtype, numel)?;
             match dtype {
-                DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
-                _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
+                DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
+                _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
             }
             Ok(s)
         })?;
@@ -124,8 +124,8 @@ impl PyGenerator {
         let out = py.detach(|| -> crate::Result<Storage> {
             let mut s = Storage::for_overwrite(dtype, numel)?;
             match dtype {
-                DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
-                _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, DEFAULT_CHUNK)?,
+                DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
+                _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
             }
             Ok(s)
         })?;
@@ -140,7 +140,7 @@ impl PyGenerator {
             let draw = self.reserve(ps.len() as u64)?;
             py.detach(|| -> crate::Result<Storage> {
                 let mut s = Storage::for_overwrite(DType::Bool, ps.len())?;
-                rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, DEFAULT_CHUNK)?;
+                rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, chunk_for(ps.len()))?;
                 Ok(s)
             })?
         });

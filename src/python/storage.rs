@@ -138,12 +138,12 @@ pub fn empty_cache() {
 /// kernels' chunking and thread pool: the floor the benchmarks compare kernels against.
 #[pyfunction]
 pub fn parallel_copy(py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<PyStorage> {
-    use crate::par::{copy, DEFAULT_CHUNK};
+    use crate::par::{chunk_for, copy};
     use crate::storage::Element;
     fn run<T: Element>(py: Python<'_>, xs: &[T]) -> PyResult<PyStorage> {
         let out = py.detach(|| -> crate::Result<Storage> {
             let mut s = Storage::for_overwrite(T::DTYPE, xs.len())?;
-            copy(xs, s.as_mut_slice::<T>()?, DEFAULT_CHUNK)?;
+            copy(xs, s.as_mut_slice::<T>()?, chunk_for(xs.len()))?;
             Ok(s)
         })?;
         Ok(PyStorage::new(out))
