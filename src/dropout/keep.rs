@@ -109,22 +109,22 @@ impl Keep {
             }
             let block_bits = &mut bits[start / GROUP..start / GROUP + groups];
             compare_block(&bytes[..m], self.top, block_bits, &mut equal[..groups]);
-            let groups_of = block_bits.iter_mut().zip(&equal[..groups]).zip(kept_ties.iter_mut());
-            for ((word, &tie), won_word) in groups_of {
-                let mut keep = *word;
-                let mut tie = if self.keeps_all() { 0 } else { tie };
-                let mut won = 0u64;
-                while tie != 0 {
-                    let k = tie.trailing_zeros();
+            kept_ties[..groups].fill(0);
+            if !self.keeps_all() {
+                // About one group in five has a tie; the rest are settled already.
+                for (g, &tie) in equal[..groups].iter().enumerate().filter(|(_, &t)| t != 0) {
                     let words = ties.get_or_insert_with(|| TieWords::at(draw.start + tie_start));
-                    if words.next(&stream) >> 8 < self.rest {
-                        won |= 1 << k;
+                    let mut won = 0u64;
+                    let mut left = tie;
+                    while left != 0 {
+                        if words.next(&stream) >> 8 < self.rest {
+                            won |= left & left.wrapping_neg(); // the lowest tie still open
+                        }
+                        left &= left - 1;
                     }
-                    tie &= tie - 1;
+                    block_bits[g] |= won;
+                    kept_ties[g] = won;
                 }
-                keep |= won;
-                *won_word = won;
-                *word = keep;
             }
             f(start, &bytes[..m], &kept_ties[..groups]);
         }
