@@ -45,15 +45,15 @@ def test_memory_allocated_returns_to_its_baseline():
 
 
 def test_large_freed_buffers_are_cached_and_can_be_released():
-    lucid._C.empty_cache()
+    lucid.empty_cache()
     big = lucid.random.rand(1 << 20)  # 4 MiB: above the 1 MiB pooling size
     del big
-    assert lucid._C.memory_cached() >= 4 << 20
+    assert lucid.memory_cached() >= 4 << 20
     again = lucid.random.rand(1 << 20)  # reuses the cached buffer
-    assert lucid._C.memory_cached() == 0
+    assert lucid.memory_cached() == 0
     del again
-    lucid._C.empty_cache()
-    assert lucid._C.memory_cached() == 0
+    lucid.empty_cache()
+    assert lucid.memory_cached() == 0
 
 
 def test_parallel_copy_copies():

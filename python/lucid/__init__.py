@@ -7,7 +7,7 @@ views of it, and the dropout family runs in parallel Rust kernels.
 import numpy as np
 
 from lucid import nn, random
-from lucid._C import memory_allocated
+from lucid._C import empty_cache, memory_allocated, memory_cached
 from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
 from lucid._tensor import Tensor
 from lucid.autograd import enable_grad, grad_enabled, no_grad
@@ -26,6 +26,8 @@ __all__ = [
     "grad_enabled",
     "int64",
     "memory_allocated",
+    "memory_cached",
+    "empty_cache",
     "nn",
     "no_grad",
     "ones",
