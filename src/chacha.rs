@@ -11,6 +11,35 @@ use crate::simd::{level, Level};
 use chacha20::ChaCha8Rng;
 use rand_core::SeedableRng;
 
+/// ChaCha8's rounds: four double rounds of column then diagonal quarter rounds, over
+/// any representation of the 16-word state (scalar words or SIMD lanes).
+macro_rules! eight_rounds {
+    ($quarter:ident, $x:ident) => {
+        for _ in 0..4 {
+            $quarter(&mut $x, 0, 4, 8, 12);
+            $quarter(&mut $x, 1, 5, 9, 13);
+            $quarter(&mut $x, 2, 6, 10, 14);
+            $quarter(&mut $x, 3, 7, 11, 15);
+            $quarter(&mut $x, 0, 5, 10, 15);
+            $quarter(&mut $x, 1, 6, 11, 12);
+            $quarter(&mut $x, 2, 7, 8, 13);
+            $quarter(&mut $x, 3, 4, 9, 14);
+        }
+    };
+}
+
+/// The low and high counter words of blocks counter, counter + 1, …, counter + N − 1.
+#[cfg(target_arch = "x86_64")]
+fn counter_lanes<const N: usize>(state: &[u32; 16]) -> ([u32; N], [u32; N]) {
+    let counter = (state[13] as u64) << 32 | state[12] as u64;
+    let (mut lo, mut hi) = ([0u32; N], [0u32; N]);
+    for j in 0..N {
+        let c = counter.wrapping_add(j as u64);
+        (lo[j], hi[j]) = (c as u32, (c >> 32) as u32);
+    }
+    (lo, hi)
+}
+
 const CONSTANTS: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 const BLOCK_WORDS: usize = 16;
 
@@ -47,16 +76,7 @@ impl Keystream {
     pub fn block(&self, block: u64) -> [u32; 16] {
         let input = self.state(block);
         let mut x = input;
-        for _ in 0..4 {
-            quarter(&mut x, 0, 4, 8, 12);
-            quarter(&mut x, 1, 5, 9, 13);
-            quarter(&mut x, 2, 6, 10, 14);
-            quarter(&mut x, 3, 7, 11, 15);
-            quarter(&mut x, 0, 5, 10, 15);
-            quarter(&mut x, 1, 6, 11, 12);
-            quarter(&mut x, 2, 7, 8, 13);
-            quarter(&mut x, 3, 4, 9, 14);
-        }
+        eight_rounds!(quarter, x);
         for (o, i) in x.iter_mut().zip(input) {
             *o = o.wrapping_add(i);
         }
@@ -196,14 +216,7 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     pub unsafe fn eight_blocks(state: &[u32; 16], out: &mut [u32]) {
         assert_eq!(out.len(), 128);
-        let counter = (state[13] as u64) << 32 | state[12] as u64;
-        let mut lo = [0u32; 8];
-        let mut hi = [0u32; 8];
-        for j in 0..8 {
-            let c = counter.wrapping_add(j as u64);
-            lo[j] = c as u32;
-            hi[j] = (c >> 32) as u32;
-        }
+        let (lo, hi) = super::counter_lanes::<8>(state);
         let mut input = [_mm256_setzero_si256(); 16];
         for (i, v) in input.iter_mut().enumerate() {
             *v = _mm256_set1_epi32(state[i] as i32);
@@ -212,16 +225,7 @@ mod avx2 {
         input[12] = _mm256_loadu_si256(lo.as_ptr() as *const __m256i);
         input[13] = _mm256_loadu_si256(hi.as_ptr() as *const __m256i);
         let mut x = input;
-        for _ in 0..4 {
-            quarter(&mut x, 0, 4, 8, 12);
-            quarter(&mut x, 1, 5, 9, 13);
-            quarter(&mut x, 2, 6, 10, 14);
-            quarter(&mut x, 3, 7, 11, 15);
-            quarter(&mut x, 0, 5, 10, 15);
-            quarter(&mut x, 1, 6, 11, 12);
-            quarter(&mut x, 2, 7, 8, 13);
-            quarter(&mut x, 3, 4, 9, 14);
-        }
+        eight_rounds!(quarter, x);
         for i in 0..16 {
             x[i] = _mm256_add_epi32(x[i], input[i]);
         }
@@ -258,14 +262,7 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     pub unsafe fn sixteen_blocks(state: &[u32; 16], out: &mut [u32]) {
         assert_eq!(out.len(), 256);
-        let counter = (state[13] as u64) << 32 | state[12] as u64;
-        let mut lo = [0u32; 16];
-        let mut hi = [0u32; 16];
-        for j in 0..16 {
-            let c = counter.wrapping_add(j as u64);
-            lo[j] = c as u32;
-            hi[j] = (c >> 32) as u32;
-        }
+        let (lo, hi) = super::counter_lanes::<16>(state);
         let mut input = [_mm512_setzero_si512(); 16];
         for (i, v) in input.iter_mut().enumerate() {
             *v = _mm512_set1_epi32(state[i] as i32);
@@ -274,16 +271,7 @@ mod avx512 {
         input[12] = _mm512_loadu_si512(lo.as_ptr() as *const __m512i);
         input[13] = _mm512_loadu_si512(hi.as_ptr() as *const __m512i);
         let mut x = input;
-        for _ in 0..4 {
-            quarter(&mut x, 0, 4, 8, 12);
-            quarter(&mut x, 1, 5, 9, 13);
-            quarter(&mut x, 2, 6, 10, 14);
-            quarter(&mut x, 3, 7, 11, 15);
-            quarter(&mut x, 0, 5, 10, 15);
-            quarter(&mut x, 1, 6, 11, 12);
-            quarter(&mut x, 2, 7, 8, 13);
-            quarter(&mut x, 3, 4, 9, 14);
-        }
+        eight_rounds!(quarter, x);
         for i in 0..16 {
             x[i] = _mm512_add_epi32(x[i], input[i]);
         }
