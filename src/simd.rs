@@ -55,17 +55,6 @@ fn select_affine_body<T: Float>(xs: &[T], ys: &mut [T], bytes: &[u8], top: u8, a
     }
 }
 
-/// In place: ys[i] = if bytes[i] < top { a·ys[i] + b } else { d }.
-#[inline(always)]
-fn select_affine_inplace_body<T: Float>(ys: &mut [T], bytes: &[u8], top: u8, a: T, b: T, d: T) {
-    let n = ys.len().min(bytes.len());
-    let (ys, bytes) = (&mut ys[..n], &bytes[..n]);
-    for i in 0..n {
-        let kept = a * ys[i] + b;
-        ys[i] = if bytes[i] < top { kept } else { d };
-    }
-}
-
 /// out[i] = dy[i] · (s if bit i of `words` is set else 0), so NaN in dy stays NaN.
 #[inline(always)]
 fn masked_scale_body<T: Float>(dy: &[T], out: &mut [T], words: &[u64], s: T) {
@@ -122,11 +111,6 @@ dispatch!(
     /// ys[i] = if bytes[i] < top { a·xs[i] + b } else { d }.
     select_affine, select_affine_body, select_affine_avx2,
     (xs: &[T], ys: &mut [T], bytes: &[u8], top: u8, a: T, b: T, d: T)
-);
-dispatch!(
-    /// In place: ys[i] = if bytes[i] < top { a·ys[i] + b } else { d }.
-    select_affine_inplace, select_affine_inplace_body, select_affine_inplace_avx2,
-    (ys: &mut [T], bytes: &[u8], top: u8, a: T, b: T, d: T)
 );
 dispatch!(
     /// out[i] = kept if bit i of `words` is set, else dropped.
