@@ -143,6 +143,7 @@ impl TieWords {
         TieWords { block: word / 16, words: [0; 16], used: 16 + (word % 16) as usize }
     }
 
+    #[inline]
     fn next(&mut self, stream: &Keystream) -> u32 {
         if self.used >= 16 {
             self.words = stream.block(self.block);
