@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use lucid::dropout::alpha;
+use lucid::dropout::{self, alpha};
 use lucid::mask::BitMask;
 use lucid::par::{self, DEFAULT_CHUNK};
 use lucid::rng::{self, Float, Generator};
@@ -38,12 +38,12 @@ fn bench<T: Float>(n: usize, reps: usize) {
     let forward = median_ms(reps, || {
         let mut y = fresh();
         let plan = alpha::plan(0.1, n, &mut g).unwrap();
-        alpha::forward(&x, y.as_mut_slice::<T>().unwrap(), &mut mask, &plan, DEFAULT_CHUNK).unwrap();
+        dropout::forward(&x, y.as_mut_slice::<T>().unwrap(), &mut mask, &plan, DEFAULT_CHUNK).unwrap();
     });
     let a = alpha::coefficients(0.1).unwrap().a;
     let backward = median_ms(reps, || {
         let mut dx = fresh();
-        alpha::backward(&x, &mask, a, dx.as_mut_slice::<T>().unwrap(), DEFAULT_CHUNK).unwrap();
+        dropout::backward(&x, &mask, a, dx.as_mut_slice::<T>().unwrap(), DEFAULT_CHUNK).unwrap();
     });
     println!(
         "| {n:>11} | {:>7} | {floor:>9.2} | {forward:>9.2} | {:>5.2} | {backward:>9.2} | {:>5.2} |",

@@ -7,7 +7,8 @@
 mod common;
 
 use common::{edge_sizes, ramp, reference_keep, with_threads};
-use lucid::dropout::alpha::{self, Plan, ALPHA, ALPHA_PRIME, LAMBDA};
+use lucid::dropout::alpha::{self, ALPHA, ALPHA_PRIME, LAMBDA};
+use lucid::dropout::{self, Plan};
 use lucid::mask::BitMask;
 use lucid::par::DEFAULT_CHUNK;
 use lucid::rng::{self, Float, Generator};
@@ -17,7 +18,7 @@ fn run<T: Float>(x: &[T], p: f64, gen: &mut Generator, chunk: usize) -> (Vec<T>,
     let plan = alpha::plan(p, x.len(), gen).unwrap();
     let mut y = vec![T::from_f64(0.0); x.len()];
     let mut mask = BitMask::zeros(x.len());
-    alpha::forward(x, &mut y, &mut mask, &plan, chunk).unwrap();
+    dropout::forward(x, &mut y, &mut mask, &plan, chunk).unwrap();
     (y, mask, plan)
 }
 
@@ -135,7 +136,7 @@ fn results_are_bit_identical_for_any_thread_count_and_chunk_size() {
             let dy = as_f32(&ramp(n).iter().map(|v| v * 3.0).collect::<Vec<_>>());
             let backward = |chunk| {
                 let mut dx = vec![0f32; n];
-                alpha::backward(&dy, &got.1, got.2.coef.a, &mut dx, chunk).unwrap();
+                dropout::backward(&dy, &got.1, got.2.coef.a, &mut dx, chunk).unwrap();
                 dx
             };
             let single = with_threads(1, || backward(DEFAULT_CHUNK));
@@ -161,7 +162,7 @@ fn chunk_sizes_must_hold_whole_spans() {
     let x = vec![0f32; 100];
     let plan = alpha::plan(0.5, 100, &mut Generator::new(0, 0)).unwrap();
     for bad in [0, 64, 4000, 4096 + 64] {
-        let err = alpha::forward(&x, &mut [0f32; 100], &mut BitMask::zeros(100), &plan, bad).unwrap_err();
+        let err = dropout::forward(&x, &mut [0f32; 100], &mut BitMask::zeros(100), &plan, bad).unwrap_err();
         assert_eq!(err.to_string(), format!("chunk must be a positive multiple of 4096, got {bad}"));
     }
 }
@@ -206,7 +207,7 @@ fn backward_is_a_times_mask_times_dy() {
     let (_, mask, plan) = run(&x, 0.4, &mut Generator::new(1, 0), DEFAULT_CHUNK);
     let dy: Vec<f32> = ramp(n).iter().rev().map(|&v| v as f32 * 2.5).collect();
     let mut dx = vec![0f32; n];
-    alpha::backward(&dy, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
+    dropout::backward(&dy, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
     let a = plan.coef.a as f32;
     for i in 0..n {
         let m = if mask.get(i) { 1.0 } else { 0.0 };
@@ -226,7 +227,7 @@ fn p_zero_is_identity_and_p_one_is_zero_without_drawing() {
     assert!(y.iter().all(|&v| v == 0.0));
     assert_eq!(mask.count_ones(), 0);
     let mut dx = vec![1f32; 1000];
-    alpha::backward(&x, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
+    dropout::backward(&x, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
     assert!(dx.iter().all(|&v| v == 0.0));
     assert_eq!(g.offset(), 0, "p = 0 and p = 1 draw no words");
 }
@@ -258,9 +259,9 @@ fn bad_p_is_an_error_naming_p() {
 fn mismatched_lengths_are_errors() {
     let plan = alpha::plan(0.5, 10, &mut Generator::new(0, 0)).unwrap();
     let x = vec![0f32; 10];
-    assert!(alpha::forward(&x, &mut [0f32; 9], &mut BitMask::zeros(10), &plan, DEFAULT_CHUNK).is_err());
-    assert!(alpha::forward(&x, &mut [0f32; 10], &mut BitMask::zeros(11), &plan, DEFAULT_CHUNK).is_err());
-    assert!(alpha::backward(&x, &BitMask::zeros(10), 1.0, &mut [0f32; 3], DEFAULT_CHUNK).is_err());
+    assert!(dropout::forward(&x, &mut [0f32; 9], &mut BitMask::zeros(10), &plan, DEFAULT_CHUNK).is_err());
+    assert!(dropout::forward(&x, &mut [0f32; 10], &mut BitMask::zeros(11), &plan, DEFAULT_CHUNK).is_err());
+    assert!(dropout::backward(&x, &BitMask::zeros(10), 1.0, &mut [0f32; 3], DEFAULT_CHUNK).is_err());
 }
 
 #[test]
@@ -280,13 +281,13 @@ fn a_one_element_dy_is_broadcast() {
     let (_, mask, plan) = run(&vec![0f32; n], 0.3, &mut Generator::new(8, 0), DEFAULT_CHUNK);
     for c in [1.0f32, -2.5, f32::NAN] {
         let mut full = vec![0f32; n];
-        alpha::backward(&vec![c; n], &mask, plan.coef.a, &mut full, DEFAULT_CHUNK).unwrap();
+        dropout::backward(&vec![c; n], &mask, plan.coef.a, &mut full, DEFAULT_CHUNK).unwrap();
         let mut one = vec![0f32; n];
-        alpha::backward(&[c], &mask, plan.coef.a, &mut one, DEFAULT_CHUNK).unwrap();
+        dropout::backward(&[c], &mask, plan.coef.a, &mut one, DEFAULT_CHUNK).unwrap();
         let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&one), bits(&full), "dy = {c}");
     }
-    assert!(alpha::backward(&[1f32, 2.0], &mask, 1.0, &mut vec![0f32; n], DEFAULT_CHUNK).is_err());
+    assert!(dropout::backward(&[1f32, 2.0], &mask, 1.0, &mut vec![0f32; n], DEFAULT_CHUNK).is_err());
 }
 
 #[test]

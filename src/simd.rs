@@ -72,6 +72,38 @@ fn masked_scale_body<T: Float>(dy: &[T], out: &mut [T], words: &[u64], s: T) {
     }
 }
 
+/// ys[i] = if bit i of `words` is set { a·xs[i] + b } else { d }.
+#[inline(always)]
+fn masked_affine_body<T: Float>(xs: &[T], ys: &mut [T], words: &[u64], a: T, b: T, d: T) {
+    for ((ys, xs), &w) in ys.chunks_mut(64).zip(xs.chunks(64)).zip(words) {
+        let mut keep = [0u8; 64];
+        for (k, byte) in keep.iter_mut().enumerate() {
+            *byte = (w >> k) as u8 & 1;
+        }
+        let n = ys.len().min(xs.len());
+        for i in 0..n {
+            let kept = a * xs[i] + b;
+            ys[i] = if keep[i] != 0 { kept } else { d };
+        }
+    }
+}
+
+/// ys[i] = a·xs[i] + b.
+#[inline(always)]
+fn affine_body<T: Float>(xs: &[T], ys: &mut [T], a: T, b: T) {
+    for (y, &x) in ys.iter_mut().zip(xs) {
+        *y = a * x + b;
+    }
+}
+
+/// out[i] = dy[i]·s.
+#[inline(always)]
+fn scale_body<T: Float>(dy: &[T], out: &mut [T], s: T) {
+    for (o, &g) in out.iter_mut().zip(dy) {
+        *o = g * s;
+    }
+}
+
 /// out[i] = kept if bit i of `words` is set, else dropped.
 #[inline(always)]
 fn masked_fill_body<T: Float>(out: &mut [T], words: &[u64], kept: T, dropped: T) {
@@ -121,4 +153,19 @@ dispatch!(
     /// out[i] = dy[i] · (s if bit i of `words` is set else 0).
     masked_scale, masked_scale_body, masked_scale_avx2,
     (dy: &[T], out: &mut [T], words: &[u64], s: T)
+);
+dispatch!(
+    /// ys[i] = if bit i of `words` is set { a·xs[i] + b } else { d }.
+    masked_affine, masked_affine_body, masked_affine_avx2,
+    (xs: &[T], ys: &mut [T], words: &[u64], a: T, b: T, d: T)
+);
+dispatch!(
+    /// ys[i] = a·xs[i] + b.
+    affine, affine_body, affine_avx2,
+    (xs: &[T], ys: &mut [T], a: T, b: T)
+);
+dispatch!(
+    /// out[i] = dy[i]·s.
+    scale, scale_body, scale_avx2,
+    (dy: &[T], out: &mut [T], s: T)
 );

@@ -75,7 +75,7 @@ def measure(n: int, dtype: str, reps: int) -> dict[str, Any]:
     xg = lucid.random.randn(n, dtype=dtype, requires_grad=True)
     gen = lucid.random.Generator(1)
     out = np.empty_like(x.data)
-    _, mask = _C.alpha_dropout_forward(x.data, P, gen)
+    _, mask = _C.dropout_forward(x.data, P, gen)
     dy = np.ones(n, dtype=dtype)
 
     def forward_backward() -> None:
@@ -89,7 +89,7 @@ def measure(n: int, dtype: str, reps: int) -> dict[str, Any]:
         "floor_ms": median_ms(lambda: _C.parallel_copy(x.data), reps),
         "numpy_copy_ms": median_ms(lambda: np.copyto(out, x.data), reps),
         "forward_ms": median_ms(lambda: F.alpha_dropout(x, P, generator=gen), reps),
-        "backward_ms": median_ms(lambda: _C.alpha_dropout_backward(dy, mask), reps),
+        "backward_ms": median_ms(lambda: _C.dropout_backward(dy, mask), reps),
         "forward_backward_ms": median_ms(forward_backward, reps),
     }
     rng = np.random.default_rng(0)
@@ -106,9 +106,9 @@ def measure_huge(n: int) -> dict[str, Any]:
     elements, which only 64-bit offsets reach.
     """
     x = lucid.random.randn(n)
-    a, b, d = (np.float32(v) for v in _C.alpha_dropout_coefficients(P))
+    a, b, d = (np.float32(v) for v in _C.dropout_coefficients(P, "alpha"))
     start = time.perf_counter()
-    ys, mask = _C.alpha_dropout_forward(x.data, P, lucid.random.Generator(1))
+    ys, mask = _C.dropout_forward(x.data, P, lucid.random.Generator(1))
     forward = (time.perf_counter() - start) * 1e3
     tail = slice(n - 1_000_000, n)
     y, xt = np.asarray(ys)[tail], x.data[tail]
@@ -118,7 +118,7 @@ def measure_huge(n: int) -> dict[str, Any]:
     assert abs(rate - (1 - P)) < 5 * np.sqrt(P * (1 - P) / 1e6), f"keep rate {rate}"
     del ys, y
     start = time.perf_counter()
-    dx = np.asarray(_C.alpha_dropout_backward(x.data, mask))
+    dx = np.asarray(_C.dropout_backward(x.data, mask))
     backward = (time.perf_counter() - start) * 1e3
     assert np.array_equal(dx[tail][kept], xt[kept] * a)
     return {"n": n, "dtype": "float32", "forward_ms": forward, "backward_ms": backward}

@@ -1,12 +1,13 @@
-//! Alpha dropout for Python: forward returns the output Storage and a `Mask` (the
-//! bits, n / 8 bytes); backward takes the upstream gradient and that mask.
+//! The dropout family for Python: a forward returns the output Storage and a `Mask`
+//! (the bits, n / 8 bytes, with the coefficients); backward takes the upstream
+//! gradient and that mask. `kind` is "alpha" or "standard".
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use super::generator::PyGenerator;
 use super::storage::PyStorage;
-use crate::dropout::alpha;
+use crate::dropout::{self, alpha, channel, standard, Coefficients};
 use crate::mask::BitMask;
 use crate::par::chunk_for;
 use crate::storage::{DType, Storage};
@@ -48,14 +49,31 @@ pub(crate) fn contiguous<'a, T: numpy::Element>(
 #[pyclass(name = "Mask", module = "lucid._C", frozen)]
 pub struct PyMask {
     bits: BitMask,
-    #[pyo3(get)]
-    a: f64,
+    coef: Coefficients,
 }
 
 #[pymethods]
 impl PyMask {
     fn __len__(&self) -> usize {
         self.bits.len()
+    }
+
+    /// Scale of kept values and of the gradient.
+    #[getter]
+    fn a(&self) -> f64 {
+        self.coef.a
+    }
+
+    /// Shift of kept values.
+    #[getter]
+    fn b(&self) -> f64 {
+        self.coef.b
+    }
+
+    /// The value of dropped elements.
+    #[getter]
+    fn dropped(&self) -> f64 {
+        self.coef.dropped
     }
 
     /// Bytes the bits take.
@@ -88,51 +106,96 @@ impl PyMask {
     }
 
     fn __repr__(&self) -> String {
-        format!("Mask(len={}, kept={}, a={})", self.bits.len(), self.bits.count_ones(), self.a)
+        format!("Mask(len={}, kept={}, a={})", self.bits.len(), self.bits.count_ones(), self.coef.a)
     }
 }
 
-/// (A, B, A·α' + B) for drop probability p.
-#[pyfunction]
-pub fn alpha_dropout_coefficients(p: f64) -> PyResult<(f64, f64, f64)> {
-    let c = alpha::coefficients(p)?;
-    Ok((c.a, c.b, c.dropped))
+fn coefficients(kind: &str, p: f64) -> PyResult<Coefficients> {
+    match kind {
+        "alpha" => Ok(alpha::coefficients(p)?),
+        "standard" => Ok(standard::coefficients(p)?),
+        _ => Err(PyValueError::new_err(format!("kind must be 'alpha' or 'standard', got {kind:?}"))),
+    }
 }
 
-/// Training-mode alpha dropout of the C-contiguous float array `x`: (y, mask).
+/// (A, B, dropped value) of dropout `kind` with drop probability p.
 #[pyfunction]
-#[pyo3(signature = (x, p, generator, chunk = None))]
-pub fn alpha_dropout_forward(
-    py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    p: f64,
-    generator: &PyGenerator,
-    chunk: Option<usize>,
-) -> PyResult<(PyStorage, PyMask)> {
-    float_array!(x, "x", |xs| {
-        let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
-        // Checked before any words are reserved, so a rejected call leaves the generator as it was.
-        crate::dropout::keep::check_chunk(chunk)?;
-        let plan = generator.with(|g| alpha::plan(p, xs.len(), g))?;
-        let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
-            let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
-            let mut bits = BitMask::zeros(xs.len());
-            alpha::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
-            Ok((y, bits))
-        })?;
-        Ok((PyStorage::new(y), PyMask { bits, a: plan.coef.a }))
-    })
+#[pyo3(signature = (p, kind = "alpha"))]
+pub fn dropout_coefficients(p: f64, kind: &str) -> PyResult<(f64, f64, f64)> {
+    let c = coefficients(kind, p)?;
+    Ok((c.a, c.b, c.dropped))
 }
 
 fn storage_dtype<T: crate::storage::Element>(_: &[T]) -> DType {
     T::DTYPE
 }
 
+/// Training-mode dropout of the C-contiguous float array `x`, one decision per
+/// element: (y, mask).
+#[pyfunction]
+#[pyo3(signature = (x, p, generator, kind = "alpha", chunk = None))]
+pub fn dropout_forward(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    p: f64,
+    generator: &PyGenerator,
+    kind: &str,
+    chunk: Option<usize>,
+) -> PyResult<(PyStorage, PyMask)> {
+    let coef = coefficients(kind, p)?;
+    float_array!(x, "x", |xs| {
+        let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
+        // Checked before any words are reserved, so a rejected call leaves the generator as it was.
+        dropout::keep::check_chunk(chunk)?;
+        let plan = generator.with(|g| dropout::plan(coef, xs.len(), g))?;
+        let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
+            let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
+            let mut bits = BitMask::zeros(xs.len());
+            dropout::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
+            Ok((y, bits))
+        })?;
+        Ok((PyStorage::new(y), PyMask { bits, coef }))
+    })
+}
+
+/// The keep decisions alone: a Mask of `numel` bits drawn as `dropout_forward` would
+/// draw them for an input of `numel` elements (the channel and noise-shape masks).
+#[pyfunction]
+#[pyo3(signature = (numel, p, generator, kind = "alpha", chunk = None))]
+pub fn dropout_mask(
+    py: Python<'_>,
+    numel: usize,
+    p: f64,
+    generator: &PyGenerator,
+    kind: &str,
+    chunk: Option<usize>,
+) -> PyResult<PyMask> {
+    let coef = coefficients(kind, p)?;
+    let chunk = chunk.unwrap_or_else(|| chunk_for(numel));
+    dropout::keep::check_chunk(chunk)?;
+    let plan = generator.with(|g| dropout::plan(coef, numel, g))?;
+    let bits = py.detach(|| -> crate::Result<BitMask> {
+        let mut bits = BitMask::zeros(numel);
+        dropout::sample(&mut bits, &plan, chunk)?;
+        Ok(bits)
+    })?;
+    Ok(PyMask { bits, coef })
+}
+
+fn check_dy(len: usize, want: usize) -> PyResult<()> {
+    if len == want || len == 1 {
+        return Ok(());
+    }
+    Err(PyValueError::new_err(format!(
+        "dy must have as many elements as the input ({want}) or one, got {len}"
+    )))
+}
+
 /// dx = A·m·dy for the C-contiguous float array `dy` and the forward's mask; a `dy`
 /// of one element is that value for every element.
 #[pyfunction]
 #[pyo3(signature = (dy, mask, chunk = None))]
-pub fn alpha_dropout_backward(
+pub fn dropout_backward(
     py: Python<'_>,
     dy: &Bound<'_, PyAny>,
     mask: &PyMask,
@@ -141,16 +204,61 @@ pub fn alpha_dropout_backward(
     let chunk = chunk.unwrap_or_else(|| chunk_for(mask.bits.len()));
     crate::par::check_chunk(chunk)?;
     float_array!(dy, "dy", |gs| {
-        if gs.len() != mask.bits.len() && gs.len() != 1 {
-            return Err(PyValueError::new_err(format!(
-                "dy must have as many elements as the mask ({}) or one, got {}",
-                mask.bits.len(),
-                gs.len()
-            )));
-        }
+        check_dy(gs.len(), mask.bits.len())?;
         let dx = py.detach(|| -> crate::Result<Storage> {
             let mut dx = Storage::for_overwrite(storage_dtype(gs), mask.bits.len())?;
-            alpha::backward(gs, &mask.bits, mask.a, dx.as_mut_slice()?, chunk)?;
+            dropout::backward(gs, &mask.bits, mask.coef.a, dx.as_mut_slice()?, chunk)?;
+            Ok(dx)
+        })?;
+        Ok(PyStorage::new(dx))
+    })
+}
+
+/// y by rows: `x` (C-contiguous float) is len(mask) rows of `row` elements, and row r
+/// is kept (A·x + B) or dropped by bit r of `mask`.
+#[pyfunction]
+#[pyo3(signature = (x, mask, row, chunk = None))]
+pub fn dropout_rows_forward(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    mask: &PyMask,
+    row: usize,
+    chunk: Option<usize>,
+) -> PyResult<PyStorage> {
+    float_array!(x, "x", |xs| {
+        let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
+        let y = py.detach(|| -> crate::Result<Storage> {
+            let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
+            channel::forward(xs, y.as_mut_slice()?, &mask.bits, row, &mask.coef, chunk)?;
+            Ok(y)
+        })?;
+        Ok(PyStorage::new(y))
+    })
+}
+
+/// dx = dy·(A or 0) by rows, as `dropout_rows_forward` applied `mask`; a `dy` of one
+/// element is that value for every element.
+#[pyfunction]
+#[pyo3(signature = (dy, mask, row, chunk = None))]
+pub fn dropout_rows_backward(
+    py: Python<'_>,
+    dy: &Bound<'_, PyAny>,
+    mask: &PyMask,
+    row: usize,
+    chunk: Option<usize>,
+) -> PyResult<PyStorage> {
+    let n = mask.bits.len().checked_mul(row).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "row must fit the mask: {} rows of {row} elements overflow",
+            mask.bits.len()
+        ))
+    })?;
+    float_array!(dy, "dy", |gs| {
+        check_dy(gs.len(), n)?;
+        let chunk = chunk.unwrap_or_else(|| chunk_for(n));
+        let dx = py.detach(|| -> crate::Result<Storage> {
+            let mut dx = Storage::for_overwrite(storage_dtype(gs), n)?;
+            channel::backward(gs, &mask.bits, row, mask.coef.a, dx.as_mut_slice()?, chunk)?;
             Ok(dx)
         })?;
         Ok(PyStorage::new(dx))

@@ -17,9 +17,12 @@ fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(storage::memory_cached, m)?)?;
     m.add_function(wrap_pyfunction!(storage::empty_cache, m)?)?;
     m.add_function(wrap_pyfunction!(storage::parallel_copy, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::alpha_dropout_coefficients, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::alpha_dropout_forward, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::alpha_dropout_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::dropout_coefficients, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::dropout_forward, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::dropout_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::dropout_mask, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::dropout_rows_forward, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout::dropout_rows_backward, m)?)?;
     m.add("LAMBDA", crate::dropout::alpha::LAMBDA)?;
     m.add("ALPHA", crate::dropout::alpha::ALPHA)?;
     m.add("ALPHA_PRIME", crate::dropout::alpha::ALPHA_PRIME)?;

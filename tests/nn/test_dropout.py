@@ -46,7 +46,7 @@ def test_constants_and_coefficients_match_the_paper():
     assert lucid._C.ALPHA_PRIME == ALPHA_PRIME == -1.7580993408473766
     for p in [0.05, 0.1, 0.5, 0.9]:
         np.testing.assert_allclose(
-            lucid._C.alpha_dropout_coefficients(p), coefficients(p), rtol=1e-15
+            lucid._C.dropout_coefficients(p, "alpha"), coefficients(p), rtol=1e-15
         )
 
 

@@ -2,7 +2,27 @@
 
 from lucid.nn import functional, init
 from lucid.nn.module import Module
-from lucid.nn.modules import AlphaDropout, Linear
+from lucid.nn.modules import Linear
+from lucid.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from lucid.nn.parameter import Parameter
 
-__all__ = ["AlphaDropout", "Linear", "Module", "Parameter", "functional", "init"]
+__all__ = [
+    "AlphaDropout",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
+    "Linear",
+    "Module",
+    "Parameter",
+    "functional",
+    "init",
+]

@@ -1,6 +1,21 @@
 """Functional forms of the layers."""
 
-from lucid.nn.functional.dropout import alpha_dropout
+from lucid.nn.functional.dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from lucid.nn.functional.linear import linear
 
-__all__ = ["alpha_dropout", "linear"]
+__all__ = [
+    "alpha_dropout",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "feature_alpha_dropout",
+    "linear",
+]

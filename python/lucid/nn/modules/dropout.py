@@ -1,4 +1,4 @@
-"""The AlphaDropout layer."""
+"""The dropout layers: Dropout, Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout."""
 
 from __future__ import annotations
 
@@ -8,19 +8,30 @@ import numpy as np
 
 from lucid import _C, _storage
 from lucid._tensor import Tensor
-from lucid.nn.functional.dropout import _alpha_dropout, check_generator, check_p
+from lucid.nn.functional.dropout import check_generator, check_p, run
 from lucid.nn.module import Module
 
-__all__ = ["AlphaDropout"]
+__all__ = [
+    "AlphaDropout",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
+]
 
 
-class AlphaDropout(Module):
-    """Alpha dropout for self-normalising (SELU) networks; see lucid.nn.functional.alpha_dropout.
+class _Dropout(Module):
+    """What the family's layers share: p, inplace, an optional generator, and ``mask``.
 
-    ``p`` is the drop probability (default 0.5, as lucid's and PyTorch's signatures).
-    ``mask`` is None until a training forward, then a Tensor of 0 (dropped) and 1 (kept)
-    in the input's shape and dtype, built from the stored bits when read.
+    ``mask`` is None until a training forward, then a Tensor of 0 (dropped) and 1
+    (kept) in the mask's shape (the input's, or (N, C, 1, ...) for the channel layers)
+    and the input's dtype, built from the stored bits when read. An eval forward
+    leaves it as it was.
     """
+
+    _kind = "standard"
+    _channels: tuple[str, int | None] | None = None
 
     def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
         super().__init__()
@@ -34,14 +45,16 @@ class AlphaDropout(Module):
 
     def forward(self, input_: Tensor) -> Tensor:
         if self.training:
-            self._mask_shape, self._mask_dtype = input_.shape, input_.dtype
             self._bits, self._mask_all_kept = None, self.p == 0.0
-        return _alpha_dropout(
-            input_, self.p, self.training, self.generator, self.inplace, self._keep_bits
-        )
+            self._mask_shape = tuple(input_.shape)
+            self._mask_dtype = input_.dtype
+        return run(
+            input_, self.p, self.training, self.generator, self.inplace, self._kind,
+            on_mask=self._keep_bits, channels=self._channels,
+        )  # fmt: skip
 
-    def _keep_bits(self, bits: _C.Mask) -> None:
-        self._bits = bits
+    def _keep_bits(self, bits: _C.Mask, shape: tuple[int, ...]) -> None:
+        self._bits, self._mask_shape = bits, shape
 
     @property
     def mask(self) -> Tensor | None:
@@ -56,3 +69,40 @@ class AlphaDropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}" + (", inplace=True" if self.inplace else "")
+
+
+class Dropout(_Dropout):
+    """Zero each element with probability p; scale the rest by 1 / (1 − p)."""
+
+
+class Dropout1d(_Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) inputs; scale the rest by 1 / (1 − p)."""
+
+    _channels = ("Dropout1d", 1)
+
+
+class Dropout2d(_Dropout):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs; scale the rest."""
+
+    _channels = ("Dropout2d", 2)
+
+
+class Dropout3d(_Dropout):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs; scale the rest."""
+
+    _channels = ("Dropout3d", 3)
+
+
+class AlphaDropout(_Dropout):
+    """Alpha dropout for self-normalising (SELU) networks; see
+    lucid.nn.functional.alpha_dropout. ``p`` is the drop probability (default 0.5, as
+    lucid's and PyTorch's signatures)."""
+
+    _kind = "alpha"
+
+
+class FeatureAlphaDropout(_Dropout):
+    """Alpha dropout of whole channels of (N, C, ...) inputs: one mask value per (N, C)."""
+
+    _kind = "alpha"
+    _channels = ("FeatureAlphaDropout", None)

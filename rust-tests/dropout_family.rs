@@ -1,0 +1,156 @@
+//! Standard dropout and the row (channel) kernels: the law given the mask, the sampled
+//! mask against the contract, chunk and thread-count independence, edges and errors.
+
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::{edge_sizes, ramp, reference_keep, rerun_at_simd_level, with_threads};
+use lucid::dropout::{self, alpha, channel, standard, Coefficients, Plan};
+use lucid::mask::BitMask;
+use lucid::par::DEFAULT_CHUNK;
+use lucid::rng::Generator;
+
+fn as_f32(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+fn sampled(m: usize, coef: Coefficients, seed: u64, chunk: usize) -> (BitMask, Plan) {
+    let plan = dropout::plan(coef, m, &mut Generator::new(seed, 1)).unwrap();
+    let mut mask = BitMask::zeros(m);
+    dropout::sample(&mut mask, &plan, chunk).unwrap();
+    (mask, plan)
+}
+
+#[test]
+fn standard_coefficients_scale_kept_values_by_the_inverse_keep_probability() {
+    for p in [0.0, 0.1, 0.5, 0.9] {
+        let c = standard::coefficients(p).unwrap();
+        assert_eq!((c.a, c.b, c.dropped), (1.0 / (1.0 - p), 0.0, 0.0));
+        assert_eq!(c.threshold, ((1.0 - p) * 4294967296.0).round() as u64);
+    }
+    let c = standard::coefficients(1.0).unwrap();
+    assert_eq!((c.a, c.b, c.dropped, c.threshold), (0.0, 0.0, 0.0, 0));
+    for bad in [-0.1, 1.5, f64::NAN] {
+        assert!(standard::coefficients(bad).is_err(), "p = {bad}");
+    }
+}
+
+#[test]
+fn standard_dropout_follows_its_law_given_the_mask() {
+    let n = 20_000;
+    let x = as_f32(&ramp(n));
+    let mut g = Generator::new(5, 0);
+    let plan = standard::plan(0.3, n, &mut g).unwrap();
+    let (mut y, mut mask) = (vec![0f32; n], BitMask::zeros(n));
+    dropout::forward(&x, &mut y, &mut mask, &plan, DEFAULT_CHUNK).unwrap();
+    let keep = reference_keep(&plan.draw.unwrap(), n, plan.coef.threshold);
+    let a = (1.0 / 0.7) as f32;
+    let dy = as_f32(&ramp(n + 3)[3..]);
+    let mut dx = vec![0f32; n];
+    dropout::backward(&dy, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
+    for i in 0..n {
+        assert_eq!(mask.get(i), keep[i], "bit {i}");
+        assert_eq!(y[i], if keep[i] { a * x[i] } else { 0.0 }, "y[{i}]");
+        assert_eq!(dx[i], if keep[i] { dy[i] * a } else { 0.0 }, "dx[{i}]");
+    }
+}
+
+#[test]
+fn sampled_masks_are_the_forward_masks_of_the_same_draw() {
+    // Over sizes off every boundary, chunk sizes and thread counts: the bits `sample`
+    // draws are those the element-wise forward draws, which rust-tests/alpha_dropout.rs
+    // checks against the plain reference of the keep rule.
+    let coef = alpha::coefficients(0.37).unwrap();
+    for n in edge_sizes() {
+        let x = vec![0f32; n];
+        let plan = dropout::plan(coef, n, &mut Generator::new(n as u64, 1)).unwrap();
+        let (mut y, mut want) = (vec![0f32; n], BitMask::zeros(n));
+        dropout::forward(&x, &mut y, &mut want, &plan, DEFAULT_CHUNK).unwrap();
+        for (threads, chunk) in [(1, DEFAULT_CHUNK), (8, 4096), (2, 3 * 4096)] {
+            let got = with_threads(threads, || sampled(n, coef, n as u64, chunk).0);
+            assert_eq!(got, want, "n={n} threads={threads} chunk={chunk}");
+        }
+    }
+}
+
+#[test]
+fn sampling_with_p_zero_or_one_draws_nothing() {
+    for (p, ones) in [(0.0, 70), (1.0, 0)] {
+        let mut g = Generator::new(1, 2);
+        let plan = alpha::plan(p, 70, &mut g).unwrap();
+        let mut mask = BitMask::zeros(70);
+        dropout::sample(&mut mask, &plan, DEFAULT_CHUNK).unwrap();
+        assert_eq!((mask.count_ones(), g.offset()), (ones, 0), "p={p}");
+    }
+}
+
+/// Row `r` of `x` under `mask`, as the law says.
+fn rows_reference(x: &[f32], mask: &BitMask, row: usize, c: &Coefficients) -> Vec<f32> {
+    let (a, b, d) = (c.a as f32, c.b as f32, c.dropped as f32);
+    (0..x.len()).map(|i| if mask.get(i / row) { a * x[i] + b } else { d }).collect()
+}
+
+#[test]
+fn row_kernels_follow_the_law_for_every_row_length_chunk_and_thread_count() {
+    let c = alpha::coefficients(0.25).unwrap();
+    // Rows of one element (an element mask), short rows, rows longer than a chunk,
+    // and totals that are not multiples of the chunk.
+    for (rows, row) in [(1, 1), (5000, 1), (3, 7), (700, 97), (3, 4097), (2, 70_001), (40, 0)] {
+        let n = rows * row;
+        let x = as_f32(&ramp(n));
+        let dy = as_f32(&ramp(n + 11)[11..]);
+        let (mask, _) = sampled(rows, c, rows as u64, DEFAULT_CHUNK);
+        let want = rows_reference(&x, &mask, row, &c);
+        let a = c.a as f32;
+        let want_dx: Vec<f32> = (0..n).map(|i| dy[i] * if mask.get(i / row) { a } else { 0.0 }).collect();
+        for (threads, chunk) in [(1, DEFAULT_CHUNK), (8, 64), (2, 4096 + 64)] {
+            let (mut y, mut dx) = (vec![0f32; n], vec![0f32; n]);
+            with_threads(threads, || {
+                channel::forward(&x, &mut y, &mask, row, &c, chunk).unwrap();
+                channel::backward(&dy, &mask, row, c.a, &mut dx, chunk).unwrap();
+            });
+            assert_eq!(y, want, "y: rows={rows} row={row} chunk={chunk}");
+            assert_eq!(dx, want_dx, "dx: rows={rows} row={row} chunk={chunk}");
+        }
+    }
+}
+
+#[test]
+fn row_kernels_at_every_simd_level() {
+    for level in ["scalar", "avx2"] {
+        rerun_at_simd_level("row_kernels_follow_the_law_for_every_row_length_chunk_and_thread_count", level);
+    }
+}
+
+#[test]
+fn row_backward_broadcasts_a_single_gradient_and_propagates_nan() {
+    let c = alpha::coefficients(0.5).unwrap();
+    for (rows, row) in [(300, 1), (30, 33)] {
+        let n = rows * row;
+        let (mask, _) = sampled(rows, c, 9, DEFAULT_CHUNK);
+        let mut one = vec![0f64; n];
+        channel::backward(&[2.5], &mask, row, c.a, &mut one, 64).unwrap();
+        let mut nan = vec![0f64; n];
+        channel::backward(&[f64::NAN], &mask, row, c.a, &mut nan, 64).unwrap();
+        for i in 0..n {
+            assert_eq!(one[i], 2.5 * if mask.get(i / row) { c.a } else { 0.0 }, "i={i}");
+            assert!(nan[i].is_nan(), "NaN·(A or 0) is NaN at {i}");
+        }
+        assert!(mask.count_ones() > 0 && mask.count_ones() < rows, "both kinds of rows occur");
+    }
+}
+
+#[test]
+fn row_kernels_reject_lengths_that_are_not_whole_rows() {
+    let c = alpha::coefficients(0.5).unwrap();
+    let mask = BitMask::ones(4);
+    let x = [1f32; 12];
+    assert!(channel::forward(&x, &mut [0f32; 12], &mask, 3, &c, 64).is_ok());
+    assert!(channel::forward(&x, &mut [0f32; 12], &mask, 4, &c, 64).is_err());
+    assert!(channel::forward(&x[..11], &mut [0f32; 11], &mask, 3, &c, 64).is_err());
+    assert!(channel::forward(&x, &mut [0f32; 11], &mask, 3, &c, 64).is_err());
+    assert!(channel::forward(&x, &mut [0f32; 12], &mask, 3, &c, 65).is_err(), "chunk not a multiple of 64");
+    assert!(channel::backward(&x[..5], &mask, 3, 1.0, &mut [0f32; 12], 64).is_err());
+    assert!(channel::backward(&x, &mask, usize::MAX, 1.0, &mut [0f32; 12], 64).is_err(), "overflowing rows");
+}
