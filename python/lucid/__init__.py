@@ -9,6 +9,24 @@ import numpy as np
 from lucid import nn, random
 from lucid._C import empty_cache, memory_allocated, memory_cached
 from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
+from lucid._indexing import concatenate, stack, where
+from lucid._math import (
+    abs,
+    argmax,
+    argmin,
+    clip,
+    exp,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    sqrt,
+    sum,
+)
+from lucid._ranges import arange, eye
 from lucid._tensor import Tensor
 from lucid.autograd import enable_grad, grad_enabled, no_grad
 
@@ -36,4 +54,24 @@ __all__ = [
     "tensor",
     "zeros",
     "zeros_like",
+    # math (lucid._math, lucid._indexing, lucid._ranges)
+    "abs",
+    "arange",
+    "argmax",
+    "argmin",
+    "clip",
+    "concatenate",
+    "exp",
+    "eye",
+    "log",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "sqrt",
+    "stack",
+    "sum",
+    "where",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _ops, _storage
+from lucid import _indexing, _math, _ops, _storage
 from lucid.autograd import graph
 from lucid.autograd.mode import grad_enabled
 
@@ -319,6 +319,63 @@ class Tensor:
         axis = _pick("axis", axis, "dim", dim, None)
         keep = bool(_pick("keepdims", keepdims, "keepdim", keepdim, False))
         return _ops.Mean.apply(self, axis=axis, keepdims=keep)
+
+    def max(
+        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """Largest value over ``axis`` (or ``dim``); ties share the gradient evenly."""
+        return _math.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def min(
+        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """Smallest value over ``axis`` (or ``dim``); ties share the gradient evenly."""
+        return _math.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmax(
+        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """int64 index of the largest value along ``axis`` (flattened when None)."""
+        return _math.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmin(
+        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """int64 index of the smallest value along ``axis`` (flattened when None)."""
+        return _math.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    # ---- element-wise math and casts (lucid._math, lucid._indexing) -----------------
+
+    def exp(self) -> Tensor:
+        return _math.exp(self)
+
+    def log(self) -> Tensor:
+        return _math.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _math.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _math.abs(self)
+
+    __abs__ = abs
+
+    def clip(self, min_value: Any = None, max_value: Any = None) -> Tensor:
+        return _math.clip(self, min_value, max_value)
+
+    def maximum(self, other: Any) -> Tensor:
+        return _math.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _math.minimum(self, other)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """This tensor where ``condition`` is true, ``other`` elsewhere (PyTorch's order)."""
+        return _indexing.where(condition, self, other)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy in ``dtype``; float-to-float casts pass the gradient back."""
+        return _math.astype(self, dtype)
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same values in ``shape`` (ints or one tuple; one -1 is inferred).

@@ -1,0 +1,75 @@
+"""Creation helpers for ranges and identity matrices: arange, eye."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from lucid import _storage, _tensor
+
+__all__ = ["arange", "eye"]
+
+_F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
+_INTS = (int, np.integer)
+
+
+def _created(values: np.ndarray, dtype: Any, requires_grad: bool, keep_grad: bool) -> Any:
+    out = _tensor.Tensor._wrap(_storage.copy_of(values, dtype))
+    out.requires_grad = requires_grad
+    out.keep_grad = bool(keep_grad)
+    return out
+
+
+def arange(
+    start: Any,
+    stop: Any = None,
+    step: Any = 1,
+    dtype: Any = None,
+    *,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+) -> Any:
+    """Values from ``start`` up to (not including) ``stop`` by ``step``; ``arange(n)`` is
+    0 .. n-1. Without ``dtype``: int64 when all three are ints, else float32 (computed in
+    float64, then rounded once)."""
+    if stop is None:
+        start, stop = 0, start
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, (*_INTS, float, np.floating)):
+            raise TypeError(f"arange: {name} must be a real number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"arange: {name} must be finite, got {value!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    ints = all(isinstance(v, _INTS) for v in (start, stop, step))
+    target = _storage.resolve_dtype(dtype) if dtype is not None else (_I64 if ints else _F32)
+    values = np.arange(start, stop, step, dtype=_I64 if ints else _F64)
+    return _created(values, target, requires_grad, keep_grad)
+
+
+def _count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, _INTS):
+        raise TypeError(f"eye: {name} must be an int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"eye: {name} must be non-negative, got {value!r}")
+    return int(value)
+
+
+def eye(
+    n: Any,
+    m: Any = None,
+    k: Any = 0,
+    dtype: Any = np.float32,
+    *,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+) -> Any:
+    """An n x m matrix (m = n when None) with ones on diagonal ``k`` (0: the main one;
+    positive: above it) and zeros elsewhere."""
+    rows = _count("n", n)
+    cols = rows if m is None else _count("m", m)
+    if isinstance(k, bool) or not isinstance(k, _INTS):
+        raise TypeError(f"eye: k must be an int, got {k!r}")
+    return _created(np.eye(rows, cols, int(k)), dtype, requires_grad, keep_grad)
