@@ -1,5 +1,16 @@
 """Functional forms of the layers."""
 
+from lucid.nn.functional.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    selu,
+    sigmoid,
+    softmax,
+    tanh,
+)
 from lucid.nn.functional.dropout import (
     alpha_dropout,
     dropout,
@@ -11,6 +22,15 @@ from lucid.nn.functional.dropout import (
 from lucid.nn.functional.linear import linear
 
 __all__ = [
+    "elu",
+    "gelu",
+    "leaky_relu",
+    "log_softmax",
+    "relu",
+    "selu",
+    "sigmoid",
+    "softmax",
+    "tanh",
     "alpha_dropout",
     "dropout",
     "dropout1d",

@@ -1,5 +1,18 @@
 """The layers: each a Module over a function in lucid.nn.functional."""
 
+from lucid.nn.modules.activation import (
+    ELU,
+    GELU,
+    SELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from lucid.nn.modules.basic import Flatten, Identity
+from lucid.nn.modules.container import ModuleDict, ModuleList, Sequential
 from lucid.nn.modules.dropout import (
     AlphaDropout,
     Dropout,
@@ -11,6 +24,20 @@ from lucid.nn.modules.dropout import (
 from lucid.nn.modules.linear import Linear
 
 __all__ = [
+    "ELU",
+    "GELU",
+    "SELU",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "LogSoftmax",
+    "ModuleDict",
+    "ModuleList",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
     "AlphaDropout",
     "Dropout",
     "Dropout1d",

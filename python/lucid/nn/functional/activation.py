@@ -1,0 +1,420 @@
+"""Activation functions, one small Function each: forward computes with numpy into new
+Rust storage in the input's dtype, and backward sits next to it.
+
+``selu``, ``elu``, ``leaky_relu`` and ``relu`` take ``inplace=True``: the result is
+written into the input's storage and the input is returned. Overwriting a tensor that
+autograd may need is refused (ValueError), as alpha_dropout does.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from lucid._ops import _new
+from lucid._tensor import Tensor
+from lucid.autograd import Function, grad_enabled
+
+__all__ = [
+    "SELU_ALPHA",
+    "SELU_SCALE",
+    "elu",
+    "gelu",
+    "leaky_relu",
+    "log_softmax",
+    "relu",
+    "selu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
+
+# Klambauer et al. (2017): the fixed point of mean 0 and variance 1.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+_GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+# ---- argument checks --------------------------------------------------------------
+
+
+def check_input(input_: Any, op: str) -> Tensor:
+    if not isinstance(input_, Tensor):
+        raise TypeError(f"{op}: input_ must be a lucid Tensor, got {type(input_).__name__}")
+    if input_.dtype not in (np.float32, np.float64):
+        raise TypeError(
+            f"{op}: input_ must be a float32 or float64 tensor, got dtype {input_.dtype}"
+        )
+    return input_
+
+
+def check_real(name: str, value: Any, nonnegative: bool = False) -> float:
+    """``value`` as a finite float (and >= 0 when asked); names ``name`` when it is not."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or (nonnegative and value < 0):
+        kind = "a finite number >= 0" if nonnegative else "a finite number"
+        raise ValueError(f"{name} must be {kind}, got {value}")
+    return value
+
+
+def check_approximate(approximate: Any) -> str:
+    if approximate not in _GELU_APPROXIMATIONS:
+        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    return str(approximate)
+
+
+def check_axis_type(axis: Any) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an int, got {type(axis).__name__} {axis!r}")
+    return int(axis)
+
+
+def pick_axis(axis: Any, dim: Any) -> int:
+    """``axis`` or PyTorch's ``dim`` (keyword only); -1 when neither is given."""
+    if dim is not None:
+        if axis != -1:
+            raise TypeError(f"pass axis= or dim=, not both (got axis={axis!r}, dim={dim!r})")
+        axis = dim
+    return check_axis_type(axis)
+
+
+def _normalize_axis(axis: int, shape: tuple[int, ...], op: str) -> int:
+    ndim = max(len(shape), 1)  # a 0-d tensor has one axis to normalise over, as in PyTorch
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{op}: axis {axis} is out of range for a tensor of shape {shape} "
+            f"(expected {-ndim} <= axis < {ndim})"
+        )
+    return axis % ndim
+
+
+def _like(x: np.ndarray, op: str) -> np.ndarray:
+    return _new(x.shape, x.dtype, op)
+
+
+def _run(cls: type[Function], input_: Tensor, inplace: bool, op: str, **kwargs: Any) -> Tensor:
+    if not inplace:
+        return cls.apply(input_, **kwargs)
+    if grad_enabled() and input_.requires_grad:
+        # Overwriting the input would corrupt what earlier ops saved for their backward.
+        raise ValueError(
+            f"{op}: inplace=True needs a tensor that does not require grad (or "
+            "lucid.no_grad()); got one with requires_grad=True"
+        )
+    cls.apply(input_, out=input_.data, **kwargs)
+    return input_
+
+
+# ---- erf, erfc ----------------------------------------------------------------------
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SERIES_LIMIT = 1.5  # series below, continued fraction at and above
+_CF_TERMS = 80  # enough for 1e-15 at |x| = 1.5; it converges faster for larger |x|
+
+
+def _series_terms(limit: float) -> int:
+    """Terms of the series below until a term is under 1e-17 of the sum at ``limit``."""
+    y, term, total, n = 2 * limit * limit, 1.0, 1.0, 0
+    while term > 1e-17 * total:
+        n += 1
+        term *= y / (2 * n + 1)
+        total += term
+    return n
+
+
+# (upper bound of |x|, terms needed there): fewer terms where |x| is small.
+_SERIES_BANDS = tuple((b, _series_terms(b)) for b in (0.5, 1.0, _SERIES_LIMIT))
+# 1 / (2n+1)!! for n = 0, 1, ...: the series' coefficients.
+_SERIES_COEFFS = tuple(1.0 / math.prod(range(1, 2 * n + 2, 2)) for n in range(40))
+
+
+def _erf_series(x: np.ndarray, terms: int) -> np.ndarray:
+    """erf(x) = 2/√π · x · e^(−x²) · Σ (2x²)^n / (2n+1)!!, whose terms are all positive.
+
+    Horner's scheme from the last term; no cancellation, so accurate to a few ulp.
+    """
+    y = 2.0 * x * x
+    total = np.full_like(x, _SERIES_COEFFS[terms])
+    for c in reversed(_SERIES_COEFFS[:terms]):
+        total *= y
+        total += c
+    return _TWO_OVER_SQRT_PI * x * np.exp(-x * x) * total
+
+
+def _erfc_continued_fraction(x: np.ndarray) -> np.ndarray:
+    """erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))) for x >= 1.5.
+
+    Evaluated from the tail up. Past x = 27.3 erfc underflows to 0; clipping there keeps
+    x² finite for huge x without changing any result.
+    """
+    x = np.minimum(x, 30.0)
+    t = x.copy()
+    for k in range(_CF_TERMS, 0, -1):
+        t = x + (0.5 * k) / t
+    return _exp_minus_square(x) / (math.sqrt(math.pi) * t)
+
+
+def _exp_minus_square(x: np.ndarray) -> np.ndarray:
+    """e^(−x²) without the rounding error of x² (relative x²·2⁻⁵³, 1e-13 at x = 26).
+
+    As Cody: with h = x rounded down to 1/16, h² is exact and x² = h² + (x − h)(x + h).
+    """
+    h = np.trunc(x * 16.0) / 16.0
+    return np.exp(-h * h) * np.exp(-(x - h) * (x + h))
+
+
+def _erf_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(erf(|x|) where |x| < 1.5, erfc(|x|) where |x| >= 1.5 or is NaN, that mask)."""
+    a = np.abs(np.asarray(x, dtype=np.float64))
+    erf_small = np.zeros_like(a)
+    lower = 0.0
+    for upper, terms in _SERIES_BANDS:
+        band = (a >= lower) & (a < upper)
+        if band.any():
+            erf_small[band] = _erf_series(a[band], terms)
+        lower = upper
+    large = ~(a < _SERIES_LIMIT)  # NaN goes here and stays NaN
+    erfc_large = np.zeros_like(a)
+    if large.any():
+        erfc_large[large] = _erfc_continued_fraction(a[large])
+    return erf_small, erfc_large, large
+
+
+def _erf(x: Any) -> np.ndarray:
+    """The error function in float64, element-wise; within ~1e-15 relative of math.erf."""
+    x = np.asarray(x, dtype=np.float64)
+    erf_small, erfc_large, large = _erf_parts(x)
+    return np.copysign(np.where(large, 1.0 - erfc_large, erf_small), x)
+
+
+def _erfc(x: Any) -> np.ndarray:
+    """1 − erf(x) in float64, within ~1e-14 relative of math.erfc where it is normal."""
+    x = np.asarray(x, dtype=np.float64)
+    erf_small, erfc_large, large = _erf_parts(x)
+    upper = np.where(large, erfc_large, 1.0 - erf_small)  # erfc(|x|)
+    return np.where(x < 0, 2.0 - upper, upper)
+
+
+# ---- element-wise activations -------------------------------------------------------
+
+
+class ReLU(Function):
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.positive = x > 0
+        out = _like(x, "relu") if out is None else out
+        np.maximum(x, 0, out=out)  # NaN stays NaN, as in PyTorch
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        return (np.where(self.positive, grad, 0),)  # derivative 0 at x = 0, as PyTorch
+
+
+class LeakyReLU(Function):
+    def forward(
+        self, x: np.ndarray, negative_slope: float, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        self.factor = np.where(x > 0, x.dtype.type(1), x.dtype.type(negative_slope))
+        out = _like(x, "leaky_relu") if out is None else out
+        np.multiply(x, self.factor, out=out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        return (grad * self.factor,)
+
+
+class ELU(Function):
+    """alpha·(eˣ − 1) for x <= 0 (expm1, exact for tiny x), x above; SELU scales it."""
+
+    op = "elu"
+
+    def forward(
+        self, x: np.ndarray, alpha: float, scale: float = 1.0, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        self.x, self.alpha, self.scale = x, alpha, scale
+        negative = alpha * np.expm1(np.minimum(x, 0))  # min: no overflow for large x
+        values = np.where(x > 0, x, negative)
+        out = _like(x, self.op) if out is None else out
+        np.multiply(values, scale, out=out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        x = self.x
+        # At x = 0 the negative branch's slope (alpha), as PyTorch's elu_backward.
+        slope = np.where(x > 0, 1.0, self.alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+        return (grad * (slope * x.dtype.type(self.scale)),)
+
+
+class SELU(ELU):
+    op = "selu"
+
+
+class Tanh(Function):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = _like(x, "tanh")
+        np.tanh(x, out=self.y)
+        return self.y
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        return (grad * (1 - self.y * self.y),)
+
+
+class Sigmoid(Function):
+    """1/(1 + e⁻ˣ) for x >= 0 and eˣ/(1 + eˣ) below: exp only ever sees −|x|."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        e = np.exp(-np.abs(x))
+        self.y = _like(x, "sigmoid")
+        np.divide(np.where(x >= 0, 1, e), 1 + e, out=self.y)
+        return self.y
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        return (grad * (self.y * (1 - self.y)),)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TANH_K = math.sqrt(2.0 / math.pi)
+_TANH_C = 0.044715
+
+
+class GELU(Function):
+    """x·Φ(x), Φ from erfc (exact in the lower tail), or the tanh approximation.
+
+    Computed in float64 and stored in the input's dtype.
+    """
+
+    def forward(self, x: np.ndarray, approximate: str = "none") -> np.ndarray:
+        self.x, self.approximate = x, approximate
+        x64 = x.astype(np.float64)
+        if approximate == "tanh":
+            # tanh is ±1 exactly past |x| = 10; clipping keeps x³ finite for huge x.
+            xc = np.clip(x64, -20.0, 20.0)
+            self.t = np.tanh(_TANH_K * (xc + _TANH_C * xc**3))
+            values = 0.5 * x64 * (1.0 + self.t)
+        else:
+            values = x64 * (0.5 * _erfc(-_SQRT_HALF * x64))
+        out = _like(x, "gelu")
+        np.copyto(out, values, casting="same_kind")
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        x64 = self.x.astype(np.float64)
+        if self.approximate == "tanh":
+            xc = np.clip(x64, -20.0, 20.0)
+            inner = _TANH_K * (1.0 + 3.0 * _TANH_C * xc * xc)
+            slope = 0.5 * (1.0 + self.t) + 0.5 * x64 * (1.0 - self.t * self.t) * inner
+        else:
+            xc = np.clip(x64, -40.0, 40.0)  # φ underflows to 0 well before ±40
+            pdf = _INV_SQRT_2PI * np.exp(-0.5 * xc * xc)
+            slope = 0.5 * _erfc(-_SQRT_HALF * x64) + x64 * pdf
+        return (grad * slope.astype(self.x.dtype),)
+
+
+# ---- along an axis ------------------------------------------------------------------
+
+
+class _AlongAxis(Function):
+    op = ""
+
+    def _setup(self, x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(the output, a view of it where a 0-d input is seen as 1-d, x − max along axis)."""
+        self.axis = _normalize_axis(axis, x.shape, self.op)
+        out = _like(x, self.op)
+        # PyTorch treats a 0-d tensor as having one axis here.
+        view, x = (out.reshape(1), x.reshape(1)) if x.ndim == 0 else (out, x)
+        # Subtracting the maximum keeps exp from overflowing (initial: empty axes work).
+        shifted = x - np.max(x, axis=self.axis, keepdims=True, initial=-np.inf)
+        return out, view, shifted
+
+
+class Softmax(_AlongAxis):
+    op = "softmax"
+
+    def forward(self, x: np.ndarray, axis: int = -1) -> np.ndarray:
+        out, self.y, shifted = self._setup(x, axis)
+        e = np.exp(shifted)
+        np.divide(e, e.sum(axis=self.axis, keepdims=True), out=self.y)
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        g = grad.reshape(self.y.shape)
+        dot = (g * self.y).sum(axis=self.axis, keepdims=True)
+        return ((self.y * (g - dot)).reshape(grad.shape),)
+
+
+class LogSoftmax(_AlongAxis):
+    op = "log_softmax"
+
+    def forward(self, x: np.ndarray, axis: int = -1) -> np.ndarray:
+        out, self.y, shifted = self._setup(x, axis)
+        log_total = np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        np.subtract(shifted, log_total, out=self.y)
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        g = grad.reshape(self.y.shape)
+        total = g.sum(axis=self.axis, keepdims=True)
+        return ((g - np.exp(self.y) * total).reshape(grad.shape),)
+
+
+# ---- the functional forms -----------------------------------------------------------
+
+
+def relu(input_: Tensor, inplace: bool = False) -> Tensor:
+    """max(0, x) element-wise."""
+    return _run(ReLU, check_input(input_, "relu"), bool(inplace), "relu")
+
+
+def leaky_relu(input_: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise (any finite slope)."""
+    slope = check_real("negative_slope", negative_slope)
+    x = check_input(input_, "leaky_relu")
+    return _run(LeakyReLU, x, bool(inplace), "leaky_relu", negative_slope=slope)
+
+
+def elu(input_: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha·(eˣ − 1) otherwise; alpha must be finite and >= 0."""
+    alpha = check_real("alpha", alpha, nonnegative=True)
+    x = check_input(input_, "elu")
+    return _run(ELU, x, bool(inplace), "elu", alpha=alpha)
+
+
+def selu(input_: Tensor, inplace: bool = False) -> Tensor:
+    """SELU_SCALE · elu(x, SELU_ALPHA): keeps N(0, 1) inputs at mean 0 and variance 1."""
+    x = check_input(input_, "selu")
+    return _run(SELU, x, bool(inplace), "selu", alpha=SELU_ALPHA, scale=SELU_SCALE)
+
+
+def gelu(input_: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x) with Φ the standard normal CDF (exact, via erf), or PyTorch's tanh form
+    0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) with ``approximate="tanh"``."""
+    approximate = check_approximate(approximate)
+    return GELU.apply(check_input(input_, "gelu"), approximate=approximate)
+
+
+def tanh(input_: Tensor) -> Tensor:
+    """The hyperbolic tangent, element-wise."""
+    return Tanh.apply(check_input(input_, "tanh"))
+
+
+def sigmoid(input_: Tensor) -> Tensor:
+    """1 / (1 + e⁻ˣ), element-wise, without overflow for any x."""
+    return Sigmoid.apply(check_input(input_, "sigmoid"))
+
+
+def softmax(input_: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x) / Σ exp(x) along ``axis`` (or PyTorch's ``dim``), computed stably."""
+    axis = pick_axis(axis, dim)
+    return Softmax.apply(check_input(input_, "softmax"), axis=axis)
+
+
+def log_softmax(input_: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """x − log Σ exp(x) along ``axis`` (or ``dim``), computed stably."""
+    axis = pick_axis(axis, dim)
+    return LogSoftmax.apply(check_input(input_, "log_softmax"), axis=axis)
