@@ -24,6 +24,7 @@ from lucid.nn.modules.dropout import (
     Dropout3d,
     FeatureAlphaDropout,
 )
+from lucid.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from lucid.nn.parameter import Parameter
 
 __all__ = [
@@ -47,8 +48,13 @@ __all__ = [
     "Dropout2d",
     "Dropout3d",
     "FeatureAlphaDropout",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
     "Linear",
+    "MSELoss",
     "Module",
+    "NLLLoss",
     "Parameter",
     "functional",
     "init",

@@ -20,6 +20,13 @@ from lucid.nn.functional.dropout import (
     feature_alpha_dropout,
 )
 from lucid.nn.functional.linear import linear
+from lucid.nn.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
 
 __all__ = [
     "elu",
@@ -37,5 +44,10 @@ __all__ = [
     "dropout2d",
     "dropout3d",
     "feature_alpha_dropout",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
     "linear",
+    "mse_loss",
+    "nll_loss",
 ]

@@ -22,6 +22,7 @@ from lucid.nn.modules.dropout import (
     FeatureAlphaDropout,
 )
 from lucid.nn.modules.linear import Linear
+from lucid.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 
 __all__ = [
     "ELU",
@@ -44,5 +45,10 @@ __all__ = [
     "Dropout2d",
     "Dropout3d",
     "FeatureAlphaDropout",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
     "Linear",
+    "MSELoss",
+    "NLLLoss",
 ]

@@ -1,0 +1,441 @@
+"""Losses, each one fused Function: forward and backward in numpy, numerically stable.
+
+Every loss returns its input's float dtype in Rust storage. ``reduction`` is "mean",
+"sum" or "none". Weights (``weight``, ``pos_weight``) are constants: no gradient flows
+to them (PyTorch does not implement one either). Float targets (mse, the two BCEs) get
+a gradient when they require one, as in PyTorch; class-index targets never do.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from lucid import _storage
+from lucid._tensor import Tensor
+from lucid.autograd import Function
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "mse_loss",
+    "nll_loss",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+_BCE_EPS = 1e-12  # PyTorch's floor on x(1 - x) in BCE's gradient
+
+
+# ---- argument checks ------------------------------------------------------------------
+
+
+def _check_reduction(reduction: Any) -> str:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _check_input(op: str, input_: Any) -> Tensor:
+    if not isinstance(input_, Tensor):
+        raise TypeError(f"{op}: input_ must be a lucid Tensor, got {type(input_).__name__}")
+    if input_.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{op}: input_ must be float32 or float64, got dtype {input_.dtype}")
+    return input_
+
+
+def _float_target(op: str, target: Any, x: Tensor) -> Any:
+    """A real-valued target of ``x``'s shape: a Tensor as given (it may need a gradient),
+    anything else as an array of ``x``'s dtype."""
+    values = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: target must hold real numbers, got dtype {values.dtype}")
+    if values.shape != x.shape:
+        raise ValueError(
+            f"{op}: target must have input_'s shape {x.shape}, got target shape {values.shape}"
+        )
+    return target if isinstance(target, Tensor) else values.astype(x.dtype)
+
+
+def _constant(op: str, name: str, value: Any, x: Tensor) -> np.ndarray | None:
+    """An element-wise weight that broadcasts to ``x``'s shape, in ``x``'s dtype."""
+    if value is None:
+        return None
+    values = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: {name} must hold real numbers, got dtype {values.dtype}")
+    try:
+        fits = np.broadcast_shapes(values.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{op}: {name} of shape {values.shape} does not broadcast to input_'s shape {x.shape}"
+        )
+    return values.astype(x.dtype)
+
+
+def _layout(op: str, shape: tuple[int, ...]) -> tuple[tuple[int, int, int], tuple[int, ...]]:
+    """((N, C, D), target shape) for class scores of ``shape``: (C,), (N, C) or (N, C, d...);
+    D is the product of the d's, so the scores are viewed as (N, C, D)."""
+    if len(shape) == 0:
+        raise ValueError(f"{op}: input_ must be (C,), (N, C) or (N, C, d1, ...), got shape ()")
+    if len(shape) == 1:
+        n, c, rest = 1, shape[0], ()
+    else:
+        n, c, rest = shape[0], shape[1], shape[2:]
+    if c == 0:
+        raise ValueError(f"{op}: input_ must have at least one class, got shape {shape}")
+    dims = (n, c, int(np.prod(rest, dtype=np.int64)))
+    return dims, (() if len(shape) == 1 else (n, *rest))
+
+
+def _class_args(op: str, x: Tensor, target: Any, weight: Any, ignore_index: Any) -> dict[str, Any]:
+    """The keyword arguments of the class losses' forward: the target as int64 (N, D),
+    the class weights (C,) or None, ignore_index, (N, C, D) and the unreduced shape."""
+    (n, c, d), target_shape = _layout(op, x.shape)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: target must hold integer class indices (int64), got dtype {t.dtype}"
+            + (" (class-probability targets are not supported)" if t.dtype.kind == "f" else "")
+        )
+    if t.shape != target_shape:
+        raise ValueError(
+            f"{op}: for input_ of shape {x.shape} target must have shape {target_shape}, "
+            f"got {t.shape}"
+        )
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
+    bad = ((t < 0) | (t >= c)) & (t != ignore_index)
+    if bad.any():
+        raise ValueError(
+            f"{op}: target must hold class indices in [0, {c}) or ignore_index "
+            f"({ignore_index}), got {t[bad].flat[0]}"
+        )
+    w = None
+    if weight is not None:
+        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        if w.dtype.kind not in "biuf":
+            raise TypeError(f"{op}: weight must hold real numbers, got dtype {w.dtype}")
+        if w.shape != (c,):
+            raise ValueError(f"{op}: weight must have shape ({c},) (one per class), got {w.shape}")
+        w = w.astype(x.dtype)
+    return {
+        "t": t.reshape(n, d).astype(np.int64, copy=False),
+        "weight": w,
+        "ignore_index": int(ignore_index),
+        "dims": (n, c, d),
+        "out_shape": target_shape,
+    }
+
+
+# ---- reductions -----------------------------------------------------------------------
+
+
+def _reduce(loss: np.ndarray, reduction: str, divisor: float, dtype: np.dtype) -> np.ndarray:
+    """The loss as new storage: all of it ("none"), its sum, or its sum / divisor."""
+    if reduction == "none":
+        return _storage.copy_of(loss, dtype)
+    out = _storage.empty((), dtype)
+    total = loss.sum(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):  # an empty mean is nan, as PyTorch
+        out[...] = total / divisor if reduction == "mean" else total
+    return out
+
+
+def _upstream(grad: np.ndarray, reduction: str, divisor: float, shape: tuple[int, ...]) -> Any:
+    """The output's gradient as a factor per loss element (broadcasts to ``shape``)."""
+    if reduction == "none":
+        return grad.reshape(shape)
+    if reduction == "mean":
+        # An empty mean (divisor 0: nothing counted) has a zero gradient.
+        return grad / divisor if divisor != 0 else np.zeros_like(grad)
+    return grad
+
+
+# ---- mean squared error ---------------------------------------------------------------
+
+
+class MSELossFunction(Function):
+    def forward(  # type: ignore[override]
+        self, x: np.ndarray, y: np.ndarray, reduction: str
+    ) -> np.ndarray:
+        self.diff = x - y.astype(x.dtype, copy=False)
+        self.reduction, self.dtype = reduction, x.dtype
+        return _reduce(np.square(self.diff), reduction, float(x.size), x.dtype)
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        g = _upstream(grad, self.reduction, float(self.diff.size), self.diff.shape)
+        dx = (2 * g * self.diff).astype(self.dtype, copy=False)
+        need_x, need_y = self.needs_input_grad
+        return (dx if need_x else None, -dx if need_y else None)
+
+
+def mse_loss(input_: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (x − y)² of ``input_`` and ``target`` (same shape; no broadcasting).
+
+    The target gets a gradient (−∂/∂x) when it is a Tensor that requires one.
+    """
+    reduction = _check_reduction(reduction)
+    x = _check_input("mse_loss", input_)
+    return MSELossFunction.apply(x, _float_target("mse_loss", target, x), reduction=reduction)
+
+
+# ---- cross entropy and negative log-likelihood ----------------------------------------
+
+
+class CrossEntropyFunction(Function):
+    """log_softmax + nll in one pass; the gradient is softmax·Σq − q, with q the
+    (weighted, smoothed) target distribution."""
+
+    fresh_grads = True  # dx is new storage
+
+    def forward(  # type: ignore[override]
+        self,
+        x: np.ndarray,
+        *,
+        t: np.ndarray,
+        weight: np.ndarray | None,
+        ignore_index: int,
+        dims: tuple[int, int, int],
+        out_shape: tuple[int, ...],
+        reduction: str,
+        label_smoothing: float,
+    ) -> np.ndarray:
+        n, c, d = dims
+        eps = label_smoothing
+        x3 = x.reshape(dims)
+        valid = t != ignore_index
+        ti = np.where(valid, t, 0)
+        # Minus the max: exp() <= 1 cannot overflow and its sum is >= 1, so log is finite.
+        logp = x3 - x3.max(axis=1, keepdims=True)
+        logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+        wc = weight if weight is not None else np.ones(c, x.dtype)
+        wt = wc[ti] * valid
+        # Zeroed, not multiplied by 0: an ignored entry's row may hold -inf (a -inf logit).
+        picked = np.where(valid, np.take_along_axis(logp, ti[:, None, :], axis=1)[:, 0, :], 0)
+        loss = -(1 - eps) * wt * picked
+        if eps > 0:
+            loss = np.where(valid, loss - (eps / c) * (logp * wc[None, :, None]).sum(axis=1), 0)
+        self.divisor = float(wt.sum(dtype=np.float64))
+        self.logp, self.ti, self.wt, self.wc, self.valid = logp, ti, wt, wc, valid
+        self.eps, self.reduction, self.shape = eps, reduction, x.shape
+        return _reduce(loss.reshape(out_shape), reduction, self.divisor, x.dtype)
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        n, c, d = self.logp.shape
+        eps = self.eps
+        g = np.broadcast_to(_upstream(grad, self.reduction, self.divisor, (n, d)), (n, d))
+        q_sum = (1 - eps) * self.wt + (eps / c) * self.wc.sum() * self.valid
+        dx = _storage.empty(self.shape, self.logp.dtype)
+        dx3 = dx.reshape(n, c, d)
+        np.exp(self.logp, out=dx3)
+        dx3 *= (g * q_sum)[:, None, :]
+        dx3[np.arange(n)[:, None], self.ti, np.arange(d)] -= (1 - eps) * g * self.wt
+        if eps > 0:
+            dx3 -= (eps / c) * self.wc[None, :, None] * (g * self.valid)[:, None, :]
+        return (dx,)
+
+
+class NLLLossFunction(Function):
+    fresh_grads = True  # dx is new storage
+
+    def forward(  # type: ignore[override]
+        self,
+        x: np.ndarray,
+        *,
+        t: np.ndarray,
+        weight: np.ndarray | None,
+        ignore_index: int,
+        dims: tuple[int, int, int],
+        out_shape: tuple[int, ...],
+        reduction: str,
+    ) -> np.ndarray:
+        n, c, d = dims
+        valid = t != ignore_index
+        ti = np.where(valid, t, 0)
+        wt = (weight[ti] if weight is not None else np.ones(t.shape, x.dtype)) * valid
+        picked = np.take_along_axis(x.reshape(dims), ti[:, None, :], axis=1)[:, 0, :]
+        # Zeroed, not multiplied by 0: an ignored entry's picked value may be -inf.
+        loss = -wt * np.where(valid, picked, 0)
+        self.divisor = float(wt.sum(dtype=np.float64))
+        self.ti, self.wt, self.dims, self.reduction = ti, wt, dims, reduction
+        self.shape, self.dtype = x.shape, x.dtype
+        return _reduce(loss.reshape(out_shape), reduction, self.divisor, x.dtype)
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        n, _, d = self.dims
+        g = _upstream(grad, self.reduction, self.divisor, (n, d))
+        dx = _storage.zeros(self.shape, self.dtype)
+        dx.reshape(self.dims)[np.arange(n)[:, None], self.ti, np.arange(d)] = -g * self.wt
+        return (dx,)
+
+
+def _check_smoothing(label_smoothing: Any) -> float:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"label_smoothing must be a float in [0, 1], got {label_smoothing!r}")
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    return float(label_smoothing)
+
+
+def cross_entropy(
+    input_: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross entropy of logits ``input_`` and class indices ``target``, as PyTorch.
+
+    Shapes: input_ (N, C) with target (N,); (N, C, d1, ...) with (N, d1, ...); (C,) with
+    (). ``target`` holds int64 indices in [0, C) or ``ignore_index`` (those entries give
+    0 and count for nothing). ``weight`` (C,) scales each class; "mean" divides by the
+    summed weights of the non-ignored targets (nan when that is 0, with a zero gradient).
+    ``label_smoothing`` ε mixes the one-hot target with the uniform distribution:
+    (1 − ε)·w_t·nll + (ε/C)·Σ_c w_c·(−log p_c), as PyTorch.
+    """
+    reduction = _check_reduction(reduction)
+    eps = _check_smoothing(label_smoothing)
+    x = _check_input("cross_entropy", input_)
+    args = _class_args("cross_entropy", x, target, weight, ignore_index)
+    return CrossEntropyFunction.apply(x, reduction=reduction, label_smoothing=eps, **args)
+
+
+def nll_loss(
+    input_: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood −w_t·input_[t] of log-probabilities ``input_``.
+
+    Shapes, ``weight``, ``ignore_index`` and "mean" as :func:`cross_entropy`.
+    """
+    reduction = _check_reduction(reduction)
+    x = _check_input("nll_loss", input_)
+    args = _class_args("nll_loss", x, target, weight, ignore_index)
+    return NLLLossFunction.apply(x, reduction=reduction, **args)
+
+
+# ---- binary cross entropy -------------------------------------------------------------
+
+
+def _clamped_logs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(x) and log(1 − x), each clamped at −100 as PyTorch (so x = 0 or 1 is finite)."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+
+
+class BCEFunction(Function):
+    def forward(  # type: ignore[override]
+        self, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, reduction: str
+    ) -> np.ndarray:
+        y = y.astype(x.dtype, copy=False)
+        log_x, log_1mx = _clamped_logs(x)
+        loss = -(y * log_x + (1 - y) * log_1mx)
+        if weight is not None:
+            loss *= weight
+        self.x, self.y, self.weight, self.reduction = x, y, weight, reduction
+        return _reduce(loss, reduction, float(x.size), x.dtype)
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        x, y = self.x, self.y
+        g = _upstream(grad, self.reduction, float(x.size), x.shape)
+        if self.weight is not None:
+            g = g * self.weight
+        need_x, need_y = self.needs_input_grad
+        dx = dy = None
+        if need_x:  # PyTorch's form: (x − y) / max(x(1 − x), 1e-12)
+            dx = g * (x - y) / np.maximum(x * (1 - x), _BCE_EPS)
+        if need_y:  # the derivative of the clamped loss: log(1 − x) − log(x)
+            log_x, log_1mx = _clamped_logs(x)
+            dy = g * (log_1mx - log_x)
+        return (dx, dy)
+
+
+def binary_cross_entropy(
+    input_: Tensor, target: Any, weight: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """−w·(y·log x + (1 − y)·log(1 − x)) of probabilities ``input_`` and ``target``.
+
+    Both must lie in [0, 1] and share a shape; each log is clamped at −100, as PyTorch.
+    ``weight`` broadcasts to input_'s shape. The input's gradient is PyTorch's
+    w·(x − y)/max(x(1 − x), 1e-12); the target's is w·(log(1 − x) − log x) with the
+    clamped logs (PyTorch uses −logit(x), equal inside (0, 1), infinite at its ends).
+    """
+    reduction = _check_reduction(reduction)
+    op = "binary_cross_entropy"
+    x = _check_input(op, input_)
+    y = _float_target(op, target, x)
+    for name, values in (("input_", x.data), ("target", y.data if isinstance(y, Tensor) else y)):
+        outside = ~((values >= 0) & (values <= 1))  # nan is outside too
+        if outside.any():
+            raise ValueError(
+                f"{op}: {name} must hold probabilities in [0, 1], got {values[outside].flat[0]}"
+            )
+    w = _constant(op, "weight", weight, x)
+    return BCEFunction.apply(x, y, weight=w, reduction=reduction)
+
+
+class BCEWithLogitsFunction(Function):
+    def forward(  # type: ignore[override]
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        weight: np.ndarray | None,
+        pos_weight: np.ndarray | None,
+        reduction: str,
+    ) -> np.ndarray:
+        y = y.astype(x.dtype, copy=False)
+        # softplus(±x) = max(±x, 0) + log1p(exp(−|x|)): exp never overflows.
+        tail = np.log1p(np.exp(-np.abs(x)))
+        sp_pos, sp_neg = np.maximum(x, 0) + tail, np.maximum(-x, 0) + tail
+        pos = y if pos_weight is None else pos_weight * y
+        loss = pos * sp_neg + (1 - y) * sp_pos  # −log σ(x) = softplus(−x)
+        if weight is not None:
+            loss *= weight
+        self.x, self.y, self.weight, self.pos_weight = x, y, weight, pos_weight
+        self.sp_pos, self.sp_neg, self.reduction = sp_pos, sp_neg, reduction
+        return _reduce(loss, reduction, float(x.size), x.dtype)
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        x, y, pw = self.x, self.y, self.pos_weight
+        g = _upstream(grad, self.reduction, float(x.size), x.shape)
+        if self.weight is not None:
+            g = g * self.weight
+        need_x, need_y = self.needs_input_grad
+        dx = dy = None
+        if need_x:
+            pos = y if pw is None else pw * y
+            dx = g * (np.exp(-self.sp_neg) * (pos + 1 - y) - pos)  # exp(−softplus(−x)) = σ(x)
+        if need_y:
+            dy = g * ((self.sp_neg if pw is None else pw * self.sp_neg) - self.sp_pos)
+        return (dx, dy)
+
+
+def binary_cross_entropy_with_logits(
+    input_: Tensor,
+    target: Any,
+    weight: Any = None,
+    pos_weight: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """BCE of sigmoid(``input_``) and ``target``, computed stably from the logits.
+
+    Per element: w·(p·y·softplus(−x) + (1 − y)·softplus(x)), with ``weight`` w and
+    ``pos_weight`` p broadcasting to input_'s shape (lucid's argument order: weight,
+    pos_weight, reduction). The target gets a gradient, w·(p·softplus(−x) − softplus(x)).
+    """
+    reduction = _check_reduction(reduction)
+    op = "binary_cross_entropy_with_logits"
+    x = _check_input(op, input_)
+    y = _float_target(op, target, x)
+    w = _constant(op, "weight", weight, x)
+    pw = _constant(op, "pos_weight", pos_weight, x)
+    return BCEWithLogitsFunction.apply(x, y, weight=w, pos_weight=pw, reduction=reduction)
