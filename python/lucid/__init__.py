@@ -6,7 +6,7 @@ views of it, and the dropout family runs in parallel Rust kernels.
 
 import numpy as np
 
-from lucid import nn, random
+from lucid import nn, optim, random
 from lucid._C import empty_cache, memory_allocated, memory_cached
 from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
 from lucid._indexing import concatenate, stack, where
@@ -27,6 +27,7 @@ from lucid._math import (
     sum,
 )
 from lucid._ranges import arange, eye
+from lucid._serialization import load, save
 from lucid._tensor import Tensor
 from lucid.autograd import enable_grad, grad_enabled, no_grad
 
@@ -46,8 +47,11 @@ __all__ = [
     "memory_allocated",
     "memory_cached",
     "empty_cache",
+    "load",
     "nn",
     "no_grad",
+    "optim",
+    "save",
     "ones",
     "ones_like",
     "random",

@@ -188,3 +188,148 @@ def test_errors_name_the_bad_argument():
         init.uniform(Tensor(np.zeros(3, dtype=np.int64)))
     with pytest.raises(TypeError, match="val must be a number"):
         init.constant(empty((3,)), "1")
+
+
+# ---- xavier, kaiming_normal, lecun ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, gain",
+    [((512, 256), 1.0), ((256, 512), 2.0), ((32, 64, 3, 3), init.calculate_gain("tanh"))],
+)
+def test_xavier_uniform_bound_is_gain_times_sqrt_6_over_fan_sum(shape, gain):
+    t = empty(shape)
+    view = t.data
+    assert init.xavier_uniform(t, gain=gain) is t
+    assert np.shares_memory(view, t.data) and t.dtype == np.float32
+    fan_in, fan_out = init._calculate_fan_in_and_fan_out(t)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    tol = float(np.spacing(np.float32(bound)))
+    assert_uniform(t.data, -bound - tol, bound + tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, gain", [((512, 256), 1.0), ((64, 32, 2, 4), 0.5)])
+def test_xavier_normal_std_is_gain_times_sqrt_2_over_fan_sum(shape, gain, dtype):
+    t = empty(shape, dtype)
+    view = t.data
+    assert init.xavier_normal(t, gain) is t
+    assert np.shares_memory(view, t.data) and t.dtype == dtype
+    fan_in, fan_out = init._calculate_fan_in_and_fan_out(t)
+    assert_normal(t.data, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+@pytest.mark.parametrize(
+    "shape, kwargs, gain, fan",
+    [
+        ((512, 256), {}, math.sqrt(2.0), 256),  # a=0: leaky_relu with slope 0 = relu
+        ((512, 256), {"a": math.sqrt(5)}, math.sqrt(1 / 3), 256),
+        ((256, 512), {"mode": "fan_out", "nonlinearity": "relu"}, math.sqrt(2.0), 256),
+        ((64, 32, 2, 4), {"nonlinearity": "selu"}, 3 / 4, 32 * 8),
+    ],
+)
+def test_kaiming_normal_std_is_gain_over_sqrt_fan(shape, kwargs, gain, fan):
+    t = empty(shape)
+    view = t.data
+    assert init.kaiming_normal(t, **kwargs) is t
+    assert np.shares_memory(view, t.data)
+    assert_normal(t.data, 0.0, gain / math.sqrt(fan))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, fan_in", [((512, 256), 256), ((64, 16, 4, 2), 16 * 8)])
+def test_lecun_normal_variance_is_one_over_fan_in(shape, fan_in, dtype):
+    t = empty(shape, dtype)
+    view = t.data
+    assert init.lecun_normal(t) is t
+    assert np.shares_memory(view, t.data) and t.dtype == dtype
+    assert_normal(t.data, 0.0, 1.0 / math.sqrt(fan_in))
+
+
+def test_lecun_uniform_variance_is_one_over_fan_in():
+    t = empty((512, 256))
+    assert init.lecun_uniform(t) is t
+    bound = math.sqrt(3.0 / 256)
+    tol = float(np.spacing(np.float32(bound)))
+    assert_uniform(t.data, -bound - tol, bound + tol)
+
+
+@pytest.mark.parametrize(
+    "fill",
+    [
+        init.xavier_uniform,
+        init.xavier_normal,
+        init.kaiming_normal,
+        init.lecun_normal,
+        init.lecun_uniform,
+    ],
+)
+def test_new_initialisers_need_two_dimensions_and_a_tensor(fill):
+    with pytest.raises(ValueError, match=r"fewer than 2 dimensions.*\(6,\)"):
+        fill(empty((6,)))
+    with pytest.raises(ValueError, match=r"fewer than 2 dimensions.*\(\)"):
+        fill(empty(()))
+    with pytest.raises(TypeError, match="tensor must be a lucid Tensor"):
+        fill(np.zeros((3, 3)))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        fill(Tensor(np.zeros((3, 3), dtype=np.int64)))
+
+
+def test_new_initialisers_check_their_arguments():
+    with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out', got 'fan_avg'"):
+        init.kaiming_normal(empty((3, 3)), mode="fan_avg")
+    with pytest.raises(ValueError, match="nonlinearity 'swish'"):
+        init.kaiming_normal(empty((3, 3)), nonlinearity="swish")
+    with pytest.raises(ValueError, match="gain must be a finite number, got 'x'"):
+        init.xavier_uniform(empty((3, 3)), gain="x")
+    with pytest.raises(ValueError, match="gain must be a finite number, got nan"):
+        init.xavier_normal(empty((3, 3)), gain=float("nan"))
+
+
+@pytest.mark.parametrize(
+    "fill",
+    [
+        init.xavier_uniform,
+        init.xavier_normal,
+        init.kaiming_normal,
+        init.lecun_normal,
+        init.lecun_uniform,
+    ],
+)
+def test_new_initialisers_leave_a_tensor_with_zero_fan_unchanged(fill):
+    t = empty((4, 0))  # fan_in = 0: lecun's and kaiming's variance would be infinite
+    assert fill(t) is t and t.shape == (4, 0)
+    t = empty((0, 0))  # fan_in + fan_out = 0 for xavier
+    assert fill(t) is t and t.shape == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "fill",
+    [
+        init.xavier_uniform,
+        init.xavier_normal,
+        init.kaiming_normal,
+        init.lecun_normal,
+        init.lecun_uniform,
+    ],
+)
+def test_new_initialisers_are_seeded_and_take_a_generator(fill):
+    def draw(seed):
+        lucid.random.seed(seed)
+        return fill(empty((16, 8))).data.copy()
+
+    np.testing.assert_array_equal(draw(11), draw(11))
+    assert not np.array_equal(draw(11), draw(12))
+    lucid.random.seed(3)
+    state = lucid.random.get_state()
+    a = fill(empty((16, 8)), generator=lucid.random.Generator(9)).data.copy()
+    assert lucid.random.get_state() == state
+    np.testing.assert_array_equal(a, fill(empty((16, 8)), generator=lucid.random.Generator(9)).data)
+
+
+def test_new_pytorch_style_aliases_are_the_same_functions():
+    assert init.xavier_uniform_ is init.xavier_uniform
+    assert init.xavier_normal_ is init.xavier_normal
+    assert init.kaiming_normal_ is init.kaiming_normal
+    assert init.lecun_normal_ is init.lecun_normal
+    assert init.lecun_uniform_ is init.lecun_uniform

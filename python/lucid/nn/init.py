@@ -19,12 +19,22 @@ __all__ = [
     "calculate_gain",
     "constant",
     "constant_",
+    "kaiming_normal",
+    "kaiming_normal_",
     "kaiming_uniform",
     "kaiming_uniform_",
+    "lecun_normal",
+    "lecun_normal_",
+    "lecun_uniform",
+    "lecun_uniform_",
     "normal",
     "normal_",
     "uniform",
     "uniform_",
+    "xavier_normal",
+    "xavier_normal_",
+    "xavier_uniform",
+    "xavier_uniform_",
 ]
 
 
@@ -104,6 +114,13 @@ def constant(tensor: Tensor, val: float) -> Tensor:
     return tensor
 
 
+def _kaiming_fan(tensor: Tensor, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
 def kaiming_uniform(
     tensor: Tensor,
     a: float = 0,
@@ -116,14 +133,83 @@ def kaiming_uniform(
     ``fan`` is fan_in (keeps the forward variance) or fan_out (keeps the backward one);
     ``a`` is leaky_relu's negative slope. An empty tensor is returned unchanged.
     """
-    tensor = _check_tensor(tensor)
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    fan = fan_in if mode == "fan_in" else fan_out
+    fan = _kaiming_fan(_check_tensor(tensor), mode)
     if fan == 0:
         return tensor
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return uniform(tensor, -bound, bound, generator=generator)
+
+
+def kaiming_normal(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Any = None,
+) -> Tensor:
+    """He et al. (2015): N(0, std²) with std = gain / sqrt(fan), ``fan`` and ``a`` as in
+    :func:`kaiming_uniform`. An empty tensor is returned unchanged."""
+    fan = _kaiming_fan(_check_tensor(tensor), mode)
+    if fan == 0:
+        return tensor
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return normal(tensor, 0.0, std, generator=generator)
+
+
+def _xavier_std(tensor: Tensor, gain: float) -> float | None:
+    gain = _check_real("gain", gain)
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(_check_tensor(tensor))
+    if fan_in + fan_out == 0:
+        return None
+    return gain * math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def xavier_uniform(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """Glorot & Bengio (2010): U(-bound, bound), bound = gain·sqrt(6 / (fan_in + fan_out)).
+
+    An empty tensor is returned unchanged.
+    """
+    std = _xavier_std(tensor, gain)
+    if std is None:
+        return tensor
+    bound = math.sqrt(3.0) * std
+    return uniform(tensor, -bound, bound, generator=generator)
+
+
+def xavier_normal(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """Glorot & Bengio (2010): N(0, std²), std = gain·sqrt(2 / (fan_in + fan_out)).
+
+    An empty tensor is returned unchanged.
+    """
+    std = _xavier_std(tensor, gain)
+    if std is None:
+        return tensor
+    return normal(tensor, 0.0, std, generator=generator)
+
+
+def _lecun_std(tensor: Tensor) -> float | None:
+    fan_in, _ = _calculate_fan_in_and_fan_out(_check_tensor(tensor))
+    return None if fan_in == 0 else 1.0 / math.sqrt(fan_in)
+
+
+def lecun_normal(tensor: Tensor, generator: Any = None) -> Tensor:
+    """LeCun et al. (1998), the SELU initialisation: N(0, 1 / fan_in).
+
+    An empty tensor is returned unchanged.
+    """
+    std = _lecun_std(tensor)
+    return tensor if std is None else normal(tensor, 0.0, std, generator=generator)
+
+
+def lecun_uniform(tensor: Tensor, generator: Any = None) -> Tensor:
+    """LeCun's variance 1 / fan_in from U(-bound, bound), bound = sqrt(3 / fan_in).
+
+    An empty tensor is returned unchanged.
+    """
+    std = _lecun_std(tensor)
+    if std is None:
+        return tensor
+    bound = math.sqrt(3.0) * std
     return uniform(tensor, -bound, bound, generator=generator)
 
 
@@ -132,3 +218,8 @@ uniform_ = uniform
 normal_ = normal
 constant_ = constant
 kaiming_uniform_ = kaiming_uniform
+kaiming_normal_ = kaiming_normal
+xavier_uniform_ = xavier_uniform
+xavier_normal_ = xavier_normal
+lecun_normal_ = lecun_normal
+lecun_uniform_ = lecun_uniform

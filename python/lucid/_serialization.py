@@ -1,0 +1,309 @@
+"""lucid.save and lucid.load: tensors and plain Python data in a .npz file, never pickle.
+
+The file is a standard NumPy .npz (a zip of .npy files; ``numpy.load(path,
+allow_pickle=False)`` reads it). The array ``__lucid__`` holds a JSON manifest (UTF-8,
+as uint8) describing the saved object; arrays ``a0``, ``a1``, ... hold its tensors and
+arrays. In the manifest, null, booleans, numbers and strings stand for themselves;
+every other value is a JSON object with one tag::
+
+    {"list": [...]}   {"tuple": [...]}   {"dict": [[key, value], ...]}   {"odict": ...}
+    {"tensor": i, "requires_grad": bool, "parameter": bool}   {"ndarray": i}
+    {"scalar": i}  (a numpy scalar, stored as a 0-d array)   {"float": "nan"}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+import struct
+import zipfile
+import zlib
+from collections import OrderedDict
+from typing import IO, Any
+
+import numpy as np
+
+from lucid import _storage
+from lucid._tensor import Tensor
+from lucid.nn.parameter import Parameter
+
+__all__ = ["load", "save"]
+
+_MANIFEST = "__lucid__"
+_FORMAT = "lucid"
+_VERSION = 1
+_ARRAY_KINDS = "biufc"  # bool, ints, floats, complex: never object arrays
+_CHUNK = 1 << 24  # bytes read per call when loading an array
+
+# What a damaged or foreign file makes zipfile, numpy.lib.format or the decoder raise.
+_CORRUPT = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+    NotImplementedError,
+)
+
+
+def _check_path(path: Any) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return os.fsdecode(os.fspath(path))
+
+
+# ---- saving -------------------------------------------------------------------------
+
+
+class _Encoder:
+    """Turns an object into its JSON manifest, collecting the arrays it refers to."""
+
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray] = []
+        self._indices: dict[tuple[str, int], int] = {}  # (tag, id) → array index
+        self._open: set[int] = set()  # ids of the containers being encoded (cycles)
+
+    def _array(self, tag: str, obj: Any, array: np.ndarray) -> int:
+        key = (tag, id(obj))
+        if key not in self._indices:  # shared references are stored once
+            self._indices[key] = len(self.arrays)
+            self.arrays.append(array)
+        return self._indices[key]
+
+    def encode(self, obj: Any, where: str) -> Any:
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, np.generic):
+            self._check_dtype(obj.dtype, where)
+            return {"scalar": self._array("scalar", obj, np.asarray(obj))}
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            return float(obj) if math.isfinite(obj) else {"float": repr(float(obj))}
+        if isinstance(obj, Tensor):
+            return {
+                "tensor": self._array("tensor", obj, obj.data),
+                "requires_grad": obj.requires_grad,
+                "parameter": isinstance(obj, Parameter),
+            }
+        if type(obj) is np.ndarray:
+            self._check_dtype(obj.dtype, where)
+            return {"ndarray": self._array("ndarray", obj, obj)}
+        if isinstance(obj, (list, tuple, dict)):
+            if id(obj) in self._open:
+                raise ValueError(f"cannot save {where}: it contains itself")
+            self._open.add(id(obj))
+            try:
+                return self._container(obj, where)
+            finally:
+                self._open.discard(id(obj))
+        raise TypeError(
+            f"cannot save {type(obj).__name__} (at {where}): lucid.save takes tensors, "
+            "numpy arrays and scalars, None, bools, ints, floats, strings, and lists, "
+            "tuples and dicts of them"
+        )
+
+    def _container(self, obj: Any, where: str) -> Any:
+        if isinstance(obj, dict):
+            pairs = []
+            for key, value in obj.items():
+                if not (key is None or isinstance(key, (bool, int, float, str, tuple))):
+                    raise TypeError(
+                        f"cannot save a dict key of type {type(key).__name__} (in {where}): "
+                        "keys must be None, bools, ints, floats, strings or tuples"
+                    )
+                label = f"{where}[{key!r}]"
+                pairs.append([self.encode(key, label), self.encode(value, label)])
+            return {"odict" if isinstance(obj, OrderedDict) else "dict": pairs}
+        items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+        return {"tuple" if isinstance(obj, tuple) else "list": items}
+
+    @staticmethod
+    def _check_dtype(dtype: np.dtype, where: str) -> None:
+        if dtype.kind not in _ARRAY_KINDS:
+            raise TypeError(
+                f"cannot save an array of dtype {dtype} (at {where}): only bool, integer, "
+                "float and complex arrays are saved"
+            )
+
+
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` to exactly ``path`` (no extension is added), atomically.
+
+    ``obj`` may nest dicts (str, int, float, bool, None or tuple keys), lists and tuples
+    of tensors, numpy arrays and scalars, None, bools, ints, floats and strings — a
+    Module's or an optimiser's ``state_dict()``, say. A tensor referenced twice is
+    stored once and loads as one tensor. The file is written beside ``path`` and moved
+    over it, so ``path`` never holds a partial file. Anything else is a TypeError.
+    """
+    path = _check_path(path)
+    encoder = _Encoder()
+    manifest = {"format": _FORMAT, "version": _VERSION, "object": encoder.encode(obj, "obj")}
+    text = json.dumps(manifest, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    arrays = {_MANIFEST: np.frombuffer(text, dtype=np.uint8)}
+    arrays.update((f"a{i}", array) for i, array in enumerate(encoder.arrays))
+
+    directory, name = os.path.split(os.path.abspath(path))
+    temp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
+    # 0o666 less the umask, as open() would give; O_EXCL: never reuse someone's file.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(temp, flags, 0o666)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(err.errno, f"no directory {directory!r} to save in", path) from None
+    try:
+        with os.fdopen(fd, "wb") as file:
+            _write_npz(file, arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
+    """What numpy.savez writes, with pickling refused."""
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+# ---- loading ------------------------------------------------------------------------
+
+
+def _read_into(member: IO[bytes], out: np.ndarray) -> None:
+    raw = memoryview(out.reshape(-1).view(np.uint8))
+    done = 0
+    while done < len(raw):
+        count = member.readinto(raw[done : done + _CHUNK])  # type: ignore[attr-defined]
+        if not count:
+            raise ValueError("an array's data is truncated")
+        done += count  # zipfile checks the member's CRC as it reads the last byte
+
+
+def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    """The array ``name``; float32/64, int64 and bool ones are read straight into storage."""
+    info = archive.getinfo(name + ".npy")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"array {name!r} has .npy format version {version}")
+        if dtype.hasobject or dtype.kind not in _ARRAY_KINDS:
+            raise ValueError(f"array {name!r} has dtype {dtype}: lucid never loads pickled objects")
+        expected = math.prod(shape) * dtype.itemsize
+        if info.file_size - member.tell() != expected:
+            raise ValueError(f"array {name!r} is truncated or padded")
+        if fortran:
+            out = np.empty(shape[::-1], dtype)
+            _read_into(member, out)
+            return out.T
+        out = _storage.empty(shape, dtype) if dtype in _storage.DTYPES else np.empty(shape, dtype)
+        _read_into(member, out)
+        return out
+
+
+class _Decoder:
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self._archive = archive
+        self._loaded: dict[tuple[str, int], Any] = {}
+
+    def _array(self, tag: str, index: Any) -> Any:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise ValueError(f"bad array reference {index!r}")
+        key = (tag, index)
+        if key not in self._loaded:
+            self._loaded[key] = self._make(tag, _read_array(self._archive, f"a{index}"))
+        return self._loaded[key]
+
+    @staticmethod
+    def _make(tag: str, array: np.ndarray) -> Any:
+        if tag == "scalar":
+            if array.ndim != 0:
+                raise ValueError(f"a scalar has shape {array.shape}")
+            return array[()]
+        if tag == "ndarray":
+            return array
+        dtype = array.dtype.newbyteorder("=")
+        if dtype not in _storage.DTYPES:
+            raise ValueError(f"a tensor has dtype {array.dtype}")
+        if not (array.dtype == dtype and _storage.is_storage_view(array)):
+            array = _storage.copy_of(array, dtype)
+        return array
+
+    def decode(self, node: Any) -> Any:
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if not isinstance(node, dict) or not node:
+            raise ValueError(f"unexpected manifest entry {node!r:.80}")
+        tag = next(iter(node))
+        value = node[tag]
+        if tag == "tensor" and set(node) == {"tensor", "requires_grad", "parameter"}:
+            array = self._array("tensor", value)
+            memo = ("tensor object", value)
+            if memo not in self._loaded:
+                cls = Parameter if node["parameter"] is True else Tensor
+                self._loaded[memo] = cls._wrap(array, requires_grad=node["requires_grad"] is True)
+            return self._loaded[memo]
+        if len(node) != 1:
+            raise ValueError(f"unexpected manifest entry {node!r:.80}")
+        if tag in ("list", "tuple") and isinstance(value, list):
+            items = [self.decode(v) for v in value]
+            return items if tag == "list" else tuple(items)
+        if tag in ("dict", "odict") and isinstance(value, list):
+            out = OrderedDict() if tag == "odict" else {}
+            for pair in value:
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    raise ValueError(f"a dict entry is {pair!r:.80}, not a [key, value] pair")
+                out[self.decode(pair[0])] = self.decode(pair[1])
+            return out
+        if tag in ("ndarray", "scalar"):
+            return self._array(tag, value)
+        if tag == "float" and value in ("nan", "inf", "-inf"):
+            return float(value)
+        raise ValueError(f"unexpected manifest entry {node!r:.80}")
+
+
+def _read(file: IO[bytes]) -> Any:
+    with zipfile.ZipFile(file) as archive:
+        if _MANIFEST + ".npy" not in archive.namelist():
+            raise ValueError("it has no lucid manifest (not written by lucid.save)")
+        raw = _read_array(archive, _MANIFEST)
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise ValueError(f"its manifest is a {raw.dtype} array of shape {raw.shape}")
+        doc = json.loads(raw.tobytes().decode("utf-8"))
+        if not isinstance(doc, dict) or doc.get("format") != _FORMAT or "object" not in doc:
+            raise ValueError("its manifest is not a lucid manifest")
+        if doc.get("version") != _VERSION:
+            raise ValueError(f"format version {doc.get('version')!r}; this lucid reads 1")
+        return _Decoder(archive).decode(doc["object"])
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Read what :func:`save` wrote: the same structure, with lucid Tensors (in Rust
+    storage) where tensors were and numpy arrays where arrays were.
+
+    A missing file is a FileNotFoundError; a damaged, truncated or foreign one (or one
+    holding pickled objects, which are never loaded) a ValueError naming ``path``.
+    """
+    path = _check_path(path)
+    with open(path, "rb") as file:
+        try:
+            return _read(file)
+        except _CORRUPT as err:
+            raise ValueError(f"{path!r} is not a readable lucid file: {err}") from err

@@ -1,0 +1,128 @@
+"""Adam (L2 weight decay in the gradient) and AdamW (decoupled decay), as PyTorch's."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from lucid.nn.parameter import Parameter
+from lucid.optim.optimizer import Optimizer, check_bool, check_number
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015), optionally AMSGrad (Reddi et al., 2018).
+
+    Each step t (counted per parameter), with gradient g and weight decay λ::
+
+        g ← g + λ·p                                   (if λ ≠ 0)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        v̂ ← max(v̂, v) if amsgrad, else v
+        p ← p − lr/(1 − β₁ᵗ) · m / (sqrt(v̂)/sqrt(1 − β₂ᵗ) + ε)
+
+    State per parameter: ``step`` (an int), ``exp_avg`` (m), ``exp_avg_sq`` (v) and,
+    with amsgrad, ``max_exp_avg_sq``.
+    """
+
+    # AdamW's decay: p ← p·(1 − lr·λ) before the update, instead of g ← g + λ·p.
+    _decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+        }
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        check_number("lr", group["lr"])
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair of numbers, got betas={betas!r}")
+        for i, beta in enumerate(betas):
+            check_number(f"betas[{i}]", beta)
+            if not beta < 1:
+                raise ValueError(f"betas[{i}] must be in [0, 1), got betas={betas!r}")
+        check_number("eps", group["eps"])
+        check_number("weight_decay", group["weight_decay"])
+        check_bool("amsgrad", group["amsgrad"])
+
+    def _update(
+        self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        data = param.data
+        a, b = self._scratch(data, 2)
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = self._zeros_like(param)
+            state["exp_avg_sq"] = self._zeros_like(param)
+        if group["amsgrad"] and state.get("max_exp_avg_sq") is None:
+            state["max_exp_avg_sq"] = self._zeros_like(param)
+        step = state["step"] = state["step"] + 1
+
+        if weight_decay != 0:
+            if self._decoupled:
+                data *= 1 - lr * weight_decay
+            else:
+                decayed = np.multiply(data, weight_decay, out=a)
+                decayed += grad
+                grad = decayed
+        exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+        exp_avg *= beta1
+        exp_avg += np.multiply(grad, 1 - beta1, out=b)
+        exp_avg_sq *= beta2
+        square = np.multiply(grad, grad, out=b)
+        square *= 1 - beta2
+        exp_avg_sq += square
+        if group["amsgrad"]:
+            running_max = state["max_exp_avg_sq"].data
+            second = np.maximum(running_max, exp_avg_sq, out=running_max)
+        else:
+            second = exp_avg_sq
+
+        denom = np.sqrt(second, out=b)
+        denom /= math.sqrt(1 - beta2**step)
+        denom += group["eps"]
+        ratio = np.divide(exp_avg, denom, out=b)
+        ratio *= lr / (1 - beta1**step)
+        data -= ratio
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    As :class:`Adam`, except that weight decay shrinks the parameter instead of
+    adding to the gradient: ``p ← p·(1 − lr·λ)`` before each update. ``weight_decay``
+    defaults to 1e-2.
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
