@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{edge_sizes, ramp, reference_keep, with_threads};
+use common::{aligned_zeros, edge_sizes, ramp, reference_keep, with_threads};
 use lucid::dropout::alpha::{self, ALPHA, ALPHA_PRIME, LAMBDA};
 use lucid::dropout::{self, Plan};
 use lucid::mask::BitMask;
@@ -16,10 +16,17 @@ use rand_core::Rng;
 
 fn run<T: Float>(x: &[T], p: f64, gen: &mut Generator, chunk: usize) -> (Vec<T>, BitMask, Plan) {
     let plan = alpha::plan(p, x.len(), gen).unwrap();
-    let mut y = vec![T::from_f64(0.0); x.len()];
+    let mut y = aligned_zeros::<T>(x.len());
     let mut mask = BitMask::zeros(x.len());
-    dropout::forward(x, &mut y, &mut mask, &plan, chunk).unwrap();
-    (y, mask, plan)
+    dropout::forward(x, y.as_mut_slice().unwrap(), &mut mask, &plan, chunk).unwrap();
+    (y.as_slice().unwrap().to_vec(), mask, plan)
+}
+
+/// dropout::backward into an aligned buffer, as from a tensor.
+fn backward(dy: &[f32], mask: &BitMask, a: f64) -> Vec<f32> {
+    let mut dx = aligned_zeros::<f32>(mask.len());
+    dropout::backward(dy, mask, a, dx.as_mut_slice().unwrap(), DEFAULT_CHUNK).unwrap();
+    dx.as_slice().unwrap().to_vec()
 }
 
 fn as_f32(v: &[f64]) -> Vec<f32> {
@@ -206,8 +213,7 @@ fn backward_is_a_times_mask_times_dy() {
     let x = as_f32(&ramp(n));
     let (_, mask, plan) = run(&x, 0.4, &mut Generator::new(1, 0), DEFAULT_CHUNK);
     let dy: Vec<f32> = ramp(n).iter().rev().map(|&v| v as f32 * 2.5).collect();
-    let mut dx = vec![0f32; n];
-    dropout::backward(&dy, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
+    let dx = backward(&dy, &mask, plan.coef.a);
     let a = plan.coef.a as f32;
     for i in 0..n {
         let m = if mask.get(i) { 1.0 } else { 0.0 };
@@ -280,10 +286,8 @@ fn a_one_element_dy_is_broadcast() {
     let n = 2 * DEFAULT_CHUNK + 100;
     let (_, mask, plan) = run(&vec![0f32; n], 0.3, &mut Generator::new(8, 0), DEFAULT_CHUNK);
     for c in [1.0f32, -2.5, f32::NAN] {
-        let mut full = vec![0f32; n];
-        dropout::backward(&vec![c; n], &mask, plan.coef.a, &mut full, DEFAULT_CHUNK).unwrap();
-        let mut one = vec![0f32; n];
-        dropout::backward(&[c], &mask, plan.coef.a, &mut one, DEFAULT_CHUNK).unwrap();
+        let full = backward(&vec![c; n], &mask, plan.coef.a);
+        let one = backward(&[c], &mask, plan.coef.a);
         let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&one), bits(&full), "dy = {c}");
     }
@@ -300,6 +304,27 @@ fn every_simd_level_agrees_with_the_reference() {
         ] {
             common::rerun_at_simd_level(test, level);
         }
+    }
+}
+
+#[test]
+fn streaming_stores_give_the_same_bits() {
+    // With LUCID_STREAM_BYTES=0 every output streams (on CPUs with AVX-512): the
+    // kernels must still agree with the reference bit for bit.
+    if std::env::var("LUCID_STREAM_BYTES").as_deref() == Ok("0") {
+        let avx512 = lucid::simd::level() >= lucid::simd::Level::Avx512;
+        assert_eq!(lucid::stream::streams::<f32>(1), avx512);
+        return;
+    }
+    for test in [
+        "streaming_stores_give_the_same_bits",
+        "optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p",
+        "float64_runs_in_float64",
+        "a_one_element_dy_is_broadcast",
+        "backward_is_a_times_mask_times_dy",
+        "p_zero_is_identity_and_p_one_is_zero_without_drawing",
+    ] {
+        common::rerun_with_env(test, "LUCID_STREAM_BYTES", "0");
     }
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use lucid::rng::Draw;
+use lucid::storage::{Element, Storage};
 use rand_core::Rng;
 use rayon::ThreadPoolBuilder;
 
@@ -52,12 +53,24 @@ pub fn reference_keep(draw: &Draw, n: usize, threshold: u64) -> Vec<bool> {
 /// Run one test of the current test binary again in a child process with
 /// `LUCID_SIMD=level`, so the scalar and AVX2 code paths are tested on any CPU.
 pub fn rerun_at_simd_level(test: &str, level: &str) {
+    rerun_with_env(test, "LUCID_SIMD", level);
+}
+
+/// Run one test of the current test binary again in a child process with the
+/// environment variable `key` set to `value` (the kernels read it once per process).
+pub fn rerun_with_env(test: &str, key: &str, value: &str) {
     let exe = std::env::current_exe().expect("test binary path");
     let out = std::process::Command::new(exe)
         .args(["--exact", test, "--test-threads=1"])
-        .env("LUCID_SIMD", level)
+        .env(key, value)
         .output()
         .expect("run the test binary");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("1 passed"), "{test} at LUCID_SIMD={level}:\n{text}");
+    assert!(out.status.success() && text.contains("1 passed"), "{test} at {key}={value}:\n{text}");
+}
+
+/// n zeros of T in a 64-byte-aligned buffer, as the kernels get them from a tensor:
+/// the streaming stores of `lucid::stream` need that alignment and fall back without it.
+pub fn aligned_zeros<T: Element>(n: usize) -> Storage {
+    Storage::zeros(T::DTYPE, n).expect("allocate")
 }

@@ -12,6 +12,7 @@ pub mod par;
 pub mod rng;
 pub mod simd;
 pub mod storage;
+pub mod stream;
 
 #[cfg(feature = "python")]
 mod python;

@@ -75,9 +75,10 @@ impl Keep {
     }
 
     /// Decide one chunk: `bytes` receives the chunk's keystream bytes block by block and
-    /// `f(start, bytes, ties_kept)` is called for each block, with `bits` already holding
-    /// the block's keep bits. `ties_kept` marks the elements kept by a tie word, whose
-    /// byte equals `top()`; every other element is kept iff its byte < `top()`.
+    /// `f(start, bytes, keep_bits, ties_kept)` is called for each block, with `bits`
+    /// (and `keep_bits`, the block's part of it) already holding the block's keep bits.
+    /// `ties_kept` marks the elements kept by a tie word, whose byte equals `top()`;
+    /// every other element is kept iff its byte < `top()`.
     pub fn decide_chunk(
         &self,
         draw: &Draw,
@@ -85,7 +86,7 @@ impl Keep {
         first: usize,
         len: usize,
         bits: &mut [u64],
-        mut f: impl FnMut(usize, &[u8], &[u64]),
+        mut f: impl FnMut(usize, &[u8], &[u64], &[u64]),
     ) {
         debug_assert!(first.is_multiple_of(SPAN), "chunks start on a span");
         let stream = Keystream::new(draw.seed, draw.stream);
@@ -126,7 +127,7 @@ impl Keep {
                     kept_ties[g] = won;
                 }
             }
-            f(start, &bytes[..m], &kept_ties[..groups]);
+            f(start, &bytes[..m], block_bits, &kept_ties[..groups]);
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::mask::BitMask;
 use crate::par::check_chunk;
 use crate::rng::{Draw, Float, Generator};
 use crate::simd;
+use crate::stream;
 
 use super::keep::{self, Keep, GROUP};
 
@@ -73,7 +74,7 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
             y.fill(T::from_f64(0.0));
             *mask = BitMask::zeros(x.len());
         } else {
-            y.copy_from_slice(x);
+            crate::par::copy(x, y, chunk)?;
             *mask = BitMask::ones(x.len());
         }
         return Ok(());
@@ -83,10 +84,16 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
     let decider = Keep::new(c.threshold);
     let top = decider.top();
     let n = x.len();
+    let streamed = stream::streams::<T>(n);
     let run = |index: usize, xs: &[T], ys: &mut [T], words: &mut [u64]| {
-        decider.decide_chunk(&draw, n, index * chunk, xs.len(), words, |start, bytes, won| {
+        decider.decide_chunk(&draw, n, index * chunk, xs.len(), words, |start, bytes, keep, won| {
             let xb = &xs[start..start + bytes.len()];
             let yb = &mut ys[start..start + bytes.len()];
+            if streamed {
+                // Every bit is final here, ties included: one pass, straight to memory.
+                stream::masked_affine(xb, yb, keep, a, b, dropped);
+                return;
+            }
             // The byte decides almost every element.
             simd::select_affine(xb, yb, bytes, top, a, b, dropped);
             // The rare ties that their tie word kept.
@@ -99,6 +106,9 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
                 }
             }
         });
+        if streamed {
+            stream::fence();
+        }
     };
     let words = mask.words_mut();
     if x.len() <= chunk {
@@ -121,7 +131,15 @@ pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk:
     check_lengths("dx", dx.len(), mask.len())?;
     if dy.len() == 1 && mask.len() != 1 {
         let (kept, dropped) = (dy[0] * T::from_f64(a), dy[0] * T::from_f64(0.0));
-        let run = |out: &mut [T], words: &[u64]| simd::masked_fill(out, words, kept, dropped);
+        let streamed = stream::streams::<T>(dx.len());
+        let run = |out: &mut [T], words: &[u64]| {
+            if streamed {
+                stream::masked_fill(out, words, kept, dropped);
+                stream::fence();
+            } else {
+                simd::masked_fill(out, words, kept, dropped)
+            }
+        };
         if dx.len() <= chunk {
             run(dx, mask.words());
         } else {
@@ -131,7 +149,15 @@ pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk:
     }
     check_lengths("mask", mask.len(), dy.len())?;
     let scale = T::from_f64(a);
-    let run = |gs: &[T], out: &mut [T], words: &[u64]| simd::masked_scale(gs, out, words, scale);
+    let streamed = stream::streams::<T>(dx.len());
+    let run = |gs: &[T], out: &mut [T], words: &[u64]| {
+        if streamed {
+            stream::masked_scale(gs, out, words, scale);
+            stream::fence();
+        } else {
+            simd::masked_scale(gs, out, words, scale)
+        }
+    };
     if dy.len() <= chunk {
         run(dy, dx, mask.words());
     } else {
@@ -156,7 +182,7 @@ pub fn sample(mask: &mut BitMask, plan: &Plan, chunk: usize) -> Result<()> {
     let n = mask.len();
     let run = |index: usize, words: &mut [u64]| {
         let len = (n - index * chunk).min(chunk);
-        decider.decide_chunk(&draw, n, index * chunk, len, words, |_, _, _| {});
+        decider.decide_chunk(&draw, n, index * chunk, len, words, |_, _, _, _| {});
     };
     let words = mask.words_mut();
     if n <= chunk {
