@@ -1,16 +1,37 @@
 """Type stubs for lucid._C, the Rust core (src/python/)."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "Storage",
+    "Generator",
+    "Mask",
+    "memory_allocated",
+    "memory_cached",
+    "empty_cache",
+    "parallel_copy",
+    "dropout_coefficients",
+    "dropout_forward",
+    "dropout_backward",
+    "dropout_mask",
+    "dropout_rows_forward",
+    "dropout_rows_backward",
+    "LAMBDA",
+    "ALPHA",
+    "ALPHA_PRIME",
+    "DEFAULT_CHUNK",
+]
 
 LAMBDA: float
 ALPHA: float
 ALPHA_PRIME: float
 DEFAULT_CHUNK: int
 
+@final
 class Storage:
     """An owned, 64-byte-aligned buffer; numpy views it through the buffer protocol."""
 
@@ -25,6 +46,7 @@ class Storage:
     def __buffer__(self, flags: int, /) -> memoryview: ...
     def __release_buffer__(self, buffer: memoryview, /) -> None: ...
 
+@final
 class Generator:
     """Counter-based ChaCha8: (seed, stream, offset)."""
 
@@ -42,6 +64,7 @@ class Generator:
     def randn(self, numel: int, dtype: str) -> Storage: ...
     def bernoulli(self, probs: npt.NDArray[np.floating[Any]]) -> Storage: ...
 
+@final
 class Mask:
     """The kept (1) / dropped (0) bits of one dropout forward, with its coefficients:
     kept y = a·x + b, dropped y = ``dropped``, dx = a·mask·dy."""

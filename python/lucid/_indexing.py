@@ -71,7 +71,7 @@ class Stack(Function):
         return out
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        lead = (slice(None),) * self.axis
+        lead: tuple[Any, ...] = (slice(None),) * self.axis
         return tuple(
             grad[(*lead, i)] if need else None for i, need in enumerate(self.needs_input_grad)
         )

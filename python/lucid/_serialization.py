@@ -184,7 +184,7 @@ def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
 
 
 def _read_into(member: IO[bytes], out: np.ndarray) -> None:
-    raw = memoryview(out.reshape(-1).view(np.uint8))
+    raw = out.reshape(-1).view(np.uint8).data
     done = 0
     while done < len(raw):
         count = member.readinto(raw[done : done + _CHUNK])  # type: ignore[attr-defined]

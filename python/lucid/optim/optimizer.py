@@ -266,5 +266,5 @@ def _loaded(key: str, value: Any, param: Parameter, index: Any) -> Any:
             )
         return Tensor._wrap(_storage.copy_of(array, param.dtype))
     if key == "step" and isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return int(value)
+        return int(float(value))
     return copy.deepcopy(value)

@@ -71,6 +71,7 @@ def _layout(op: str, shape: tuple[int, ...]) -> tuple[tuple[int, int, int], tupl
     D is the product of the d's, so the scores are viewed as (N, C, D)."""
     if len(shape) == 0:
         raise ValueError(f"{op}: input_ must be (C,), (N, C) or (N, C, d1, ...), got shape ()")
+    rest: tuple[int, ...]
     if len(shape) == 1:
         n, c, rest = 1, shape[0], ()
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from typing import Any
+from typing import Any, cast
 
 from lucid.nn.module import Module
 
@@ -56,6 +56,12 @@ def _listed(owner: str, modules: Any) -> list[Module]:
     return items
 
 
+def _children(modules: dict[str, Module | None]) -> list[Module]:
+    """A container's modules in order. Containers check every module they take, so
+    none is None (Module allows None entries in general)."""
+    return cast("list[Module]", list(modules.values()))
+
+
 class Sequential(Module):
     """Modules called in order, each on the previous one's output.
 
@@ -78,7 +84,7 @@ class Sequential(Module):
             self.add_module(key, module)
 
     def forward(self, input_: Any) -> Any:
-        for module in self._modules.values():
+        for module in _children(self._modules):
             input_ = module(input_)
         return input_
 
@@ -97,7 +103,7 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
+        return iter(_children(self._modules))
 
     def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end under the key str(len(self)); returns self."""
@@ -126,10 +132,10 @@ class ModuleList(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
+        return iter(_children(self._modules))
 
     def __getitem__(self, idx: Any) -> Any:
-        values = list(self._modules.values())
+        values = _children(self._modules)
         if isinstance(idx, slice):
             return type(self)(values[idx])
         return values[_index("ModuleList", idx, len(values))]
@@ -139,7 +145,7 @@ class ModuleList(Module):
         self._modules[str(i)] = _check_module("ModuleList", f"the module at {idx!r}", module)
 
     def __delitem__(self, idx: Any) -> None:
-        values = list(self._modules.values())
+        values = _children(self._modules)
         if isinstance(idx, slice):
             del values[idx]
         else:
@@ -170,7 +176,7 @@ class ModuleList(Module):
             raise TypeError(
                 f"ModuleList.insert: index must be an int, got {type(index).__name__} {index!r}"
             ) from None
-        values = list(self._modules.values())
+        values = _children(self._modules)
         values.insert(i, module)
         self._renumber(values)
 

@@ -64,8 +64,8 @@ class _Dropout(Module):
             return Tensor._wrap(values)
         if self._bits is None:
             return None
-        values = self._bits.to_storage(_storage.DTYPES[self._mask_dtype])
-        return Tensor._wrap(_storage.wrap(values, self._mask_shape))
+        bits = self._bits.to_storage(_storage.DTYPES[self._mask_dtype])
+        return Tensor._wrap(_storage.wrap(bits, self._mask_shape))
 
     def extra_repr(self) -> str:
         return f"p={self.p}" + (", inplace=True" if self.inplace else "")
