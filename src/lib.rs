@@ -4,6 +4,9 @@
 //! [`storage`] owns tensor memory, [`rng`] is the counter-based ChaCha generator,
 //! [`mask`] packs one bit per element and [`dropout`] holds the kernels.
 
+// Every unsafe block says why it is sound; CI's clippy runs with -D warnings.
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 pub mod chacha;
 pub mod dropout;
 pub mod error;
