@@ -266,5 +266,6 @@ def _loaded(key: str, value: Any, param: Parameter, index: Any) -> Any:
             )
         return Tensor._wrap(_storage.copy_of(array, param.dtype))
     if key == "step" and isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return int(float(value))
+        # Exact for ints of any size; numpy floats and other reals go through float.
+        return int(value) if isinstance(value, numbers.Integral) else int(float(value))
     return copy.deepcopy(value)
