@@ -21,17 +21,19 @@ __all__ = ["Tensor"]
 
 _F32 = np.dtype(np.float32)
 _I64 = np.dtype(np.int64)
+_I64_MAX = np.iinfo(np.int64).max
 
 
 def _default_dtype(src: np.ndarray, from_python: bool) -> np.dtype:
     """The dtype a tensor gets when none is asked for (see ``Tensor``)."""
-    if src.dtype == np.bool_:
-        return src.dtype
+    dtype = src.dtype.newbyteorder("=")  # a big-endian float64 is a float64 all the same
+    if dtype == np.bool_:
+        return dtype
     if from_python:
         return _F32
-    if src.dtype in _storage.DTYPES:
-        return src.dtype
-    return _I64 if src.dtype.kind in "iu" else _F32
+    if dtype in _storage.DTYPES:
+        return dtype
+    return _I64 if dtype.kind in "iu" else _F32
 
 
 def _values(data: Any, dtype: Any) -> np.ndarray:
@@ -48,7 +50,14 @@ def _values(data: Any, dtype: Any) -> np.ndarray:
             f"data must hold real numbers or bools; got {type(data).__name__} of dtype {src.dtype}"
         )
     target = _default_dtype(src, from_python) if dtype is None else _storage.resolve_dtype(dtype)
+    _check_fits(src, target, "data")
     return _storage.copy_of(src, target)
+
+
+def _check_fits(src: np.ndarray, target: np.dtype, name: str) -> None:
+    """Unsigned values above 2**63 - 1 would wrap to negative int64s: a ValueError."""
+    if src.dtype.kind == "u" and target == _I64 and src.size and src.max() > _I64_MAX:
+        raise ValueError(f"{name} must fit int64, got {src.dtype} value {src.max()} > 2**63 - 1")
 
 
 def _operand(other: Any) -> Any:
@@ -136,7 +145,8 @@ class Tensor:
 
     @data.setter
     def data(self, values: Any) -> None:
-        values = values.data if isinstance(values, Tensor) else values
+        values = values.data if isinstance(values, Tensor) else np.asarray(values)
+        _check_fits(values, self.dtype, "data")
         self._data = _storage.copy_of(values, self.dtype)
 
     def numpy(self) -> np.ndarray:

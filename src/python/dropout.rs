@@ -5,6 +5,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use super::args;
 use super::generator::PyGenerator;
 use super::storage::PyStorage;
 use crate::dropout::{self, alpha, channel, standard, Coefficients};
@@ -38,11 +39,32 @@ macro_rules! float_array {
 }
 pub(crate) use float_array;
 
+/// The elements of `a` in C order. `as_slice` alone would also take a Fortran-ordered
+/// array and hand over its elements in memory order, which is not the array's order.
 pub(crate) fn contiguous<'a, T: numpy::Element>(
     a: &'a numpy::PyReadonlyArrayDyn<'_, T>,
     name: &str,
 ) -> PyResult<&'a [T]> {
-    a.as_slice().map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous array")))
+    use numpy::PyUntypedArrayMethods;
+    let slice = if a.is_c_contiguous() { a.as_slice().ok() } else { None };
+    slice.ok_or_else(|| {
+        let what = if a.is_c_contiguous() { "a misaligned" } else { "a non-C-contiguous" };
+        PyValueError::new_err(format!(
+            "{name} must be a C-contiguous, aligned array, got {what} one (shape {:?}, strides {:?})",
+            a.shape(),
+            a.strides()
+        ))
+    })
+}
+
+/// `numel` zero bits; a MemoryError where `BitMask::zeros` would abort the process
+/// because its numel / 8 bytes cannot be had.
+fn zero_bits(numel: usize) -> PyResult<BitMask> {
+    let words = numel.div_ceil(64);
+    let mut probe: Vec<u64> = Vec::new();
+    probe.try_reserve_exact(words).map_err(|_| crate::LucidError::Alloc { bytes: words * 8 })?;
+    drop(probe);
+    Ok(BitMask::zeros(numel))
 }
 
 /// The kept / dropped bits of one forward call, with the scale backward needs.
@@ -121,8 +143,8 @@ fn coefficients(kind: &str, p: f64) -> PyResult<Coefficients> {
 /// (A, B, dropped value) of dropout `kind` with drop probability p.
 #[pyfunction]
 #[pyo3(signature = (p, kind = "alpha"))]
-pub fn dropout_coefficients(p: f64, kind: &str) -> PyResult<(f64, f64, f64)> {
-    let c = coefficients(kind, p)?;
+pub fn dropout_coefficients(p: &Bound<'_, PyAny>, kind: &str) -> PyResult<(f64, f64, f64)> {
+    let c = coefficients(kind, args::probability(p)?)?;
     Ok((c.a, c.b, c.dropped))
 }
 
@@ -137,20 +159,22 @@ fn storage_dtype<T: crate::storage::Element>(_: &[T]) -> DType {
 pub fn dropout_forward(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
-    p: f64,
+    p: &Bound<'_, PyAny>,
     generator: &PyGenerator,
     kind: &str,
-    chunk: Option<usize>,
+    chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(PyStorage, PyMask)> {
-    let coef = coefficients(kind, p)?;
+    let coef = coefficients(kind, args::probability(p)?)?;
+    let chunk = args::opt_size(chunk, "chunk")?;
     float_array!(x, "x", |xs| {
         let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
-        // Checked before any words are reserved, so a rejected call leaves the generator as it was.
+        // Checked and allocated before any words are reserved, so a rejected call
+        // leaves the generator as it was.
         dropout::keep::check_chunk(chunk)?;
+        let mut y = py.detach(|| Storage::for_overwrite(storage_dtype(xs), xs.len()))?;
+        let mut bits = zero_bits(xs.len())?;
         let plan = generator.with(|g| dropout::plan(coef, xs.len(), g))?;
         let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
-            let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
-            let mut bits = BitMask::zeros(xs.len());
             dropout::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
             Ok((y, bits))
         })?;
@@ -164,18 +188,19 @@ pub fn dropout_forward(
 #[pyo3(signature = (numel, p, generator, kind = "alpha", chunk = None))]
 pub fn dropout_mask(
     py: Python<'_>,
-    numel: usize,
-    p: f64,
+    numel: &Bound<'_, PyAny>,
+    p: &Bound<'_, PyAny>,
     generator: &PyGenerator,
     kind: &str,
-    chunk: Option<usize>,
+    chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyMask> {
-    let coef = coefficients(kind, p)?;
-    let chunk = chunk.unwrap_or_else(|| chunk_for(numel));
+    let numel = args::size(numel, "numel")?;
+    let coef = coefficients(kind, args::probability(p)?)?;
+    let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(numel));
     dropout::keep::check_chunk(chunk)?;
+    let mut bits = zero_bits(numel)?;
     let plan = generator.with(|g| dropout::plan(coef, numel, g))?;
     let bits = py.detach(|| -> crate::Result<BitMask> {
-        let mut bits = BitMask::zeros(numel);
         dropout::sample(&mut bits, &plan, chunk)?;
         Ok(bits)
     })?;
@@ -199,9 +224,9 @@ pub fn dropout_backward(
     py: Python<'_>,
     dy: &Bound<'_, PyAny>,
     mask: &PyMask,
-    chunk: Option<usize>,
+    chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
-    let chunk = chunk.unwrap_or_else(|| chunk_for(mask.bits.len()));
+    let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(mask.bits.len()));
     crate::par::check_chunk(chunk)?;
     float_array!(dy, "dy", |gs| {
         check_dy(gs.len(), mask.bits.len())?;
@@ -222,9 +247,10 @@ pub fn dropout_rows_forward(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
     mask: &PyMask,
-    row: usize,
-    chunk: Option<usize>,
+    row: &Bound<'_, PyAny>,
+    chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
+    let (row, chunk) = (args::size(row, "row")?, args::opt_size(chunk, "chunk")?);
     float_array!(x, "x", |xs| {
         let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
         let y = py.detach(|| -> crate::Result<Storage> {
@@ -244,9 +270,10 @@ pub fn dropout_rows_backward(
     py: Python<'_>,
     dy: &Bound<'_, PyAny>,
     mask: &PyMask,
-    row: usize,
-    chunk: Option<usize>,
+    row: &Bound<'_, PyAny>,
+    chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
+    let (row, chunk) = (args::size(row, "row")?, args::opt_size(chunk, "chunk")?);
     let n = mask.bits.len().checked_mul(row).ok_or_else(|| {
         PyValueError::new_err(format!(
             "row must fit the mask: {} rows of {row} elements overflow",

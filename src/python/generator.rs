@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use super::args;
 use super::dropout::float_array;
 use super::storage::PyStorage;
 use crate::par::chunk_for;
@@ -47,9 +48,10 @@ fn float_dtype(dtype: &str) -> PyResult<DType> {
 #[pymethods]
 impl PyGenerator {
     #[new]
-    #[pyo3(signature = (seed, stream = 0))]
-    fn py_new(seed: u64, stream: u64) -> PyGenerator {
-        PyGenerator { state: Mutex::new(Generator::new(seed, stream)) }
+    #[pyo3(signature = (seed, stream = args::Stream(0)), text_signature = "(seed, stream=0)")]
+    fn py_new(seed: &Bound<'_, PyAny>, stream: args::Stream) -> PyResult<PyGenerator> {
+        let seed = args::seed(seed, "seed")?;
+        Ok(PyGenerator { state: Mutex::new(Generator::new(seed, stream.0)) })
     }
 
     #[getter]
@@ -74,16 +76,18 @@ impl PyGenerator {
 
     /// Restore a state from `get_state()`: a sequence of three non-negative integers.
     fn set_state(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        let repr = || state.repr().map(|r| r.to_string()).unwrap_or_default();
         let parts: Vec<u64> = state.extract().map_err(|_| {
             PyValueError::new_err(format!(
                 "state must be a (seed, stream, offset) tuple of non-negative integers, got {}",
-                state.repr().map(|r| r.to_string()).unwrap_or_default()
+                repr()
             ))
         })?;
         let [seed, stream, offset] = parts[..] else {
             return Err(PyValueError::new_err(format!(
-                "state must have 3 entries (seed, stream, offset), got {}",
-                parts.len()
+                "state must have 3 entries (seed, stream, offset), got {}: {}",
+                parts.len(),
+                repr()
             )));
         };
         *self.lock() = Generator::from_state(seed, stream, offset);
@@ -91,9 +95,11 @@ impl PyGenerator {
     }
 
     /// Start again from `seed` on the same stream.
-    fn manual_seed(&self, seed: u64) {
-        let stream = self.lock().stream();
-        *self.lock() = Generator::new(seed, stream);
+    fn manual_seed(&self, seed: &Bound<'_, PyAny>) -> PyResult<()> {
+        let seed = args::seed(seed, "seed")?;
+        let mut state = self.lock();
+        *state = Generator::new(seed, state.stream());
+        Ok(())
     }
 
     fn __repr__(&self) -> String {
@@ -102,12 +108,14 @@ impl PyGenerator {
     }
 
     /// `numel` uniforms in [0, 1) as a new Storage of `dtype`.
-    fn rand(&self, py: Python<'_>, numel: usize, dtype: &str) -> PyResult<PyStorage> {
+    fn rand(&self, py: Python<'_>, numel: &Bound<'_, PyAny>, dtype: &str) -> PyResult<PyStorage> {
+        let numel = args::size(numel, "numel")?;
         let dtype = float_dtype(dtype)?;
-        let words = numel as u64 * if dtype == DType::F32 { 1 } else { 2 };
-        let draw = self.reserve(words)?;
+        // Every sampler allocates before it reserves words, so a call that fails leaves
+        // the generator as it was; and numel · 4 or 8 bytes exist, so no count overflows.
+        let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
+        let draw = self.reserve(numel as u64 * if dtype == DType::F32 { 1 } else { 2 })?;
         let out = py.detach(|| -> crate::Result<Storage> {
-            let mut s = Storage::for_overwrite(dtype, numel)?;
             match dtype {
                 DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
                 _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
@@ -118,11 +126,12 @@ impl PyGenerator {
     }
 
     /// `numel` standard normals (Box–Muller) as a new Storage of `dtype`.
-    fn randn(&self, py: Python<'_>, numel: usize, dtype: &str) -> PyResult<PyStorage> {
+    fn randn(&self, py: Python<'_>, numel: &Bound<'_, PyAny>, dtype: &str) -> PyResult<PyStorage> {
+        let numel = args::size(numel, "numel")?;
         let dtype = float_dtype(dtype)?;
+        let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
         let draw = self.reserve(rng::normal_words(numel))?;
         let out = py.detach(|| -> crate::Result<Storage> {
-            let mut s = Storage::for_overwrite(dtype, numel)?;
             match dtype {
                 DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
                 _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
@@ -137,9 +146,9 @@ impl PyGenerator {
     fn bernoulli(&self, py: Python<'_>, probs: &Bound<'_, PyAny>) -> PyResult<PyStorage> {
         let out = float_array!(probs, "probs", |ps| {
             py.detach(|| rng::check_probs(ps))?;
+            let mut s = py.detach(|| Storage::for_overwrite(DType::Bool, ps.len()))?;
             let draw = self.reserve(ps.len() as u64)?;
             py.detach(|| -> crate::Result<Storage> {
-                let mut s = Storage::for_overwrite(DType::Bool, ps.len())?;
                 rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, chunk_for(ps.len()))?;
                 Ok(s)
             })?

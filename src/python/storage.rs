@@ -41,7 +41,8 @@ impl PyStorage {
     /// unspecified values (a reused buffer's), for results that will be overwritten.
     #[new]
     #[pyo3(signature = (dtype, numel, zeroed = true))]
-    fn py_new(py: Python<'_>, dtype: &str, numel: usize, zeroed: bool) -> PyResult<PyStorage> {
+    fn py_new(py: Python<'_>, dtype: &str, numel: &Bound<'_, PyAny>, zeroed: bool) -> PyResult<PyStorage> {
+        let numel = super::args::size(numel, "numel")?;
         let dtype = DType::parse(dtype)?;
         let storage = py.detach(|| {
             if zeroed {

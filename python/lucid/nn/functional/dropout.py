@@ -44,7 +44,10 @@ def check_p(p: Any) -> float:
     """p as a float in [0, 1]; a non-number is a TypeError and anything else a ValueError."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise TypeError(f"p must be a number in [0, 1], got {type(p).__name__} {p!r}")
-    p = float(p)
+    try:
+        p = float(p)
+    except OverflowError:  # an int beyond float range
+        raise ValueError(f"p must be a probability in [0, 1], got {p}") from None
     if math.isnan(p) or not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1], got {p}")
     return p
