@@ -8,7 +8,7 @@ import numpy as np
 
 from lucid import _C, _storage
 from lucid._tensor import Tensor
-from lucid.nn.functional.dropout import check_generator, check_p, run
+from lucid.nn.functional.dropout import channel_noise_shape, check_generator, check_p, run
 from lucid.nn.module import Module
 
 __all__ = [
@@ -45,13 +45,20 @@ class _Dropout(Module):
 
     def forward(self, input_: Tensor) -> Tensor:
         if self.training:
-            self._bits, self._mask_all_kept = None, self.p == 0.0
-            self._mask_shape = tuple(input_.shape)
-            self._mask_dtype = input_.dtype
-        return run(
+            self._bits, self._mask_all_kept = None, False
+        y = run(
             input_, self.p, self.training, self.generator, self.inplace, self._kind,
             on_mask=self._keep_bits, channels=self._channels,
         )  # fmt: skip
+        if self.training:  # run has checked input_
+            self._mask_dtype = input_.dtype
+            if self.p == 0.0:  # nothing drawn: every element kept, mask in the noise shape
+                self._mask_all_kept = True
+                shape, channels = tuple(input_.shape), self._channels
+                if channels is not None:
+                    shape = channel_noise_shape(channels[0], shape, channels[1])
+                self._mask_shape = shape
+        return y
 
     def _keep_bits(self, bits: _C.Mask, shape: tuple[int, ...]) -> None:
         self._bits, self._mask_shape = bits, shape
