@@ -10,7 +10,8 @@ pub enum LucidError {
     /// A value of the wrong type or dtype (Python: TypeError).
     Type { arg: &'static str, value: String, expected: String },
     /// Memory could not be had (Python: MemoryError).
-    Alloc { bytes: usize },
+    /// `bytes` is wide enough for sizes that overflow usize, so the message is exact.
+    Alloc { bytes: u128 },
 }
 
 pub type Result<T> = std::result::Result<T, LucidError>;

@@ -174,7 +174,7 @@ impl Storage {
         let nbytes = numel
             .checked_mul(dtype.itemsize())
             .filter(|&b| b <= isize::MAX as usize - ALIGN)
-            .ok_or(LucidError::Alloc { bytes: usize::MAX })?;
+            .ok_or(LucidError::Alloc { bytes: numel as u128 * dtype.itemsize() as u128 })?;
         let pooled = if nbytes >= POOL_MIN_BYTES { take_pooled(nbytes) } else { None };
         let reused = pooled.is_some();
         let ptr = if let Some(ptr) = pooled {
@@ -183,7 +183,7 @@ impl Storage {
             // A dangling but aligned pointer: valid for zero-length slices.
             NonNull::new(ALIGN as *mut u8).expect("ALIGN is non-zero")
         } else {
-            system::zeroed(nbytes).ok_or(LucidError::Alloc { bytes: nbytes })?
+            system::zeroed(nbytes).ok_or(LucidError::Alloc { bytes: nbytes as u128 })?
         };
         ALLOCATED.fetch_add(nbytes, Ordering::Relaxed);
         Ok((Storage { ptr, numel, dtype }, reused))

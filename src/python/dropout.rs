@@ -28,7 +28,7 @@ macro_rules! float_array {
         } else {
             let dtype = match arr.cast::<numpy::PyUntypedArray>() {
                 Ok(u) => u.dtype().to_string(),
-                Err(_) => arr.get_type().name()?.to_string(),
+                Err(_) => format!("{} (not a numpy array)", arr.get_type().name()?),
             };
             return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                 "{} must be a float32 or float64 array, got {}",
@@ -62,7 +62,7 @@ pub(crate) fn contiguous<'a, T: numpy::Element>(
 fn zero_bits(numel: usize) -> PyResult<BitMask> {
     let words = numel.div_ceil(64);
     let mut probe: Vec<u64> = Vec::new();
-    probe.try_reserve_exact(words).map_err(|_| crate::LucidError::Alloc { bytes: words * 8 })?;
+    probe.try_reserve_exact(words).map_err(|_| crate::LucidError::Alloc { bytes: words as u128 * 8 })?;
     drop(probe);
     Ok(BitMask::zeros(numel))
 }

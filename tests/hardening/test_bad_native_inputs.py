@@ -106,7 +106,7 @@ ARRAY_ARGS = {"dropout_forward": "x", "dropout_backward": "dy", "dropout_rows_fo
 ARRAY_ARGS |= {"dropout_rows_backward": "dy", "parallel_copy": "src"}
 ARRAY_ARGS |= {"Generator.bernoulli": "probs"}
 DTYPES = {"int64": "int64", "bool": "bool", "float16": "float16", "big-endian": ">f4"}
-DTYPES |= {"list": "list", "None": "NoneType"}
+DTYPES |= {"list": "list (not a numpy array)", "None": "NoneType (not a numpy array)"}
 LAYOUTS = {
     "fortran": "a non-C-contiguous one (shape [2, 3], strides [4, 8])",
     "transposed": "a non-C-contiguous one (shape [3, 2], strides [4, 12])",
