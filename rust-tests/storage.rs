@@ -88,3 +88,16 @@ fn large_buffers_are_reused_and_zeros_are_zeroed_again() {
     lucid::storage::empty_cache();
     assert_eq!(lucid::storage::cached_bytes(), 0);
 }
+
+#[test]
+fn bit_masks_that_cannot_be_allocated_are_errors_not_aborts() {
+    use lucid::mask::BitMask;
+    for len in [0usize, 1, 64, 65, 100_000] {
+        let m = BitMask::try_zeros(len).unwrap();
+        assert_eq!((m.len(), m.count_ones()), (len, 0), "len={len}");
+        assert_eq!(m, BitMask::zeros(len));
+    }
+    // 2**62 bits are 2**59 bytes: no machine has them.
+    let err = BitMask::try_zeros(1 << 62).unwrap_err();
+    assert!(matches!(err, lucid::LucidError::Alloc { bytes } if bytes == 1 << 59), "{err:?}");
+}

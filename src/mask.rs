@@ -12,6 +12,27 @@ impl BitMask {
         BitMask { words: vec![0; len.div_ceil(64)], len }
     }
 
+    /// A mask of `len` bits, all zero, or an allocation error where [`BitMask::zeros`]
+    /// would abort the process. One zeroed allocation (calloc), as `zeros` makes.
+    pub fn try_zeros(len: usize) -> crate::Result<BitMask> {
+        let n = len.div_ceil(64);
+        let error = crate::LucidError::Alloc { bytes: n as u128 * 8 };
+        if n == 0 {
+            return Ok(BitMask::zeros(len));
+        }
+        let layout = std::alloc::Layout::array::<u64>(n).map_err(|_| error.clone())?;
+        // SAFETY: the layout has a nonzero size (n > 0).
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) } as *mut u64;
+        if ptr.is_null() {
+            return Err(error);
+        }
+        // SAFETY: ptr comes from the global allocator with the layout of n u64s, which is
+        // the layout a Vec<u64> of capacity n uses; all-zero bytes are valid u64s, so
+        // all n elements are initialised.
+        let words = unsafe { Vec::from_raw_parts(ptr, n, n) };
+        Ok(BitMask { words, len })
+    }
+
     /// A mask of `len` bits, all one (bits past `len` stay zero).
     pub fn ones(len: usize) -> BitMask {
         let mut m = BitMask { words: vec![u64::MAX; len.div_ceil(64)], len };

@@ -57,16 +57,6 @@ pub(crate) fn contiguous<'a, T: numpy::Element>(
     })
 }
 
-/// `numel` zero bits; a MemoryError where `BitMask::zeros` would abort the process
-/// because its numel / 8 bytes cannot be had.
-fn zero_bits(numel: usize) -> PyResult<BitMask> {
-    let words = numel.div_ceil(64);
-    let mut probe: Vec<u64> = Vec::new();
-    probe.try_reserve_exact(words).map_err(|_| crate::LucidError::Alloc { bytes: words as u128 * 8 })?;
-    drop(probe);
-    Ok(BitMask::zeros(numel))
-}
-
 /// The kept / dropped bits of one forward call, with the scale backward needs.
 #[pyclass(name = "Mask", module = "lucid._C", frozen)]
 pub struct PyMask {
@@ -172,7 +162,7 @@ pub fn dropout_forward(
         // leaves the generator as it was.
         dropout::keep::check_chunk(chunk)?;
         let mut y = py.detach(|| Storage::for_overwrite(storage_dtype(xs), xs.len()))?;
-        let mut bits = zero_bits(xs.len())?;
+        let mut bits = BitMask::try_zeros(xs.len())?;
         let plan = generator.with(|g| dropout::plan(coef, xs.len(), g))?;
         let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
             dropout::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
@@ -198,7 +188,7 @@ pub fn dropout_mask(
     let coef = coefficients(kind, args::probability(p)?)?;
     let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(numel));
     dropout::keep::check_chunk(chunk)?;
-    let mut bits = zero_bits(numel)?;
+    let mut bits = BitMask::try_zeros(numel)?;
     let plan = generator.with(|g| dropout::plan(coef, numel, g))?;
     let bits = py.detach(|| -> crate::Result<BitMask> {
         dropout::sample(&mut bits, &plan, chunk)?;
