@@ -27,20 +27,19 @@ The pieces are importable: :func:`load_digits_split`, :func:`build_model`,
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
-from typing import Any, NamedTuple, TextIO
+from typing import Any, NamedTuple
 
 import numpy as np
 
 import lucid
 import lucid.nn as nn
 import lucid.nn.functional as F
+from lucid._demo_report import ProgressBar, plot_statistics, require, summary
 from lucid.nn import init
 
 __all__ = [
@@ -63,22 +62,8 @@ BATCH_SIZE = 64
 LR = 1e-3
 EPOCHS = 20
 TEST_SIZE = 0.25
-INSTALL = 'pip install "lucid[demo]"'
 
 DROPOUTS = {"alpha": nn.AlphaDropout, "standard": nn.Dropout}
-_NAMES = {"alpha": "AlphaDropout", "standard": "Dropout"}
-
-
-def _require(module: str, package: str) -> ModuleType:
-    """Import ``module``, or fail with a message that says how to install ``package``."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise ModuleNotFoundError(
-            f"lucid.demo needs {package}, which is not installed; install the demo's "
-            f"dependencies with: {INSTALL}",
-            name=module,
-        ) from err
 
 
 # ---- data ---------------------------------------------------------------------------
@@ -102,8 +87,8 @@ def load_digits_split(seed: int = 0, test_size: float = TEST_SIZE) -> Digits:
     every training image (three are blank in every image) has no spread to divide by
     and becomes 0.
     """
-    datasets = _require("sklearn.datasets", "scikit-learn")
-    selection = _require("sklearn.model_selection", "scikit-learn")
+    datasets = require("sklearn.datasets", "scikit-learn")
+    selection = require("sklearn.model_selection", "scikit-learn")
     digits = datasets.load_digits()
     x_train, x_test, y_train, y_test = selection.train_test_split(
         digits.data, digits.target, test_size=test_size, stratify=digits.target,
@@ -165,31 +150,6 @@ def build_model(
 
 
 # ---- training -----------------------------------------------------------------------
-
-
-class ProgressBar:
-    """A one-line bar on ``stream`` (stderr by default), redrawn in place after each
-    batch. It draws nothing when the stream is not a terminal: a log then gets only the
-    per-epoch lines that :func:`main` prints."""
-
-    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
-        self.label, self.width = label, width
-        self.stream = sys.stderr if stream is None else stream
-        self.active = bool(getattr(self.stream, "isatty", lambda: False)())
-
-    def __call__(self, done: int, total: int, loss: float) -> None:
-        if not self.active:
-            return
-        filled = self.width * done // total
-        bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} loss {loss:.4f}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """Erase the bar, so the epoch's summary line takes its place."""
-        if self.active:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
 
 
 def train_epoch(
@@ -279,40 +239,6 @@ def compare_dropouts(
     return statistics
 
 
-def plot_statistics(
-    curves: dict[str, dict[str, np.ndarray]], path: str | Path, title: str = ""
-) -> None:
-    """Write a PNG of mean and standard deviation per layer, with reference lines at 0
-    and 1 (what self-normalisation keeps).
-
-    ``curves`` maps a stage ("at init", "after training", ...) to :func:`compare_dropouts`
-    output, {"alpha": statistics, "standard": statistics}. Each stage gets a row of two
-    panels, mean and standard deviation, on its own scale. Drawn on matplotlib's Agg
-    canvas, never in a window.
-    """
-    figure = _require("matplotlib.figure", "matplotlib")
-    backend = _require("matplotlib.backends.backend_agg", "matplotlib")
-    fig = figure.Figure(figsize=(11, 3.6 * len(curves) + 0.5), layout="constrained")
-    backend.FigureCanvasAgg(fig)
-    panels = fig.subplots(len(curves), 2, squeeze=False, sharex=True)
-    for row, (stage, by_kind) in zip(panels, curves.items(), strict=True):
-        for column, (ax, name, target) in enumerate(
-            zip(row, ("mean", "standard deviation"), (0.0, 1.0), strict=True)
-        ):
-            ax.axhline(target, color="0.4", linewidth=1, linestyle=":")
-            for kind, stats in by_kind.items():
-                layers = np.arange(1, len(stats) + 1)
-                ax.plot(layers, stats[:, column], marker="o", label=_NAMES[kind])
-                ax.set_xticks(layers)
-            ax.set_ylabel(name)
-            ax.set_title(f"{name} per layer, {stage} (reference {target:g})")
-        row[0].legend()
-    for ax in panels[-1]:
-        ax.set_xlabel("layer (output of Linear → SELU → dropout)")
-    fig.suptitle(title)
-    fig.savefig(path, format="png", dpi=110)
-
-
 # ---- the command line ---------------------------------------------------------------
 
 
@@ -362,23 +288,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _summary(curves: dict[str, dict[str, np.ndarray]]) -> str:
-    """The first and last layer's (mean, std) of each curve, as a small table."""
-    lines = [f"{'training-mode outputs (mean, std)':<34}{'layer 1':<18}layer {DEPTH}"]
-    for stage, by_kind in curves.items():
-        for kind, stats in by_kind.items():
-            first, last = (f"{m:+.3f}, {s:.3f}" for m, s in stats[[0, -1]])
-            lines.append(f"  {_NAMES[kind] + ', ' + stage:<32}{first:<18}{last}")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the demo with command-line arguments ``argv`` (sys.argv's when None); returns
     the exit status."""
     args = parse_args(argv)
     try:
-        _require("sklearn", "scikit-learn")
-        _require("matplotlib", "matplotlib")
+        require("sklearn", "scikit-learn")
+        require("matplotlib", "matplotlib")
     except ModuleNotFoundError as err:
         print(f"python -m lucid.demo: {err}", file=sys.stderr)
         return 1
@@ -416,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     print(f"train accuracy {accuracy(model, data.x_train, data.y_train):.4f}")
     print(f"test accuracy  {accuracy(model, data.x_test, data.y_test):.4f}")
-    print(_summary(curves))
+    print(summary(curves))
     print(f"plot written to {args.out} ({time.perf_counter() - start:.1f} s in all)")
     return 0
 
