@@ -6,24 +6,32 @@
 //! differs is speed: sixteen blocks at once on AVX-512 (eight on AVX2), one per
 //! 32-bit lane, written without the per-word copy of an RNG's buffer.
 
+use crate::simd::Ahead;
 #[cfg(target_arch = "x86_64")]
 use crate::simd::{level, Level};
 use chacha20::ChaCha8Rng;
 use rand_core::SeedableRng;
 
-/// ChaCha8's rounds: four double rounds of column then diagonal quarter rounds, over
-/// any representation of the 16-word state (scalar words or SIMD lanes).
+/// One ChaCha double round: column then diagonal quarter rounds, over any
+/// representation of the 16-word state (scalar words or SIMD lanes).
+macro_rules! double_round {
+    ($quarter:ident, $x:ident) => {
+        $quarter(&mut $x, 0, 4, 8, 12);
+        $quarter(&mut $x, 1, 5, 9, 13);
+        $quarter(&mut $x, 2, 6, 10, 14);
+        $quarter(&mut $x, 3, 7, 11, 15);
+        $quarter(&mut $x, 0, 5, 10, 15);
+        $quarter(&mut $x, 1, 6, 11, 12);
+        $quarter(&mut $x, 2, 7, 8, 13);
+        $quarter(&mut $x, 3, 4, 9, 14);
+    };
+}
+
+/// ChaCha8's rounds: four double rounds.
 macro_rules! eight_rounds {
     ($quarter:ident, $x:ident) => {
         for _ in 0..4 {
-            $quarter(&mut $x, 0, 4, 8, 12);
-            $quarter(&mut $x, 1, 5, 9, 13);
-            $quarter(&mut $x, 2, 6, 10, 14);
-            $quarter(&mut $x, 3, 7, 11, 15);
-            $quarter(&mut $x, 0, 5, 10, 15);
-            $quarter(&mut $x, 1, 6, 11, 12);
-            $quarter(&mut $x, 2, 7, 8, 13);
-            $quarter(&mut $x, 3, 4, 9, 14);
+            double_round!($quarter, $x);
         }
     };
 }
@@ -85,6 +93,12 @@ impl Keystream {
 
     /// Fill `out` with the words at positions word, word + 1, ….
     pub fn fill(&self, word: u64, out: &mut [u32]) {
+        self.fill_ahead(word, out, Ahead::NONE)
+    }
+
+    /// As [`fill`](Self::fill), prefetching `ahead` (the memory the caller reads next)
+    /// while the blocks are computed, so its loads overlap the rounds.
+    pub fn fill_ahead(&self, word: u64, out: &mut [u32], ahead: Ahead<'_>) {
         let mut block = word / BLOCK_WORDS as u64;
         let skip = (word % BLOCK_WORDS as u64) as usize;
         let mut rest = out;
@@ -96,7 +110,7 @@ impl Keystream {
             block += 1;
         }
         let whole = rest.len() / BLOCK_WORDS;
-        let done = self.fill_blocks(block, &mut rest[..whole * BLOCK_WORDS]);
+        let done = self.fill_blocks(block, &mut rest[..whole * BLOCK_WORDS], ahead);
         block += done as u64;
         let rest = &mut rest[done * BLOCK_WORDS..];
         for part in rest.chunks_mut(BLOCK_WORDS) {
@@ -108,27 +122,31 @@ impl Keystream {
 
     /// Whole blocks from `block` into `out` (a multiple of 16 words), sixteen or eight
     /// at a time where AVX-512 or AVX2 is there; returns how many blocks it wrote.
-    fn fill_blocks(&self, block: u64, out: &mut [u32]) -> usize {
+    /// `ahead` is prefetched in equal parts across the SIMD batches (not by the scalar path).
+    fn fill_blocks(&self, block: u64, out: &mut [u32], ahead: Ahead<'_>) -> usize {
         let blocks = out.len() / BLOCK_WORDS;
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
-        if level() >= Level::Avx512 {
-            while blocks - done >= 16 {
+        {
+            let wide = if level() >= Level::Avx512 { blocks / 16 } else { 0 };
+            for batch in 0..wide {
                 let dst = &mut out[done * BLOCK_WORDS..(done + 16) * BLOCK_WORDS];
+                let part = ahead.part(batch, wide);
                 // SAFETY: level() found AVX-512F; dst holds exactly 16 blocks.
-                unsafe { avx512::sixteen_blocks(&self.state(block + done as u64), dst) };
+                unsafe { avx512::sixteen_blocks(&self.state(block + done as u64), dst, part) };
                 done += 16;
             }
-        }
-        #[cfg(target_arch = "x86_64")]
-        if level() >= Level::Avx2 {
-            while blocks - done >= 8 {
+            let narrow = if level() >= Level::Avx2 { (blocks - done) / 8 } else { 0 };
+            for batch in 0..narrow {
                 let dst = &mut out[done * BLOCK_WORDS..(done + 8) * BLOCK_WORDS];
+                let part = if wide == 0 { ahead.part(batch, narrow) } else { Ahead::NONE };
                 // SAFETY: level() found AVX2; dst holds exactly 8 blocks.
-                unsafe { avx2::eight_blocks(&self.state(block + done as u64), dst) };
+                unsafe { avx2::eight_blocks(&self.state(block + done as u64), dst, part) };
                 done += 8;
             }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = ahead;
         for b in done..blocks {
             out[b * BLOCK_WORDS..(b + 1) * BLOCK_WORDS].copy_from_slice(&self.block(block + b as u64));
         }
@@ -151,6 +169,8 @@ fn quarter(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
+
+    use crate::simd::Ahead;
 
     #[target_feature(enable = "avx2")]
     #[inline]
@@ -212,9 +232,10 @@ mod avx2 {
         ]
     }
 
-    /// Blocks counter, counter + 1, …, counter + 7 of `state` into `out` (128 words).
+    /// Blocks counter, counter + 1, …, counter + 7 of `state` into `out` (128 words),
+    /// prefetching a quarter of `ahead` after each double round.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn eight_blocks(state: &[u32; 16], out: &mut [u32]) {
+    pub unsafe fn eight_blocks(state: &[u32; 16], out: &mut [u32], ahead: Ahead<'_>) {
         assert_eq!(out.len(), 128);
         let (lo, hi) = super::counter_lanes::<8>(state);
         let mut input = [_mm256_setzero_si256(); 16];
@@ -225,7 +246,10 @@ mod avx2 {
         input[12] = _mm256_loadu_si256(lo.as_ptr() as *const __m256i);
         input[13] = _mm256_loadu_si256(hi.as_ptr() as *const __m256i);
         let mut x = input;
-        eight_rounds!(quarter, x);
+        for round in 0..4 {
+            double_round!(quarter, x);
+            ahead.part(round, 4).prefetch();
+        }
         for i in 0..16 {
             x[i] = _mm256_add_epi32(x[i], input[i]);
         }
@@ -245,6 +269,8 @@ mod avx2 {
 mod avx512 {
     use std::arch::x86_64::*;
 
+    use crate::simd::Ahead;
+
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn quarter(x: &mut [__m512i; 16], a: usize, b: usize, c: usize, d: usize) {
@@ -258,9 +284,10 @@ mod avx512 {
         x[b] = _mm512_rol_epi32::<7>(_mm512_xor_si512(x[b], x[c]));
     }
 
-    /// Blocks counter … counter + 15 of `state` into `out` (256 words).
+    /// Blocks counter … counter + 15 of `state` into `out` (256 words), prefetching a
+    /// quarter of `ahead` after each double round.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn sixteen_blocks(state: &[u32; 16], out: &mut [u32]) {
+    pub unsafe fn sixteen_blocks(state: &[u32; 16], out: &mut [u32], ahead: Ahead<'_>) {
         assert_eq!(out.len(), 256);
         let (lo, hi) = super::counter_lanes::<16>(state);
         let mut input = [_mm512_setzero_si512(); 16];
@@ -271,7 +298,10 @@ mod avx512 {
         input[12] = _mm512_loadu_si512(lo.as_ptr() as *const __m512i);
         input[13] = _mm512_loadu_si512(hi.as_ptr() as *const __m512i);
         let mut x = input;
-        eight_rounds!(quarter, x);
+        for round in 0..4 {
+            double_round!(quarter, x);
+            ahead.part(round, 4).prefetch();
+        }
         for i in 0..16 {
             x[i] = _mm512_add_epi32(x[i], input[i]);
         }

@@ -19,6 +19,7 @@
 
 use crate::chacha::Keystream;
 use crate::rng::Draw;
+use crate::simd::Ahead;
 
 /// Elements decided together: one 64-bit mask word.
 pub const GROUP: usize = 64;
@@ -74,7 +75,9 @@ impl Keep {
         self.threshold == 1 << 32
     }
 
-    /// Decide one chunk: `bytes` receives the chunk's keystream bytes block by block and
+    /// Decide the elements `chunk` of a call of n: `input` is what `f` reads for them
+    /// (or [`Ahead::NONE`]), prefetched block by block while the keystream is computed.
+    /// `bytes` receives the chunk's keystream bytes block by block and
     /// `f(start, bytes, keep_bits, ties_kept)` is called for each block, with `bits`
     /// (and `keep_bits`, the block's part of it) already holding the block's keep bits.
     /// `ties_kept` marks the elements kept by a tie word, whose byte equals `top()`;
@@ -83,11 +86,12 @@ impl Keep {
         &self,
         draw: &Draw,
         n: usize,
-        first: usize,
-        len: usize,
+        chunk: std::ops::Range<usize>,
         bits: &mut [u64],
+        input: Ahead<'_>,
         mut f: impl FnMut(usize, &[u8], &[u64], &[u64]),
     ) {
+        let (first, len) = (chunk.start, chunk.len());
         debug_assert!(first.is_multiple_of(SPAN), "chunks start on a span");
         let stream = Keystream::new(draw.seed, draw.stream);
         let mut words = [0u32; BLOCK / 4];
@@ -102,7 +106,12 @@ impl Keep {
             let m = (len - start).min(BLOCK);
             let groups = m.div_ceil(GROUP);
             let nwords = m.div_ceil(4);
-            stream.fill(draw.start + (first + start) as u64 / 4, &mut words[..nwords]);
+            // The block's input is prefetched while its keystream is computed.
+            stream.fill_ahead(
+                draw.start + (first + start) as u64 / 4,
+                &mut words[..nwords],
+                input.elements(start, m),
+            );
             let bytes = le_bytes(&mut words[..nwords]);
             if self.keeps_all() {
                 // T = 2³²: every U is below it. Make every byte read as kept.

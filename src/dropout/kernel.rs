@@ -12,7 +12,7 @@ use crate::error::{LucidError, Result};
 use crate::mask::BitMask;
 use crate::par::check_chunk;
 use crate::rng::{Draw, Float, Generator};
-use crate::simd;
+use crate::simd::{self, Ahead};
 use crate::stream;
 
 use super::keep::{self, Keep, GROUP};
@@ -86,7 +86,9 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
     let n = x.len();
     let streamed = stream::streams::<T>(n);
     let run = |index: usize, xs: &[T], ys: &mut [T], words: &mut [u64]| {
-        decider.decide_chunk(&draw, n, index * chunk, xs.len(), words, |start, bytes, keep, won| {
+        let input = Ahead::of(xs);
+        let elements = index * chunk..index * chunk + xs.len();
+        decider.decide_chunk(&draw, n, elements, words, input, |start, bytes, keep, won| {
             let xb = &xs[start..start + bytes.len()];
             let yb = &mut ys[start..start + bytes.len()];
             if streamed {
@@ -181,8 +183,8 @@ pub fn sample(mask: &mut BitMask, plan: &Plan, chunk: usize) -> Result<()> {
     let decider = Keep::new(plan.coef.threshold);
     let n = mask.len();
     let run = |index: usize, words: &mut [u64]| {
-        let len = (n - index * chunk).min(chunk);
-        decider.decide_chunk(&draw, n, index * chunk, len, words, |_, _, _, _| {});
+        let elements = index * chunk..(index * chunk + chunk).min(n);
+        decider.decide_chunk(&draw, n, elements, words, Ahead::NONE, |_, _, _, _| {});
     };
     let words = mask.words_mut();
     if n <= chunk {
