@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes};
 
 use super::args;
 use super::dropout::float_array;
@@ -77,12 +78,18 @@ impl PyGenerator {
     /// Restore a state from `get_state()`: a sequence of three non-negative integers.
     fn set_state(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
         let repr = || state.repr().map(|r| r.to_string()).unwrap_or_default();
-        let parts: Vec<u64> = state.extract().map_err(|_| {
+        let malformed = || {
             PyValueError::new_err(format!(
                 "state must be a (seed, stream, offset) tuple of non-negative integers, got {}",
                 repr()
             ))
-        })?;
+        };
+        // bytes and bytearray are sequences of small integers to pyo3: b"abc" would
+        // silently become (97, 98, 99).
+        if state.is_instance_of::<PyBytes>() || state.is_instance_of::<PyByteArray>() {
+            return Err(malformed());
+        }
+        let parts: Vec<u64> = state.extract().map_err(|_| malformed())?;
         let [seed, stream, offset] = parts[..] else {
             return Err(PyValueError::new_err(format!(
                 "state must have 3 entries (seed, stream, offset), got {}: {}",
