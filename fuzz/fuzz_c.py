@@ -5,7 +5,7 @@ methods of Storage, Generator and Mask, the buffer protocol), builds arbitrary
 arguments for it (fuzz_inputs.py) and calls it. A call may refuse its arguments with
 ValueError, TypeError or OverflowError (MemoryError too when a size was absurd);
 anything else is a finding: a Rust panic (pyo3_runtime.PanicException), SystemError,
-another exception, an abort or a segfault, a wrong result (see the checks below), or
+another exception, an abort or a segfault, a wrong result (fuzz_checks.py), or
 memory still held after the call.
 
     python fuzz/fuzz_c.py -max_total_time=600      # atheris (coverage-guided)
@@ -26,70 +26,13 @@ from collections import Counter
 
 import fuzz_inputs as fi
 import numpy as np
+from fuzz_checks import accepted, affine, bits, flat, is_float_array, scaled, view
 from fuzz_inputs import STORAGE_DTYPES, Ctx, one_in
 
 from lucid import _C
 
 REFUSALS = (ValueError, TypeError, OverflowError)
 BASELINE = _C.memory_allocated()  # storages alive before the first input
-
-
-def is_float_array(x: object) -> bool:
-    """What float_array! takes: a native float32/float64 ndarray (subclasses too)."""
-    return isinstance(x, np.ndarray) and x.dtype in fi.FLOATS
-
-
-def accepted(x: np.ndarray) -> bool:
-    """Whether the binding can read `x` in place: C-contiguous and aligned. (A
-    Fortran-ordered array must be refused: its memory order is not its order.)"""
-    return x.size == 0 or (x.flags.c_contiguous and x.flags.aligned)
-
-
-def flat(x: np.ndarray) -> np.ndarray:
-    return x.ravel(order="C")
-
-
-def view(s: _C.Storage, dtype: np.dtype) -> np.ndarray:
-    assert isinstance(s, _C.Storage), type(s)
-    assert s.dtype == np.dtype(dtype).name and s.nbytes == s.numel * np.dtype(dtype).itemsize
-    return np.frombuffer(s, dtype=dtype)
-
-
-def bits(mask: _C.Mask) -> np.ndarray:
-    m = np.frombuffer(mask.to_storage("bool"), dtype=np.bool_)
-    assert len(m) == len(mask) and int(m.sum()) == mask.count_ones(), mask
-    assert mask.nbytes == (len(mask) + 63) // 64 * 8, mask
-    return m
-
-
-def same(got: np.ndarray, want: np.ndarray, tol: float = 0.0) -> None:
-    """Equal values (NaN equal to NaN), within `tol` relative to |want| if given."""
-    assert got.shape == want.shape, (got.shape, want.shape)
-    with np.errstate(all="ignore"):
-        ok = (got == want) | (np.isnan(got) & np.isnan(want))
-        if tol:
-            ok |= np.abs(got - want) <= tol * np.abs(want)
-    bad = np.flatnonzero(~ok)
-    assert not bad.size, (
-        f"{bad.size} wrong values, first at {bad[0]}: {got[bad[0]]} != {want[bad[0]]}"
-    )
-
-
-def affine(x: np.ndarray, keep: np.ndarray, mask: _C.Mask, y: np.ndarray) -> None:
-    """Kept y = a·x + b (within a rounding or two: the kernels may fuse), dropped y =
-    the dropped value exactly."""
-    t = x.dtype.type
-    with np.errstate(all="ignore"):
-        want = np.where(keep, t(mask.a) * x + t(mask.b), t(mask.dropped))
-    same(y, want, tol=4 * float(np.finfo(x.dtype).eps))
-
-
-def scaled(dy: np.ndarray, keep: np.ndarray, a: float, n: int, dx: np.ndarray) -> None:
-    """dx = dy·(a or 0); a dy of one element stands for every element."""
-    t = dy.dtype.type
-    g = np.broadcast_to(dy, (n,)) if dy.size == 1 else dy
-    with np.errstate(all="ignore"):
-        same(dx, g * np.where(keep, t(a), t(0.0)))
 
 
 def generator(ctx: Ctx) -> _C.Generator:
