@@ -1,10 +1,41 @@
-"""The affine map y = x Wᵀ + b, built from Tensor ops so autograd differentiates it."""
+"""The affine map y = x Wᵀ + b, one autograd node for the matmul and the bias."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
+from lucid import _storage
 from lucid._tensor import Tensor
+from lucid.autograd.function import Function
 
 __all__ = ["linear"]
+
+
+class _Linear(Function):
+    """y = x Wᵀ + b for 2-D x (batch, in), W (out, in), b (out,) or None.
+
+    One node instead of a transpose, a matmul and an add: Wᵀ stays a strided view
+    (BLAS reads it transposed, nothing is copied) and the bias is added in place into
+    the new output. The arithmetic is the same as ``x @ W.T + b``: a matmul, then an add.
+    """
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+        self.x, self.w = x, w
+        out = _storage.empty((x.shape[0], w.shape[0]), x.dtype)
+        np.matmul(x, w.T, out=out)
+        if b is not None:
+            np.add(out, b, out=out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        need_x, need_w, need_b = self.needs_input_grad
+        return (
+            grad @ self.w if need_x else None,
+            grad.T @ self.x if need_w else None,
+            grad.sum(axis=0) if need_b else None,
+        )
 
 
 def _check_tensor(name: str, value: object) -> Tensor:
@@ -43,9 +74,9 @@ def linear(input_: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor
         )
         raise TypeError(f"linear: input_, weight and bias must share a dtype; got {names}")
 
+    if len(x.shape) == 2:
+        return _Linear.apply(x, w, bias)
     # Fold leading dimensions into one so only a 2-D matmul is needed.
     lead = tuple(x.shape[:-1])
-    y = x.reshape(-1, in_features) @ w.T
-    if bias is not None:
-        y = y + bias
+    y = _Linear.apply(x.reshape(-1, in_features), w, bias)
     return y.reshape(*lead, out_features)
