@@ -26,39 +26,13 @@ from collections import Counter
 
 import fuzz_inputs as fi
 import numpy as np
-from fuzz_checks import accepted, affine, bits, flat, is_float_array, scaled, view
+from fuzz_checks import accepted, affine, bits, flat, gelu_law, is_float_array, scaled, view
 from fuzz_inputs import STORAGE_DTYPES, Ctx, one_in
 
 from lucid import _C
 
 REFUSALS = (ValueError, TypeError, OverflowError)
 BASELINE = _C.memory_allocated()  # storages alive before the first input
-
-
-def generator(ctx: Ctx) -> _C.Generator:
-    fdp = ctx.fdp
-    g = _C.Generator(fdp.ConsumeIntInRange(0, (1 << 64) - 1), fdp.ConsumeIntInRange(0, 3))
-    if one_in(fdp, 8):  # near the end of the stream: reserving must fail cleanly
-        g.set_state((g.seed, g.stream, (1 << 64) - fdp.ConsumeIntInRange(1, 1 << 20)))
-    return g
-
-
-def a_mask(ctx: Ctx, numel: int = 300) -> object:
-    """A Mask of up to `numel` bits (p in 0, 1/4, ..., 1), now and then anything else."""
-    if ctx.odd(8):
-        return fi.wild(ctx)
-    fdp = ctx.fdp
-    n, p = fdp.ConsumeIntInRange(0, numel), fdp.ConsumeIntInRange(0, 4) / 4
-    return _C.dropout_mask(n, p, _C.Generator(7), fdp.PickValueInList(fi.KINDS))
-
-
-def like(ctx: Ctx, n: int, dtype: np.dtype) -> object:
-    """An upstream gradient for n elements: n values or one, now and then any array."""
-    fdp = ctx.fdp
-    if ctx.odd(3):
-        return fi.array(ctx)
-    values = [fi.float_value(fdp), 1.5, -2.0]
-    return np.resize(np.array(values), 1 if one_in(fdp, 4) else n).astype(dtype)
 
 
 # --- one function per entry point: build arguments, call, check the answer ----------
@@ -104,7 +78,7 @@ def op_generator(ctx: Ctx) -> None:
 def op_sample(ctx: Ctx) -> None:
     """Generator.rand / randn / bernoulli."""
     fdp = ctx.fdp
-    g = generator(ctx)
+    g = fi.generator(ctx)
     before = g.get_state()
     name = fdp.PickValueInList(["rand", "randn", "bernoulli"])
     try:
@@ -151,7 +125,13 @@ def op_forward(ctx: Ctx) -> None:
     """dropout_forward, then the same again from the same state with another chunk,
     then dropout_backward with its mask."""
     fdp = ctx.fdp
-    x, p, k, c, g = fi.array(ctx), fi.probability(ctx), fi.kind(ctx), fi.chunk(ctx), generator(ctx)
+    x, p, k, c, g = (
+        fi.array(ctx),
+        fi.probability(ctx),
+        fi.kind(ctx),
+        fi.chunk(ctx),
+        fi.generator(ctx),
+    )
     before = g.get_state()
     try:
         y, mask = _C.dropout_forward(x, p, g, k, c)
@@ -169,16 +149,26 @@ def op_forward(ctx: Ctx) -> None:
     assert np.array_equal(bits(mask2), keep), "the mask depends on the chunk size"
     assert view(y2, x.dtype).tobytes() == view(y, x.dtype).tobytes()
     assert again.get_state() == g.get_state()
-    dy = like(ctx, x.size, x.dtype)
+    dy = fi.like(ctx, x.size, x.dtype)
     dx = _C.dropout_backward(dy, mask, fi.chunk(ctx))
     assert is_float_array(dy) and accepted(dy) and dy.size in (1, x.size)
     scaled(flat(dy), keep, mask.a, x.size, view(dx, dy.dtype))
 
 
+def op_gelu(ctx: Ctx) -> None:
+    """gelu or its derivative against the formulas through math.erfc (or tanh)."""
+    x, form = fi.array(ctx), fi.kind(ctx, fi.GELU_FORMS)
+    derivative = fi.wild(ctx) if ctx.odd(8) else ctx.fdp.ConsumeBool()
+    out = _C.gelu(x, form, derivative)
+    assert is_float_array(x) and accepted(x), "took an array it should refuse"
+    assert form in fi.GELU_FORMS and isinstance(derivative, bool), (form, derivative)
+    gelu_law(flat(x), form, derivative, view(out, x.dtype))
+
+
 def op_backward(ctx: Ctx) -> None:
-    mask = a_mask(ctx)
+    mask = fi.a_mask(ctx)
     n = len(mask) if isinstance(mask, _C.Mask) else 3
-    dy = like(ctx, n, ctx.fdp.PickValueInList(fi.FLOATS))
+    dy = fi.like(ctx, n, ctx.fdp.PickValueInList(fi.FLOATS))
     dx = _C.dropout_backward(dy, mask, fi.chunk(ctx))
     assert is_float_array(dy) and accepted(dy) and dy.size in (1, n)
     scaled(flat(dy), bits(mask), mask.a, n, view(dx, dy.dtype))
@@ -186,7 +176,7 @@ def op_backward(ctx: Ctx) -> None:
 
 def op_mask(ctx: Ctx) -> None:
     numel, p, k, c = fi.size(ctx), fi.probability(ctx), fi.kind(ctx), fi.chunk(ctx)
-    g = fi.wild(ctx) if ctx.odd(8) else generator(ctx)
+    g = fi.wild(ctx) if ctx.odd(8) else fi.generator(ctx)
     before = g.get_state() if isinstance(g, _C.Generator) else None
     try:
         mask = _C.dropout_mask(numel, p, g, k, c)
@@ -204,10 +194,10 @@ def op_mask(ctx: Ctx) -> None:
 def op_rows(ctx: Ctx) -> None:
     """dropout_rows_forward / dropout_rows_backward: x is len(mask) rows of `row`."""
     fdp = ctx.fdp
-    mask = a_mask(ctx, 70)
+    mask = fi.a_mask(ctx, 70)
     m = len(mask) if isinstance(mask, _C.Mask) else 0
     x = fi.array(ctx)
-    row = a_row(ctx, m, x.size if isinstance(x, np.ndarray) else 0)
+    row = fi.a_row(ctx, m, x.size if isinstance(x, np.ndarray) else 0)
     if ctx.tame and is_float_array(x):  # rows that fit: the kernels run
         x = np.resize(x, (m, row)).astype(x.dtype)
     c = fi.chunk(ctx)
@@ -219,19 +209,6 @@ def op_rows(ctx: Ctx) -> None:
         dx = _C.dropout_rows_backward(x, mask, row, c)
         assert is_float_array(x) and accepted(x) and x.size in (1, m * row)
         scaled(flat(x), np.repeat(bits(mask), row), mask.a, m * row, view(dx, x.dtype))
-
-
-def a_row(ctx: Ctx, rows: int, n: int) -> object:
-    """Usually the row length that fits n elements; else a size whose product with
-    `rows` is small or absurd, never a real allocation of gigabytes."""
-    fdp = ctx.fdp
-    if ctx.tame or not one_in(fdp, 3):
-        return n // rows if rows and not ctx.tame else fdp.ConsumeIntInRange(0, 70)
-    row = fi.size(ctx, cap=300)
-    if isinstance(row, int) and fi.SMALL * 20 < rows * row < fi.ABSURD:
-        ctx.absurd = True
-        return (fi.ABSURD + fdp.ConsumeIntInRange(0, 99)) // max(rows, 1)
-    return row
 
 
 def op_memory(ctx: Ctx) -> None:
@@ -322,7 +299,21 @@ def op_arity(ctx: Ctx) -> None:
     fdp = ctx.fdp
     f = fdp.PickValueInList(FUNCTIONS)
     args = [fi.wild(ctx) for _ in range(fdp.ConsumeIntInRange(0, 6))]
-    names = ["x", "dy", "p", "kind", "chunk", "mask", "row", "numel", "generator", "src", "q"]
+    names = [
+        "x",
+        "dy",
+        "p",
+        "kind",
+        "chunk",
+        "mask",
+        "row",
+        "numel",
+        "generator",
+        "src",
+        "q",
+        "approximate",
+        "derivative",
+    ]
     kwargs = {fdp.PickValueInList(names): fi.wild(ctx) for _ in range(fdp.ConsumeIntInRange(0, 2))}
     if f.__name__ == "dropout_mask" and args and isinstance(args[0], int) and args[0] > fi.LARGE:
         ctx.absurd = True
@@ -337,7 +328,7 @@ FUNCTIONS = [
 
 OPS = [
     op_storage, op_generator, op_sample, op_parallel_copy, op_coefficients, op_forward,
-    op_backward, op_mask, op_rows, op_memory, op_buffer, op_objects, op_arity,
+    op_backward, op_mask, op_rows, op_gelu, op_memory, op_buffer, op_objects, op_arity,
 ]  # fmt: skip
 
 
@@ -383,7 +374,7 @@ def main(argv: list[str]) -> None:
     # the checks: atheris 3.0's comparison hook keeps the result of every comparison
     # that returns an array (RSS grew by gigabytes in minutes), so code it instruments
     # compares arrays only through numpy functions (np.equal, np.array_equal).
-    untraced = {"same", "affine", "scaled", "bits", "view", "main"}
+    untraced = {"same", "affine", "scaled", "bits", "view", "gelu_terms", "gelu_law", "main"}
     for module in (sys.modules[__name__], fi):
         for f in list(vars(module).values()):
             if getattr(f, "__module__", None) == module.__name__ and hasattr(f, "__code__"):

@@ -3,6 +3,8 @@ the binding must take, and the laws its outputs obey given the mask it returned.
 
 from __future__ import annotations
 
+import math
+
 import fuzz_inputs as fi
 import numpy as np
 
@@ -65,3 +67,47 @@ def scaled(dy: np.ndarray, keep: np.ndarray, a: float, n: int, dx: np.ndarray) -
     g = np.broadcast_to(dy, (n,)) if dy.size == 1 else dy
     with np.errstate(all="ignore"):
         same(dx, g * np.where(keep, t(a), t(0.0)))
+
+
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+SQRT_HALF, INV_SQRT_2PI, TANH_K = math.sqrt(0.5), 1 / math.sqrt(2 * math.pi), math.sqrt(2 / math.pi)
+
+
+def gelu_terms(x: np.ndarray, approximate: str, derivative: bool) -> list[np.ndarray]:
+    """The terms whose sum is GELU(x) or GELU'(x), in float64, by the kernel's formulas
+    (erfc and tanh from the C library and numpy here), last the scale that bounds the
+    rounding error: the terms' magnitudes (and in 1 − t², of 1 + t², as t rounds)."""
+    x = x.astype(np.float64)
+    if approximate == "none":
+        cdf = 0.5 * _erfc(-SQRT_HALF * x)
+        if not derivative:
+            return [x * cdf, np.abs(x * cdf)]
+        xc = np.clip(x, -40.0, 40.0)
+        density = x * (INV_SQRT_2PI * np.exp(-0.5 * xc * xc))
+        return [cdf, density, np.abs(cdf) + np.abs(density)]
+    xc = np.clip(x, -20.0, 20.0)
+    t = np.tanh(TANH_K * (xc + 0.044715 * (xc * xc * xc)))
+    if not derivative:
+        return [0.5 * x, 0.5 * x * t, 0.5 * np.abs(x) * (1 + np.abs(t))]
+    inner = TANH_K * (1.0 + 3.0 * 0.044715 * xc * xc)
+    # In the kernel's order: for huge x, 0.5·x·0 is 0 before the finite inner multiplies.
+    slope_t = 0.5 * x * (1.0 - t * t) * inner
+    scale = 0.5 * (1 + np.abs(t)) + 0.5 * np.abs(x) * (1 + t * t) * inner
+    return [0.5 * (1.0 + t), slope_t, scale]
+
+
+def gelu_law(x: np.ndarray, approximate: str, derivative: bool, got: np.ndarray) -> None:
+    """got is the sum of the terms within 8 ulps (of got's dtype) of the error scale;
+    NaN and ±inf exactly where the formula gives them."""
+    with np.errstate(all="ignore"):
+        *terms, scale = gelu_terms(x, approximate, derivative)
+        want = sum(terms[1:], terms[0])
+    finite = np.isfinite(want)
+    same(got[~finite], want[~finite].astype(got.dtype))
+    info = np.finfo(got.dtype)
+    err = np.abs(got[finite].astype(np.float64) - want[finite])
+    bound = 8 * float(info.eps) * scale[finite] + 8 * float(info.tiny)
+    bad = np.flatnonzero(~(err <= bound))
+    assert not bad.size, (
+        f"gelu at x = {x[finite][bad[0]]!r}: {got[finite][bad[0]]} != {want[finite][bad[0]]}"
+    )

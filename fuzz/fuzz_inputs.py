@@ -41,6 +41,7 @@ SPECIAL = [0.0, -0.0, 1.0, -1.0, np.nan, -np.nan, np.inf, -np.inf, 5e-324, 1e-45
 STORAGE_DTYPES = ["float32", "float64", "int64", "bool"]
 FLOAT_NAMES = ["float32", "float64"]
 KINDS = ["alpha", "standard"]
+GELU_FORMS = ["none", "tanh"]
 WEIRD_STRINGS = ["", "ALPHA", "alpha\x00", "alpha ", "float32\x00", "é", "\U0001f600", "float"]
 
 
@@ -134,13 +135,14 @@ def chunk(ctx: Ctx) -> object:
     return 64 * fdp.ConsumeIntInRange(1, 100)  # refused by the keep-based kernels
 
 
-def kind(ctx: Ctx) -> object:
+def kind(ctx: Ctx, names: list[str] = KINDS) -> object:
+    """One of `names` (a dropout kind, by default), now and then any string or object."""
     fdp = ctx.fdp
     if ctx.odd(5):
         if fdp.ConsumeBool():
             return fdp.PickValueInList(WEIRD_STRINGS + [fdp.ConsumeUnicodeNoSurrogates(8)])
         return wild(ctx)
-    return fdp.PickValueInList(KINDS)
+    return fdp.PickValueInList(names)
 
 
 def seed(ctx: Ctx) -> object:
@@ -299,3 +301,45 @@ def _strided(fdp, dtype: np.dtype) -> np.ndarray:
         return np.ndarray(shape, dtype, buffer=base, offset=-low, strides=strides)
     except (ValueError, TypeError):  # numpy refused the view: not what is under test
         return np.zeros(shape if high - low < 256 else (1,), dtype)
+
+
+# --- arguments built from the others ---------------------------------------------
+
+
+def generator(ctx: Ctx) -> _C.Generator:
+    fdp = ctx.fdp
+    g = _C.Generator(fdp.ConsumeIntInRange(0, (1 << 64) - 1), fdp.ConsumeIntInRange(0, 3))
+    if one_in(fdp, 8):  # near the end of the stream: reserving must fail cleanly
+        g.set_state((g.seed, g.stream, (1 << 64) - fdp.ConsumeIntInRange(1, 1 << 20)))
+    return g
+
+
+def a_mask(ctx: Ctx, numel: int = 300) -> object:
+    """A Mask of up to `numel` bits (p in 0, 1/4, ..., 1), now and then anything else."""
+    if ctx.odd(8):
+        return wild(ctx)
+    fdp = ctx.fdp
+    n, p = fdp.ConsumeIntInRange(0, numel), fdp.ConsumeIntInRange(0, 4) / 4
+    return _C.dropout_mask(n, p, _C.Generator(7), fdp.PickValueInList(KINDS))
+
+
+def like(ctx: Ctx, n: int, dtype: np.dtype) -> object:
+    """An upstream gradient for n elements: n values or one, now and then any array."""
+    fdp = ctx.fdp
+    if ctx.odd(3):
+        return array(ctx)
+    values = [float_value(fdp), 1.5, -2.0]
+    return np.resize(np.array(values), 1 if one_in(fdp, 4) else n).astype(dtype)
+
+
+def a_row(ctx: Ctx, rows: int, n: int) -> object:
+    """Usually the row length that fits n elements; else a size whose product with
+    `rows` is small or absurd, never a real allocation of gigabytes."""
+    fdp = ctx.fdp
+    if ctx.tame or not one_in(fdp, 3):
+        return n // rows if rows and not ctx.tame else fdp.ConsumeIntInRange(0, 70)
+    row = size(ctx, cap=300)
+    if isinstance(row, int) and SMALL * 20 < rows * row < ABSURD:
+        ctx.absurd = True
+        return (ABSURD + fdp.ConsumeIntInRange(0, 99)) // max(rows, 1)
+    return row

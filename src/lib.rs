@@ -2,11 +2,13 @@
 //!
 //! Everything here except `python/` compiles and is tested without Python:
 //! [`storage`] owns tensor memory, [`rng`] is the counter-based ChaCha generator,
-//! [`mask`] packs one bit per element and [`dropout`] holds the kernels.
+//! [`mask`] packs one bit per element, [`dropout`] holds the kernels and [`activation`]
+//! the GELU that numpy cannot compute fast (it has no erf).
 
 // Every unsafe block says why it is sound; CI's clippy runs with -D warnings.
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+pub mod activation;
 pub mod chacha;
 pub mod dropout;
 pub mod error;

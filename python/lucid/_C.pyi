@@ -20,6 +20,7 @@ __all__ = [
     "dropout_mask",
     "dropout_rows_forward",
     "dropout_rows_backward",
+    "gelu",
     "LAMBDA",
     "ALPHA",
     "ALPHA_PRIME",
@@ -104,4 +105,7 @@ def dropout_rows_forward(
 ) -> Storage: ...
 def dropout_rows_backward(
     dy: npt.NDArray[np.floating[Any]], mask: Mask, row: int, chunk: int | None = None
+) -> Storage: ...
+def gelu(
+    x: npt.NDArray[np.floating[Any]], approximate: str = "none", derivative: bool = False
 ) -> Storage: ...

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod activation;
 mod args;
 mod dropout;
 mod errors;
@@ -24,6 +25,7 @@ fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dropout::dropout_mask, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::dropout_rows_forward, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::dropout_rows_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(activation::gelu, m)?)?;
     m.add("LAMBDA", crate::dropout::alpha::LAMBDA)?;
     m.add("ALPHA", crate::dropout::alpha::ALPHA)?;
     m.add("ALPHA_PRIME", crate::dropout::alpha::ALPHA_PRIME)?;
