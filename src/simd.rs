@@ -48,7 +48,7 @@ fn detect() -> Level {
 /// Memory a kernel is about to read, handed to a compute-heavy step (the keystream)
 /// so the step can prefetch it in slices between its rounds: the loads are then in
 /// flight while the core computes, instead of starting after it. Prefetching never
-/// changes a result; where it is not implemented (no AVX-512) it does nothing.
+/// changes a result. The AVX2 and AVX-512 keystreams prefetch it; the scalar one does not.
 #[derive(Clone, Copy, Debug)]
 pub struct Ahead<'a> {
     start: *const u8,
