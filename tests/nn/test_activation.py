@@ -48,7 +48,7 @@ ELEMENTWISE = {
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
-@pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 3, 2)])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 4), (2, 3, 2)])
 def test_elementwise_values_gradients_and_float32(name, shape):
     fn, ref = ELEMENTWISE[name]
     check_op(fn, shape, ref=ref, low=-3.0, high=3.0)

@@ -196,12 +196,13 @@ class GELU(Function):
     """
 
     def forward(self, x: np.ndarray, approximate: str = "none") -> np.ndarray:
-        self.x, self.approximate = np.ascontiguousarray(x), approximate
-        return _storage.wrap(_C.gelu(self.x, approximate), x.shape)
+        # ascontiguousarray makes a 0-d array 1-d: keep the shape apart.
+        self.x, self.shape, self.approximate = np.ascontiguousarray(x), x.shape, approximate
+        return _storage.wrap(_C.gelu(self.x, approximate), self.shape)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        slope = _storage.wrap(_C.gelu(self.x, self.approximate, derivative=True), self.x.shape)
-        return (grad * slope,)
+        slope = _C.gelu(self.x, self.approximate, derivative=True)
+        return (grad * _storage.wrap(slope, self.shape),)
 
 
 # ---- along an axis ------------------------------------------------------------------
