@@ -1,7 +1,23 @@
-//! GELU: known values of both forms, the derivative against finite differences, and
-//! results that do not depend on the chunk size or the thread count.
+//! GELU and ELU/SELU: known values, derivatives against finite differences, backward
+//! as dy times the rounded slope, and results that do not depend on the chunk size.
 
-use lucid::activation::{gelu, Gelu};
+mod common;
+
+use lucid::activation::{backward, forward, Elu, Gelu};
+use lucid::dropout::alpha::{ALPHA, LAMBDA};
+
+const SELU: Elu = Elu { alpha: ALPHA, scale: LAMBDA };
+
+/// Each function under test as (name, value, slope).
+type Scalar = Box<dyn Fn(f64) -> f64 + Sync>;
+
+fn functions() -> [(&'static str, Scalar, Scalar); 3] {
+    [
+        ("gelu", Box::new(|x| Gelu::Exact.value(x)), Box::new(|x| Gelu::Exact.slope(x))),
+        ("gelu tanh", Box::new(|x| Gelu::Tanh.value(x)), Box::new(|x| Gelu::Tanh.slope(x))),
+        ("selu", Box::new(|x| SELU.value(x)), Box::new(|x| SELU.slope(x))),
+    ]
+}
 
 fn close(got: f64, want: f64, ulps: f64) -> bool {
     (got - want).abs() <= ulps * f64::EPSILON * want.abs()
@@ -37,19 +53,28 @@ fn tanh_gelu_matches_pytorch() {
 }
 
 #[test]
-fn the_derivative_agrees_with_central_differences() {
-    for form in [Gelu::Exact, Gelu::Tanh] {
+fn selu_and_elu_match_their_definitions() {
+    // λ·x above 0; λα(eˣ − 1) below, exact for tiny x thanks to expm1.
+    assert_eq!(SELU.value(1.0), LAMBDA);
+    assert!(close(SELU.value(-1.0), LAMBDA * ALPHA * (-1f64).exp_m1(), 1.0));
+    assert!(close(SELU.value(-1e-300), -LAMBDA * ALPHA * 1e-300, 1.0));
+    assert!(close(SELU.value(-800.0), -LAMBDA * ALPHA, 1.0));
+    let elu = Elu { alpha: 0.5, scale: 1.0 };
+    assert_eq!((elu.value(2.0), elu.slope(2.0), elu.slope(0.0)), (2.0, 1.0, 0.5));
+    assert!(SELU.value(f64::NAN).is_nan() && SELU.slope(f64::NAN).is_nan());
+    assert_eq!((SELU.value(f64::INFINITY), SELU.value(f64::NEG_INFINITY)), (f64::INFINITY, -LAMBDA * ALPHA));
+}
+
+#[test]
+fn the_derivatives_agree_with_central_differences() {
+    for (name, value, slope) in functions() {
         for i in -60..=60 {
-            let x = i as f64 / 10.0 + 0.013; // off the grid, where nothing is special
+            let x = i as f64 / 10.0 + 0.013; // off the grid and off SELU's kink at 0
             let h = 1e-5;
-            let numeric = (form.value(x + h) - form.value(x - h)) / (2.0 * h);
+            let numeric = (value(x + h) - value(x - h)) / (2.0 * h);
             // The difference quotient's own error: h²·|f'''|/6 plus rounding ε·|f|/h.
-            let slack = 1e-9 + 1e-11 * form.value(x).abs();
-            assert!(
-                (form.slope(x) - numeric).abs() <= slack,
-                "{form:?} at {x}: {} vs {numeric}",
-                form.slope(x)
-            );
+            let slack = 1e-9 + 1e-11 * value(x).abs();
+            assert!((slope(x) - numeric).abs() <= slack, "{name} at {x}: {} vs {numeric}", slope(x));
         }
     }
 }
@@ -57,27 +82,68 @@ fn the_derivative_agrees_with_central_differences() {
 #[test]
 fn results_do_not_depend_on_the_chunk_size() {
     let x: Vec<f32> = (0..20_011).map(|i| (i as f32 * 0.37).sin() * 8.0).collect();
-    for form in [Gelu::Exact, Gelu::Tanh] {
-        for derivative in [false, true] {
-            let mut whole = vec![0f32; x.len()];
-            gelu(&x, &mut whole, form, derivative, 1 << 20).unwrap();
-            for chunk in [64, 4096, 4992] {
-                let mut parts = vec![0f32; x.len()];
-                gelu(&x, &mut parts, form, derivative, chunk).unwrap();
-                assert_eq!(parts, whole, "{form:?} derivative {derivative} chunk {chunk}");
-            }
-            // Each float32 is the float64 value rounded once.
-            let f = if derivative { Gelu::slope } else { Gelu::value };
-            assert!(x.iter().zip(&whole).all(|(&v, &y)| y == f(form, v as f64) as f32));
+    let dy: Vec<f32> = (0..20_011).map(|i| (i as f32 * 0.11).cos()).collect();
+    for (name, value, slope) in functions() {
+        let (mut y, mut dx) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+        forward(&x, &mut y, &value, 1 << 20).unwrap();
+        backward(&x, &dy, &mut dx, &slope, 1 << 20).unwrap();
+        // Each output is the float64 value rounded once; dx is dy times the rounded slope.
+        assert!(x.iter().zip(&y).all(|(&v, &o)| o == value(v as f64) as f32), "{name}");
+        assert!(x.iter().zip(&dy).zip(&dx).all(|((&v, &g), &o)| o == g * slope(v as f64) as f32), "{name}");
+        for chunk in [64, 4096, 4992] {
+            let (mut y2, mut dx2) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+            forward(&x, &mut y2, &value, chunk).unwrap();
+            backward(&x, &dy, &mut dx2, &slope, chunk).unwrap();
+            assert!(y2 == y && dx2 == dx, "{name} chunk {chunk}");
         }
     }
+}
+
+#[test]
+fn every_simd_level_gives_the_same_values() {
+    // The test above compares each output with the function called here (baseline
+    // x86_64 code); at the default level the kernels run their AVX2 build.
+    common::rerun_at_simd_level("results_do_not_depend_on_the_chunk_size", "scalar");
 }
 
 #[test]
 fn bad_arguments_are_errors_naming_them() {
     let err = Gelu::parse("erf").unwrap_err().to_string();
     assert!(err.contains("approximate") && err.contains("\"erf\""), "{err}");
-    let err = gelu(&[1.0f64; 3], &mut [0.0; 2], Gelu::Exact, false, 64).unwrap_err().to_string();
+    let f = |v: f64| SELU.value(v);
+    let err = forward(&[1.0f64; 3], &mut [0.0; 2], f, 64).unwrap_err().to_string();
     assert!(err.contains("out") && err.contains("2 elements"), "{err}");
-    assert!(gelu(&[1.0f64; 3], &mut [0.0; 3], Gelu::Exact, false, 0).is_err(), "chunk 0");
+    let err = backward(&[1.0f64; 3], &[1.0; 4], &mut [0.0; 3], f, 64).unwrap_err().to_string();
+    assert!(err.contains("dy") && err.contains("4 elements"), "{err}");
+    assert!(forward(&[1.0f64; 3], &mut [0.0; 3], f, 0).is_err(), "chunk 0");
+}
+
+#[test]
+fn the_branch_free_exponentials_are_within_an_ulp_or_so_of_libm() {
+    use lucid::activation::{exp_nonpositive, expm1_nonpositive};
+    let ulps = |got: f64, want: f64| {
+        if got == want {
+            return 0.0;
+        }
+        (got - want).abs() / (want.abs() * f64::EPSILON).max(f64::from_bits(1))
+    };
+    let (mut worst_expm1, mut worst_exp) = (0f64, 0f64);
+    let mut points: Vec<f64> = (0..=2_000_000).map(|i| -800.0 * i as f64 / 2e6).collect();
+    points.extend((0..=2000).map(|i| -(10f64.powf(-320.0 + i as f64 * 0.16))));
+    points.extend([-0.0, -37.5, -37.49, -37.51, -745.2, -745.1, -708.4, -0.3465, -0.3466]);
+    for &x in &points {
+        worst_expm1 = worst_expm1.max(ulps(expm1_nonpositive(x), libm::expm1(x)));
+        // Subnormal results carry fewer bits: compare those absolutely, in units of the
+        // smallest subnormal.
+        let (got, want) = (exp_nonpositive(x), libm::exp(x));
+        if want >= f64::MIN_POSITIVE {
+            worst_exp = worst_exp.max(ulps(got, want));
+        } else {
+            assert!((got - want).abs() <= 2.0 * f64::from_bits(1), "exp({x}) = {got:e}, libm {want:e}");
+        }
+    }
+    assert!(worst_expm1 <= 2.0 && worst_exp <= 2.0, "expm1 {worst_expm1} ulps, exp {worst_exp} ulps");
+    assert!(expm1_nonpositive(f64::NAN).is_nan() && exp_nonpositive(f64::NAN).is_nan());
+    assert_eq!((expm1_nonpositive(f64::NEG_INFINITY), exp_nonpositive(f64::NEG_INFINITY)), (-1.0, 0.0));
+    assert_eq!((expm1_nonpositive(-0.0).to_bits(), exp_nonpositive(0.0)), ((-0.0f64).to_bits(), 1.0));
 }

@@ -21,6 +21,9 @@ __all__ = [
     "dropout_rows_forward",
     "dropout_rows_backward",
     "gelu",
+    "gelu_backward",
+    "elu",
+    "elu_backward",
     "LAMBDA",
     "ALPHA",
     "ALPHA_PRIME",
@@ -106,6 +109,14 @@ def dropout_rows_forward(
 def dropout_rows_backward(
     dy: npt.NDArray[np.floating[Any]], mask: Mask, row: int, chunk: int | None = None
 ) -> Storage: ...
-def gelu(
-    x: npt.NDArray[np.floating[Any]], approximate: str = "none", derivative: bool = False
+def gelu(x: npt.NDArray[np.floating[Any]], approximate: str = "none") -> Storage: ...
+def gelu_backward(
+    x: npt.NDArray[np.floating[Any]], dy: npt.NDArray[np.floating[Any]], approximate: str = "none"
+) -> Storage: ...
+def elu(x: npt.NDArray[np.floating[Any]], alpha: float, scale: float | None = None) -> Storage: ...
+def elu_backward(
+    x: npt.NDArray[np.floating[Any]],
+    dy: npt.NDArray[np.floating[Any]],
+    alpha: float,
+    scale: float | None = None,
 ) -> Storage: ...

@@ -1,4 +1,4 @@
-//! Integer and probability arguments. pyo3's own conversion raises OverflowError for a
+//! Integer, probability and real arguments. pyo3's own conversion raises OverflowError for a
 //! negative or huge int and names the argument only in a note; these raise a TypeError
 //! for the wrong type and a ValueError for a value out of range, each naming the
 //! argument and its value, as the package's checks in Python do.
@@ -80,6 +80,21 @@ pub fn probability(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
         Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => {
             Err(out_of_range(obj, "p", "a probability in [0, 1]"))
         }
+        Err(_) => Err(not_a_number()),
+    }
+}
+
+/// A finite real number (an int or float, numpy's too; not a bool).
+pub fn finite(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
+    let not_a_number =
+        || PyTypeError::new_err(format!("{name} must be a real number, got {}", describe(obj)));
+    if obj.is_instance_of::<PyBool>() {
+        return Err(not_a_number());
+    }
+    match obj.extract::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(out_of_range(obj, name, "finite")),
+        Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => Err(out_of_range(obj, name, "finite")),
         Err(_) => Err(not_a_number()),
     }
 }

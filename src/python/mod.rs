@@ -26,6 +26,9 @@ fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dropout::dropout_rows_forward, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::dropout_rows_backward, m)?)?;
     m.add_function(wrap_pyfunction!(activation::gelu, m)?)?;
+    m.add_function(wrap_pyfunction!(activation::gelu_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(activation::elu, m)?)?;
+    m.add_function(wrap_pyfunction!(activation::elu_backward, m)?)?;
     m.add("LAMBDA", crate::dropout::alpha::LAMBDA)?;
     m.add("ALPHA", crate::dropout::alpha::ALPHA)?;
     m.add("ALPHA_PRIME", crate::dropout::alpha::ALPHA_PRIME)?;

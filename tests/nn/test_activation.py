@@ -147,6 +147,43 @@ def test_gelu_of_a_non_contiguous_view():
     np.testing.assert_allclose(F.gelu(t).data, want, rtol=4e-16)
 
 
+def selu_points():
+    """Both sides of 0, tiny magnitudes, and the far tail where eˣ − 1 rounds to −1."""
+    rng = np.random.default_rng(1)
+    points = np.concatenate(
+        [np.linspace(-40, 5, 90001), rng.standard_normal(20000) * 3, -np.logspace(-308, 0, 2000)]
+    )
+    return np.concatenate([points, [-37.5, -37.4, -745.0, -800.0]])
+
+
+def test_selu_in_float64_is_within_two_ulps_of_expm1_everywhere():
+    x = selu_points()
+    got = F.selu(Tensor(x)).data
+    with np.errstate(all="ignore"):
+        want = np.where(x > 0, SCALE * x, SCALE * (ALPHA * np.expm1(np.minimum(x, 0))))
+    rel, worst = worst_relative_error(x, got, want)
+    assert rel <= 2 * EPS, f"worst at x = {worst!r}: {rel:.3g}"
+
+
+def test_selu_gradient_in_float64_is_within_two_ulps_of_exp():
+    x = selu_points()
+    t = Tensor(x, requires_grad=True)
+    F.selu(t).sum().backward()
+    with np.errstate(all="ignore"):
+        want = np.where(x > 0, SCALE, SCALE * (ALPHA * np.exp(np.minimum(x, 0))))
+    rel, worst = worst_relative_error(x, t.grad, want)
+    assert rel <= 2 * EPS, f"worst at x = {worst!r}: {rel:.3g}"
+
+
+@pytest.mark.parametrize("fn", [F.selu, lambda t: F.elu(t, 0.5)], ids=["selu", "elu(0.5)"])
+def test_float32_selu_and_elu_are_the_float64_values_rounded_once(fn):
+    # The kernel computes in float64 from the exact float32 input and rounds once.
+    x = selu_points().astype(np.float32)
+    got, want = fn(Tensor(x)).data, fn(Tensor(x.astype(np.float64))).data.astype(np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+
+
 # ---- extreme and tiny inputs ---------------------------------------------------------
 
 EXTREME = np.array([-1000.0, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0, 1000.0])

@@ -140,25 +140,30 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """alpha·(eˣ − 1) for x <= 0 (expm1, exact for tiny x), x above; SELU scales it."""
+    """scale·x for x > 0, scale·alpha·(eˣ − 1) otherwise (expm1: exact for tiny x); SELU
+    is the SELU constants. One pass each way in Rust (lucid._C.elu), in float64 per
+    element, rounded once to the input's dtype."""
 
     op = "elu"
+    fresh_grads = True  # dx is new storage
 
     def forward(
         self, x: np.ndarray, alpha: float, scale: float = 1.0, out: np.ndarray | None = None
     ) -> np.ndarray:
-        self.x, self.alpha, self.scale = x, alpha, scale
-        negative = alpha * np.expm1(np.minimum(x, 0))  # min: no overflow for large x
-        values = np.where(x > 0, x, negative)
-        out = _like(x, self.op) if out is None else out
-        np.multiply(values, scale, out=out)
+        # ascontiguousarray makes a 0-d array 1-d: keep the shape apart.
+        self.x, self.shape = np.ascontiguousarray(x), x.shape
+        self.alpha, self.scale = alpha, scale
+        values = _storage.wrap(_C.elu(self.x, alpha, scale), self.shape)
+        if out is None:
+            return values
+        np.copyto(out, values)  # inplace=True
         return out
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        x = self.x
-        # At x = 0 the negative branch's slope (alpha), as PyTorch's elu_backward.
-        slope = np.where(x > 0, 1.0, self.alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
-        return (grad * (slope * x.dtype.type(self.scale)),)
+        # At x = 0 the negative branch's slope (scale·alpha), as PyTorch's elu_backward.
+        dy = np.ascontiguousarray(grad, dtype=self.x.dtype)
+        dx = _C.elu_backward(self.x, dy, self.alpha, self.scale)
+        return (_storage.wrap(dx, self.shape),)
 
 
 class SELU(ELU):
@@ -192,8 +197,10 @@ class GELU(Function):
     """x·Φ(x), Φ from erfc (exact in the lower tail), or the tanh approximation.
 
     Computed in Rust (lucid._C.gelu: numpy has no erf), in float64 per element, and
-    stored in the input's dtype; backward multiplies by the derivative made the same way.
+    stored in the input's dtype; backward is dy times the derivative made the same way.
     """
+
+    fresh_grads = True  # dx is new storage
 
     def forward(self, x: np.ndarray, approximate: str = "none") -> np.ndarray:
         # ascontiguousarray makes a 0-d array 1-d: keep the shape apart.
@@ -201,8 +208,9 @@ class GELU(Function):
         return _storage.wrap(_C.gelu(self.x, approximate), self.shape)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        slope = _C.gelu(self.x, self.approximate, derivative=True)
-        return (grad * _storage.wrap(slope, self.shape),)
+        dy = np.ascontiguousarray(grad, dtype=self.x.dtype)
+        dx = _C.gelu_backward(self.x, dy, self.approximate)
+        return (_storage.wrap(dx, self.shape),)
 
 
 # ---- along an axis ------------------------------------------------------------------
