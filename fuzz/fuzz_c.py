@@ -16,18 +16,27 @@ memory still held after the call.
 
 from __future__ import annotations
 
-import copy
-import ctypes
-import pickle
+import math
 import sys
 import warnings
-import weakref
 from collections import Counter
 
 import fuzz_inputs as fi
 import numpy as np
-from fuzz_checks import accepted, affine, bits, flat, gelu_law, is_float_array, scaled, view
+from fuzz_checks import (
+    accepted,
+    activation_law,
+    affine,
+    bits,
+    elu_terms,
+    flat,
+    gelu_terms,
+    is_float_array,
+    scaled,
+    view,
+)
 from fuzz_inputs import STORAGE_DTYPES, Ctx, one_in
+from fuzz_objects import op_arity, op_buffer, op_objects
 
 from lucid import _C
 
@@ -155,14 +164,31 @@ def op_forward(ctx: Ctx) -> None:
     scaled(flat(dy), keep, mask.a, x.size, view(dx, dy.dtype))
 
 
-def op_gelu(ctx: Ctx) -> None:
-    """gelu or its derivative against the formulas through math.erfc (or tanh)."""
-    x, form = fi.array(ctx), fi.kind(ctx, fi.GELU_FORMS)
-    derivative = fi.wild(ctx) if ctx.odd(8) else ctx.fdp.ConsumeBool()
-    out = _C.gelu(x, form, derivative)
+def op_activation(ctx: Ctx) -> None:
+    """gelu, elu or a backward of theirs, against the formulas (math.erfc, numpy's
+    expm1, tanh); backward takes a dy of x's dtype and length."""
+    fdp = ctx.fdp
+    x, backward = fi.array(ctx), fdp.ConsumeBool()
+    dtype = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float32)
+    dy = fi.like(ctx, x.size if isinstance(x, np.ndarray) else 3, dtype) if backward else None
+    if fdp.ConsumeBool():
+        form = fi.kind(ctx, fi.GELU_FORMS)
+        out = _C.gelu_backward(x, dy, form) if backward else _C.gelu(x, form)
+        assert form in fi.GELU_FORMS, form
+        terms = gelu_terms(flat(x), form, backward)
+    else:
+        alpha, scale = fi.elu_parameter(ctx), fi.elu_parameter(ctx)
+        out = _C.elu_backward(x, dy, alpha, scale) if backward else _C.elu(x, alpha, scale)
+        # Taken: real numbers (numpy's too, anything with __float__), finite, not bools.
+        assert not any(isinstance(v, bool) for v in (alpha, scale)), (alpha, scale)
+        alpha, scale = float(alpha), float(scale)
+        assert math.isfinite(alpha) and math.isfinite(scale), (alpha, scale)
+        terms = elu_terms(flat(x), alpha, scale, backward)
     assert is_float_array(x) and accepted(x), "took an array it should refuse"
-    assert form in fi.GELU_FORMS and isinstance(derivative, bool), (form, derivative)
-    gelu_law(flat(x), form, derivative, view(out, x.dtype))
+    if backward:
+        assert is_float_array(dy) and accepted(dy) and dy.dtype == x.dtype and dy.size == x.size
+        dy = flat(dy)
+    activation_law(flat(x), terms, view(out, x.dtype), dy)
 
 
 def op_backward(ctx: Ctx) -> None:
@@ -221,114 +247,9 @@ def op_memory(ctx: Ctx) -> None:
     )
 
 
-class PyBuffer(ctypes.Structure):
-    """CPython's Py_buffer, to ask Storage for its buffer with any flags."""
-
-    _fields_ = [
-        ("buf", ctypes.c_void_p),
-        ("obj", ctypes.py_object),
-        ("len", ctypes.c_ssize_t),
-        ("itemsize", ctypes.c_ssize_t),
-        ("readonly", ctypes.c_int),
-        ("ndim", ctypes.c_int),
-        ("format", ctypes.c_char_p),
-        ("shape", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("strides", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("suboffsets", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("internal", ctypes.c_void_p),
-    ]
-
-
-def op_buffer(ctx: Ctx) -> None:
-    """Storage.__getbuffer__ with arbitrary request flags, through the C API."""
-    fdp = ctx.fdp
-    s = _C.Storage(fdp.PickValueInList(STORAGE_DTYPES), fdp.ConsumeIntInRange(0, 100))
-    flags = (
-        fdp.ConsumeIntInRange(0, 0x3FF)
-        if fdp.ConsumeBool()
-        else fdp.PickValueInList(
-            [0, 0x1, 0x4, 0x8, 0x18, 0x1C, 0x3C, 0x5C, 0x9C, 0x11C, 0x1D, 0x11D]
-        )
-    )
-    view = PyBuffer()
-    get = ctypes.pythonapi.PyObject_GetBuffer
-    get.argtypes = [ctypes.py_object, ctypes.POINTER(PyBuffer), ctypes.c_int]
-    get(s, ctypes.byref(view), flags)  # a refusal raises BufferError (not one here)
-    try:
-        assert view.len == s.nbytes and view.obj is s and view.readonly == 0, flags
-        assert view.buf % 64 == 0 or not s.nbytes, "buffers are 64-byte aligned"
-        assert bool(view.shape) == bool(flags & 0x8) and bool(view.format) == bool(flags & 0x4)
-        if view.shape:
-            assert view.shape[0] == s.numel and view.ndim == 1
-        if view.strides:
-            assert view.strides[0] == view.itemsize == s.nbytes // max(s.numel, 1) or not s.numel
-    finally:
-        ctypes.pythonapi.PyBuffer_Release(ctypes.byref(view))
-
-
-def op_objects(ctx: Ctx) -> None:
-    """What else Python may do with a _C object: copy, pickle, subclass, set attributes,
-    construct a Mask, call a method with the wrong arguments."""
-    fdp = ctx.fdp
-    mask = _C.dropout_mask(fdp.ConsumeIntInRange(0, 9), 0.5, _C.Generator(1))
-    obj = fdp.PickValueInList([_C.Storage("float64", 3), _C.Generator(1), mask])
-    pick = fdp.ConsumeIntInRange(0, 6)
-    try:
-        if pick == 0:
-            fdp.PickValueInList([copy.copy, copy.deepcopy, pickle.dumps, weakref.ref])(obj)
-        elif pick == 1:
-            type("Sub", (type(obj),), {})
-        elif pick == 2:
-            setattr(obj, fdp.PickValueInList(["dtype", "seed", "a", "numel", "x"]), 1)
-        elif pick == 3:
-            type(obj)(*[fi.wild(ctx) for _ in range(fdp.ConsumeIntInRange(0, 3))])
-        else:
-            names = [n for n in dir(obj) if not n.startswith("__") or n in ("__len__", "__repr__")]
-            method = getattr(obj, fdp.PickValueInList(sorted(names)))
-            if callable(method):
-                args = [fi.wild(ctx) for _ in range(fdp.ConsumeIntInRange(0, 3))]
-                kwargs = {"bogus": 1} if one_in(fdp, 4) else {}
-                method(*args, **kwargs)
-    except AttributeError:  # read-only attributes of a frozen class
-        if pick != 2:
-            raise
-
-
-def op_arity(ctx: Ctx) -> None:
-    """A module function with arbitrary positional and keyword arguments."""
-    fdp = ctx.fdp
-    f = fdp.PickValueInList(FUNCTIONS)
-    args = [fi.wild(ctx) for _ in range(fdp.ConsumeIntInRange(0, 6))]
-    names = [
-        "x",
-        "dy",
-        "p",
-        "kind",
-        "chunk",
-        "mask",
-        "row",
-        "numel",
-        "generator",
-        "src",
-        "q",
-        "approximate",
-        "derivative",
-    ]
-    kwargs = {fdp.PickValueInList(names): fi.wild(ctx) for _ in range(fdp.ConsumeIntInRange(0, 2))}
-    if f.__name__ == "dropout_mask" and args and isinstance(args[0], int) and args[0] > fi.LARGE:
-        ctx.absurd = True
-    f(*args, **kwargs)
-
-
-FUNCTIONS = [
-    getattr(_C, n) for n in sorted(vars(_C)) if callable(getattr(_C, n)) and not n.startswith("_")
-    and not isinstance(getattr(_C, n), type)
-]  # fmt: skip
-
-
 OPS = [
     op_storage, op_generator, op_sample, op_parallel_copy, op_coefficients, op_forward,
-    op_backward, op_mask, op_rows, op_gelu, op_memory, op_buffer, op_objects, op_arity,
+    op_backward, op_mask, op_rows, op_activation, op_memory, op_buffer, op_objects, op_arity,
 ]  # fmt: skip
 
 
@@ -374,8 +295,18 @@ def main(argv: list[str]) -> None:
     # the checks: atheris 3.0's comparison hook keeps the result of every comparison
     # that returns an array (RSS grew by gigabytes in minutes), so code it instruments
     # compares arrays only through numpy functions (np.equal, np.array_equal).
-    untraced = {"same", "affine", "scaled", "bits", "view", "gelu_terms", "gelu_law", "main"}
-    for module in (sys.modules[__name__], fi):
+    untraced = {
+        "same",
+        "affine",
+        "scaled",
+        "bits",
+        "view",
+        "gelu_terms",
+        "elu_terms",
+        "activation_law",
+        "main",
+    }
+    for module in (sys.modules[__name__], fi, sys.modules["fuzz_objects"]):
         for f in list(vars(module).values()):
             if getattr(f, "__module__", None) == module.__name__ and hasattr(f, "__code__"):
                 if f.__name__ not in untraced:

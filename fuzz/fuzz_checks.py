@@ -96,18 +96,48 @@ def gelu_terms(x: np.ndarray, approximate: str, derivative: bool) -> list[np.nda
     return [0.5 * (1.0 + t), slope_t, scale]
 
 
-def gelu_law(x: np.ndarray, approximate: str, derivative: bool, got: np.ndarray) -> None:
-    """got is the sum of the terms within 8 ulps (of got's dtype) of the error scale;
-    NaN and ±inf exactly where the formula gives them."""
+def elu_terms(x: np.ndarray, alpha: float, scale: float, derivative: bool) -> list[np.ndarray]:
+    """scale·ELU_alpha(x) or its derivative in float64 (numpy's expm1 and exp), then the
+    scale that bounds the rounding error (its magnitude: nothing cancels)."""
+    x = x.astype(np.float64)
+    negative = np.minimum(x, 0.0)
+    if derivative:
+        value = np.where(x > 0, scale, scale * (alpha * np.exp(negative)))
+    else:
+        value = np.where(x > 0, scale * x, scale * (alpha * np.expm1(negative)))
+    value[np.isnan(x)] = np.nan
+    return [value, np.abs(value)]
+
+
+def activation_law(x: np.ndarray, terms: list[np.ndarray], got: np.ndarray, dy=None) -> None:
+    """Forward (dy None): got is the sum of the terms but the last, within 8 ulps (of
+    got's dtype) of the last, the error scale. Backward: got = dy · that slope, rounded
+    to the dtype first, as the kernel does, and non-finite wherever dy is (±inf times
+    a slope that is 0 only to within its rounding may give NaN or either infinity).
+    Otherwise NaN and ±inf exactly where the formula gives them."""
     with np.errstate(all="ignore"):
-        *terms, scale = gelu_terms(x, approximate, derivative)
-        want = sum(terms[1:], terms[0])
-    finite = np.isfinite(want)
-    same(got[~finite], want[~finite].astype(got.dtype))
+        *parts, scale = terms
+        want = sum(parts[1:], parts[0])
+        checked, magnitude = np.ones(want.shape, dtype=bool), np.ones(want.shape)
+        if dy is not None:
+            g = np.broadcast_to(dy, want.shape)
+            checked = np.isfinite(g)
+            assert not np.isfinite(got[~checked]).any(), "a finite dx for a non-finite dy"
+            want = g * want.astype(got.dtype)  # in the dtype, as the kernel multiplies
+            magnitude = np.abs(g.astype(np.float64))
+    x, got, want = x[checked], got[checked], want[checked]
+    scale, magnitude = scale[checked], magnitude[checked]
+    # Where the answer overflows the dtype (or is NaN), got must be that exactly.
+    rounded = want.astype(got.dtype)
+    finite = np.isfinite(rounded)
+    same(got[~finite], rounded[~finite])
     info = np.finfo(got.dtype)
-    err = np.abs(got[finite].astype(np.float64) - want[finite])
-    bound = 8 * float(info.eps) * scale[finite] + 8 * float(info.tiny)
+    err = np.abs(got[finite].astype(np.float64) - want[finite].astype(np.float64))
+    with np.errstate(all="ignore"):
+        # 8 ulps of the scale, times |dy| last so the bound overflows only when it must;
+        # a zero dy times an overflowed scale (0·inf) bounds nothing.
+        bound = (8 * float(info.eps) * scale[finite]) * magnitude[finite] + 8 * float(info.tiny)
+        bound = np.nan_to_num(bound, nan=np.inf, posinf=np.inf)
     bad = np.flatnonzero(~(err <= bound))
-    assert not bad.size, (
-        f"gelu at x = {x[finite][bad[0]]!r}: {got[finite][bad[0]]} != {want[finite][bad[0]]}"
-    )
+    at = x[finite][bad[0]] if bad.size else None
+    assert not bad.size, f"at x = {at!r}: {got[finite][bad[0]]} != {want[finite][bad[0]]}"

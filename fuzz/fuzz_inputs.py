@@ -145,6 +145,21 @@ def kind(ctx: Ctx, names: list[str] = KINDS) -> object:
     return fdp.PickValueInList(names)
 
 
+def elu_parameter(ctx: Ctx) -> object:
+    """alpha or scale: plausible values (SELU's among them), now and then a
+    non-finite, out-of-type or any other value."""
+    fdp = ctx.fdp
+    if ctx.odd(6):
+        return (
+            fdp.PickValueInList([np.nan, np.inf, -np.inf, True, "1.0", None, 10**400])
+            if fdp.ConsumeBool()
+            else wild(ctx)
+        )
+    return fdp.PickValueInList(
+        [1.0, 1.6732632423543772, 1.0507009873554805, 0.5, 0.0, 2, -1.0, 1e-3]
+    )
+
+
 def seed(ctx: Ctx) -> object:
     fdp = ctx.fdp
     if ctx.odd(5):
