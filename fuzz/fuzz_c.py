@@ -166,7 +166,7 @@ def op_forward(ctx: Ctx) -> None:
 
 def op_activation(ctx: Ctx) -> None:
     """gelu, elu or a backward of theirs, against the formulas (math.erfc, numpy's
-    expm1, tanh); backward takes a dy of x's dtype and length."""
+    expm1, tanh); backward takes a dy of x's dtype, of its length or one element."""
     fdp = ctx.fdp
     x, backward = fi.array(ctx), fdp.ConsumeBool()
     dtype = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float32)
@@ -186,7 +186,9 @@ def op_activation(ctx: Ctx) -> None:
         terms = elu_terms(flat(x), alpha, scale, backward)
     assert is_float_array(x) and accepted(x), "took an array it should refuse"
     if backward:
-        assert is_float_array(dy) and accepted(dy) and dy.dtype == x.dtype and dy.size == x.size
+        assert (
+            is_float_array(dy) and accepted(dy) and dy.dtype == x.dtype and dy.size in (1, x.size)
+        )
         dy = flat(dy)
     activation_law(flat(x), terms, view(out, x.dtype), dy)
 

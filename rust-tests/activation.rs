@@ -90,6 +90,11 @@ fn results_do_not_depend_on_the_chunk_size() {
         // Each output is the float64 value rounded once; dx is dy times the rounded slope.
         assert!(x.iter().zip(&y).all(|(&v, &o)| o == value(v as f64) as f32), "{name}");
         assert!(x.iter().zip(&dy).zip(&dx).all(|((&v, &g), &o)| o == g * slope(v as f64) as f32), "{name}");
+        // A one-element dy stands for that value everywhere.
+        let (mut one, mut full) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+        backward(&x, &[0.75], &mut one, &slope, 4096).unwrap();
+        backward(&x, &vec![0.75; x.len()], &mut full, &slope, 4096).unwrap();
+        assert!(one == full, "{name}: a broadcast dy");
         for chunk in [64, 4096, 4992] {
             let (mut y2, mut dx2) = (vec![0f32; x.len()], vec![0f32; x.len()]);
             forward(&x, &mut y2, &value, chunk).unwrap();

@@ -192,10 +192,10 @@ fn map<T: Float>(xs: &[T], out: &mut [T], f: &impl Fn(f64) -> f64) {
     }
 }
 
-/// dx[i] = dy[i] · slope(x[i]).
+/// dx[i] = dy[i] · slope(x[i]), dy given as its values in order.
 #[inline(always)]
-fn map_scaled<T: Float>(xs: &[T], dy: &[T], dx: &mut [T], slope: &impl Fn(f64) -> f64) {
-    for ((o, &v), &g) in dx.iter_mut().zip(xs).zip(dy) {
+fn map_scaled<T: Float>(xs: &[T], dy: impl Iterator<Item = T>, dx: &mut [T], slope: &impl Fn(f64) -> f64) {
+    for ((o, &v), g) in dx.iter_mut().zip(xs).zip(dy) {
         *o = g * T::from_f64(slope(v.to_f64()));
     }
 }
@@ -210,7 +210,12 @@ unsafe fn map_avx2<T: Float>(xs: &[T], out: &mut [T], f: &impl Fn(f64) -> f64) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn map_scaled_avx2<T: Float>(xs: &[T], dy: &[T], dx: &mut [T], slope: &impl Fn(f64) -> f64) {
+unsafe fn map_scaled_avx2<T: Float>(
+    xs: &[T],
+    dy: impl Iterator<Item = T>,
+    dx: &mut [T],
+    slope: &impl Fn(f64) -> f64,
+) {
     map_scaled(xs, dy, dx, slope)
 }
 
@@ -218,21 +223,40 @@ fn avx2() -> bool {
     cfg!(target_arch = "x86_64") && crate::simd::level() >= crate::simd::Level::Avx2
 }
 
+/// [`map`] in its AVX2 build where the CPU has AVX2.
+fn map_chunk<T: Float>(xs: &[T], out: &mut [T], f: &impl Fn(f64) -> f64) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: simd::level() found AVX2 on this CPU.
+        return unsafe { map_avx2(xs, out, f) };
+    }
+    map(xs, out, f)
+}
+
+/// [`map_scaled`] in its AVX2 build where the CPU has AVX2.
+fn map_scaled_chunk<T: Float>(
+    xs: &[T],
+    dy: impl Iterator<Item = T>,
+    dx: &mut [T],
+    slope: &impl Fn(f64) -> f64,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: simd::level() found AVX2 on this CPU.
+        return unsafe { map_scaled_avx2(xs, dy, dx, slope) };
+    }
+    map_scaled(xs, dy, dx, slope)
+}
+
 /// out[i] = f(x[i]) for the scalar function f (in f64), in chunks of `chunk`.
 pub fn forward<T: Float>(x: &[T], out: &mut [T], f: impl Fn(f64) -> f64 + Sync, chunk: usize) -> Result<()> {
     check_length("out", out.len(), x.len())?;
-    for_each_chunk_mut(out, chunk, |c, part| {
-        let xs = &x[c * chunk..c * chunk + part.len()];
-        #[cfg(target_arch = "x86_64")]
-        if avx2() {
-            // SAFETY: simd::level() found AVX2 on this CPU.
-            return unsafe { map_avx2(xs, part, &f) };
-        }
-        map(xs, part, &f)
-    })
+    for_each_chunk_mut(out, chunk, |c, part| map_chunk(&x[c * chunk..c * chunk + part.len()], part, &f))
 }
 
 /// dx[i] = dy[i] · slope(x[i]), the slope rounded to T first, in chunks of `chunk`.
+/// A `dy` of one element stands for that value everywhere (the gradient of a sum), so
+/// a full-size dy of ones is never made.
 pub fn backward<T: Float>(
     x: &[T],
     dy: &[T],
@@ -240,16 +264,19 @@ pub fn backward<T: Float>(
     slope: impl Fn(f64) -> f64 + Sync,
     chunk: usize,
 ) -> Result<()> {
-    check_length("dy", dy.len(), x.len())?;
+    let broadcast = dy.len() == 1;
+    if !broadcast && dy.len() != x.len() {
+        let (got, want) = (format!("{} elements", dy.len()), format!("{} elements or one", x.len()));
+        return Err(LucidError::value("dy", got, want));
+    }
     check_length("dx", dx.len(), x.len())?;
     for_each_chunk_mut(dx, chunk, |c, part| {
         let range = c * chunk..c * chunk + part.len();
-        let (xs, gs) = (&x[range.clone()], &dy[range]);
-        #[cfg(target_arch = "x86_64")]
-        if avx2() {
-            // SAFETY: simd::level() found AVX2 on this CPU.
-            return unsafe { map_scaled_avx2(xs, gs, part, &slope) };
+        let xs = &x[range.clone()];
+        if broadcast {
+            map_scaled_chunk(xs, std::iter::repeat(dy[0]), part, &slope)
+        } else {
+            map_scaled_chunk(xs, dy[range].iter().copied(), part, &slope)
         }
-        map_scaled(xs, gs, part, &slope)
     })
 }

@@ -1,6 +1,7 @@
 //! GELU and ELU/SELU for Python: forward takes a C-contiguous float array x, backward
-//! x and dy of the same dtype and length; each returns a new Storage of that dtype,
-//! computed with the GIL released.
+//! x and dy of the same dtype, dy of x's length or of one element that stands for all
+//! (the gradient of a sum); each returns a new Storage of that dtype, computed with the
+//! GIL released.
 
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;

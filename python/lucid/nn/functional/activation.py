@@ -115,6 +115,15 @@ def _run(cls: type[Function], input_: Tensor, inplace: bool, op: str, **kwargs: 
 # ---- element-wise activations -------------------------------------------------------
 
 
+def _upstream(grad: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The upstream gradient as the Rust backward kernels take it: C-contiguous in the
+    input's dtype, or one element when it is one value broadcast (the gradient of a
+    sum), which the kernels spread without a full-size array ever being made."""
+    if grad.size > 1 and not any(grad.strides):
+        return np.full(1, grad.flat[0], dtype=dtype)
+    return np.ascontiguousarray(grad, dtype=dtype)
+
+
 class ReLU(Function):
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.positive = x > 0
@@ -161,8 +170,7 @@ class ELU(Function):
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         # At x = 0 the negative branch's slope (scale·alpha), as PyTorch's elu_backward.
-        dy = np.ascontiguousarray(grad, dtype=self.x.dtype)
-        dx = _C.elu_backward(self.x, dy, self.alpha, self.scale)
+        dx = _C.elu_backward(self.x, _upstream(grad, self.x.dtype), self.alpha, self.scale)
         return (_storage.wrap(dx, self.shape),)
 
 
@@ -208,8 +216,7 @@ class GELU(Function):
         return _storage.wrap(_C.gelu(self.x, approximate), self.shape)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        dy = np.ascontiguousarray(grad, dtype=self.x.dtype)
-        dx = _C.gelu_backward(self.x, dy, self.approximate)
+        dx = _C.gelu_backward(self.x, _upstream(grad, self.x.dtype), self.approximate)
         return (_storage.wrap(dx, self.shape),)
 
 
