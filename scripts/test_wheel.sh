@@ -32,9 +32,10 @@ fi
 echo "built $(basename "${wheels[0]}")"
 pip install -q "${wheels[0]}[test]"
 
-# The suite and what it reads (its pytest settings, the examples), and nothing else.
+# The suite and what it reads (its pytest settings, the examples, the fuzz target),
+# and nothing else.
 mkdir "$work/run"
-cp -r "$repo/tests" "$repo/examples" "$repo/pyproject.toml" "$work/run/"
+cp -r "$repo/tests" "$repo/examples" "$repo/fuzz" "$repo/pyproject.toml" "$work/run/"
 cd "$work/run"
 python - <<'PY'
 import pathlib, sys, lucid
