@@ -72,8 +72,10 @@ pub fn gelu_backward(
     float_array!(x, "x", |xs| backward(py, xs, dy, |v| form.slope(v)))
 }
 
-fn elu_params(alpha: &Bound<'_, PyAny>, scale: &Bound<'_, PyAny>) -> PyResult<Elu> {
-    Ok(Elu { alpha: args::finite(alpha, "alpha")?, scale: args::finite(scale, "scale")? })
+/// alpha, and scale (1 when not given), each a finite real number.
+fn elu_params(alpha: &Bound<'_, PyAny>, scale: Option<&Bound<'_, PyAny>>) -> PyResult<Elu> {
+    let scale = scale.map(|s| args::finite(s, "scale")).transpose()?.unwrap_or(1.0);
+    Ok(Elu { alpha: args::finite(alpha, "alpha")?, scale })
 }
 
 /// scale · ELU_alpha(x) element-wise (SELU: alpha = ALPHA, scale = LAMBDA).
@@ -85,8 +87,7 @@ pub fn elu(
     alpha: &Bound<'_, PyAny>,
     scale: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
-    let one = 1.0f64.into_pyobject(py)?.into_any();
-    let elu = elu_params(alpha, scale.unwrap_or(&one))?;
+    let elu = elu_params(alpha, scale)?;
     float_array!(x, "x", |xs| forward(py, xs, |v| elu.value(v)))
 }
 
@@ -100,7 +101,6 @@ pub fn elu_backward(
     alpha: &Bound<'_, PyAny>,
     scale: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
-    let one = 1.0f64.into_pyobject(py)?.into_any();
-    let elu = elu_params(alpha, scale.unwrap_or(&one))?;
+    let elu = elu_params(alpha, scale)?;
     float_array!(x, "x", |xs| backward(py, xs, dy, |v| elu.slope(v)))
 }
