@@ -44,6 +44,29 @@ impl BitMask {
         m
     }
 
+    /// A mask from its words (bit i in word i / 64, as [`BitMask::words`] gives them);
+    /// an error unless there are exactly `len.div_ceil(64)` words and every bit past
+    /// `len` is zero (counts and unpacking rely on it).
+    pub fn from_words(words: Vec<u64>, len: usize) -> crate::Result<BitMask> {
+        if words.len() != len.div_ceil(64) {
+            return Err(crate::LucidError::value(
+                "words",
+                format!("{} words", words.len()),
+                format!("{} words for {len} bits", len.div_ceil(64)),
+            ));
+        }
+        if let Some(&last) = words.last() {
+            if !len.is_multiple_of(64) && last >> (len % 64) != 0 {
+                return Err(crate::LucidError::value(
+                    "words",
+                    format!("a last word of {last:#x}"),
+                    format!("zero past bit {len}"),
+                ));
+            }
+        }
+        Ok(BitMask { words, len })
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

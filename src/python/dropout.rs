@@ -4,6 +4,7 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use super::args;
 use super::generator::PyGenerator;
@@ -62,6 +63,8 @@ pub(crate) fn contiguous<'a, T: numpy::Element>(
 pub struct PyMask {
     bits: BitMask,
     coef: Coefficients,
+    /// "alpha" or "standard": with `coef.p` it gives `coef` back when unpickled.
+    kind: &'static str,
 }
 
 #[pymethods]
@@ -120,12 +123,47 @@ impl PyMask {
     fn __repr__(&self) -> String {
         format!("Mask(len={}, kept={}, a={})", self.bits.len(), self.bits.count_ones(), self.coef.a)
     }
+
+    /// Pickling (and so `copy.copy`, `copy.deepcopy` and multiprocessing queues):
+    /// the kind, p, the length and the mask's words as little-endian bytes. The
+    /// coefficients are computed again from kind and p, so they are the same bits.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, MaskState<'py>)> {
+        let this = slf.get();
+        let bytes: Vec<u8> = this.bits.words().iter().flat_map(|w| w.to_le_bytes()).collect();
+        let state = (this.kind, this.coef.p, this.bits.len(), PyBytes::new(slf.py(), &bytes));
+        Ok((slf.get_type().getattr("_from_state")?, (state,)))
+    }
+
+    /// The Mask that `__reduce__` described; a state it could not have written is a
+    /// ValueError naming the state.
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: &Bound<'_, PyAny>) -> PyResult<PyMask> {
+        let bad = |why: String| {
+            let repr = state.repr().map(|r| r.to_string()).unwrap_or_default();
+            PyValueError::new_err(format!("state must be a Mask's pickled state: {why}, got {repr:.200}"))
+        };
+        let (kind, p, len, bytes): (String, f64, usize, Vec<u8>) = state
+            .extract::<(String, f64, usize, Bound<'_, PyBytes>)>()
+            .map(|(k, p, n, b)| (k, p, n, b.as_bytes().to_vec()))
+            .map_err(|_| bad("a (kind, p, len, bytes) tuple".into()))?;
+        let (kind, coef) = coefficients(&kind, p)?;
+        if !bytes.len().is_multiple_of(8) {
+            return Err(bad(format!("{} bytes is not a whole number of 64-bit words", bytes.len())));
+        }
+        let words =
+            bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+        let bits = BitMask::from_words(words, len).map_err(|e| bad(e.to_string()))?;
+        Ok(PyMask { bits, coef, kind })
+    }
 }
 
-fn coefficients(kind: &str, p: f64) -> PyResult<Coefficients> {
+/// What `Mask.__reduce__` hands to `Mask._from_state`.
+type MaskState<'py> = ((&'static str, f64, usize, Bound<'py, PyBytes>),);
+
+fn coefficients(kind: &str, p: f64) -> PyResult<(&'static str, Coefficients)> {
     match kind {
-        "alpha" => Ok(alpha::coefficients(p)?),
-        "standard" => Ok(standard::coefficients(p)?),
+        "alpha" => Ok(("alpha", alpha::coefficients(p)?)),
+        "standard" => Ok(("standard", standard::coefficients(p)?)),
         _ => Err(PyValueError::new_err(format!("kind must be 'alpha' or 'standard', got {kind:?}"))),
     }
 }
@@ -134,7 +172,7 @@ fn coefficients(kind: &str, p: f64) -> PyResult<Coefficients> {
 #[pyfunction]
 #[pyo3(signature = (p, kind = "alpha"))]
 pub fn dropout_coefficients(p: &Bound<'_, PyAny>, kind: &str) -> PyResult<(f64, f64, f64)> {
-    let c = coefficients(kind, args::probability(p)?)?;
+    let (_, c) = coefficients(kind, args::probability(p)?)?;
     Ok((c.a, c.b, c.dropped))
 }
 
@@ -154,7 +192,7 @@ pub fn dropout_forward(
     kind: &str,
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(PyStorage, PyMask)> {
-    let coef = coefficients(kind, args::probability(p)?)?;
+    let (kind, coef) = coefficients(kind, args::probability(p)?)?;
     let chunk = args::opt_size(chunk, "chunk")?;
     float_array!(x, "x", |xs| {
         let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
@@ -168,7 +206,7 @@ pub fn dropout_forward(
             dropout::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
             Ok((y, bits))
         })?;
-        Ok((PyStorage::new(y), PyMask { bits, coef }))
+        Ok((PyStorage::new(y), PyMask { bits, coef, kind }))
     })
 }
 
@@ -185,7 +223,7 @@ pub fn dropout_mask(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyMask> {
     let numel = args::size(numel, "numel")?;
-    let coef = coefficients(kind, args::probability(p)?)?;
+    let (kind, coef) = coefficients(kind, args::probability(p)?)?;
     let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(numel));
     dropout::keep::check_chunk(chunk)?;
     let mut bits = BitMask::try_zeros(numel)?;
@@ -194,7 +232,7 @@ pub fn dropout_mask(
         dropout::sample(&mut bits, &plan, chunk)?;
         Ok(bits)
     })?;
-    Ok(PyMask { bits, coef })
+    Ok(PyMask { bits, coef, kind })
 }
 
 fn check_dy(len: usize, want: usize) -> PyResult<()> {

@@ -109,6 +109,22 @@ impl PyGenerator {
         Ok(())
     }
 
+    /// Pickling (and so copies and multiprocessing queues): `Generator(seed, stream)`,
+    /// then `__setstate__` with the whole state, so the copy continues with exactly the
+    /// original's next words and is independent of it afterwards.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, pyo3::types::PyType>, (u64, u64), (u64, u64, u64))> {
+        let (seed, stream, offset) = slf.get().lock().state();
+        Ok((slf.get_type(), (seed, stream), (seed, stream, offset)))
+    }
+
+    /// Restore a pickled state: the same as `set_state`.
+    fn __setstate__(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.set_state(state)
+    }
+
     fn __repr__(&self) -> String {
         let (seed, stream, offset) = self.lock().state();
         format!("Generator(seed={seed}, stream={stream}, offset={offset})")
