@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _indexing, _math, _ops, _storage
+from lucid import _copying, _indexing, _math, _ops, _storage
 from lucid.autograd import graph
 from lucid.autograd.mode import grad_enabled
 
@@ -415,3 +415,34 @@ class Tensor:
                 "cannot assign into a tensor that requires grad; use lucid.no_grad() or .data"
             )
         self._data[_index_arg(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ---- copies and pickles (lucid._copying has the rules and why) ------------------
+
+    def __copy__(self) -> Tensor:
+        """``copy.copy``: a leaf with storage of its own holding these values, and a copy
+        of ``grad``, as a list's or an ndarray's shallow copy has slots of its own; only
+        attributes set on the tensor are shared. ``detach()`` shares the storage."""
+        return _copying.copy_tensor(self, None)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """``copy.deepcopy``: as ``copy.copy``, and attributes set on it are copied too.
+        A non-leaf's copy is a leaf (its graph is not copied); requires_grad is kept."""
+        return _copying.copy_tensor(self, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """Pickles hold the raw bytes (a PickleBuffer from protocol 5), not the graph."""
+        args, state = _copying.reduce_args(self, protocol)
+        return (_rebuild_tensor, args, state)
+
+
+def _rebuild_tensor(
+    cls: type[Tensor],
+    raw: Any,
+    dtype: str,
+    shape: tuple[int, ...],
+    requires_grad: bool,
+    keep_grad: bool,
+    grad: Any,
+) -> Tensor:
+    """Unpickle a tensor (pickles name this function; keep its name and arguments)."""
+    return _copying.rebuild_tensor(cls, raw, dtype, shape, requires_grad, keep_grad, grad)
