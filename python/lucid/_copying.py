@@ -61,7 +61,9 @@ def copy_tensor(tensor: Any, memo: dict[int, Any] | None) -> Any:
 
 
 def _packed(array: Any, protocol: int) -> tuple[Any, str, tuple[int, ...]]:
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array)
+    if not array.flags.c_contiguous:  # not ascontiguousarray, which makes a 0-d array 1-d
+        array = array.copy(order="C")
     raw = pickle.PickleBuffer(array) if protocol >= 5 else array.tobytes()
     return raw, array.dtype.str, array.shape
 
