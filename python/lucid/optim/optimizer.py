@@ -241,6 +241,17 @@ class Optimizer:
         self.param_groups = groups
         self.state = state
 
+    # ---- copies and pickles: the scratch arrays hold nothing between steps ----------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_workspace", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._workspace = {}
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
