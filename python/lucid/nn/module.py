@@ -361,6 +361,15 @@ class Module:
             np.copyto(own[key].data, values, casting="unsafe")
         return IncompatibleKeys(missing, unexpected)
 
+    def __copy__(self) -> Module:
+        """The same parameters, buffers and children, in registries of its own (as a plain
+        object's copy has its own __dict__): ``copy.fc = ...`` leaves this module alone."""
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        for name in set(self.__dict__) & {*_REGISTRIES, "_non_persistent_buffers"}:
+            new.__dict__[name] = self.__dict__[name].copy()
+        return new
+
     # ---- calling and printing -----------------------------------------------------
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
