@@ -17,6 +17,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import secrets
 import struct
 import zipfile
@@ -26,7 +27,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from lucid import _storage
+from lucid import _archive, _storage
 from lucid._tensor import Tensor
 from lucid.nn.parameter import Parameter
 
@@ -36,11 +37,12 @@ _MANIFEST = "__lucid__"
 _FORMAT = "lucid"
 _VERSION = 1
 _ARRAY_KINDS = "biufc"  # bool, ints, floats, complex: never object arrays
-_CHUNK = 1 << 24  # bytes read per call when loading an array
+_MAX_DEPTH = 1000  # of the manifest's JSON: more than lucid.save writes under Python's limit
+_STRING = re.compile(r'"[^"]*"')
+_OPENING, _CLOSING = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
 
-# What a damaged or foreign file makes zipfile, numpy.lib.format or the decoder raise.
+# What a damaged or foreign file makes the archive reader, json or the decoder raise.
 _CORRUPT = (
-    zipfile.BadZipFile,
     zlib.error,
     struct.error,
     EOFError,
@@ -183,44 +185,10 @@ def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
 # ---- loading ------------------------------------------------------------------------
 
 
-def _read_into(member: IO[bytes], out: np.ndarray) -> None:
-    raw = out.reshape(-1).view(np.uint8).data
-    done = 0
-    while done < len(raw):
-        count = member.readinto(raw[done : done + _CHUNK])  # type: ignore[attr-defined]
-        if not count:
-            raise ValueError("an array's data is truncated")
-        done += count  # zipfile checks the member's CRC as it reads the last byte
-
-
-def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
-    """The array ``name``; float32/64, int64 and bool ones are read straight into storage."""
-    info = archive.getinfo(name + ".npy")
-    with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise ValueError(f"array {name!r} has .npy format version {version}")
-        if dtype.hasobject or dtype.kind not in _ARRAY_KINDS:
-            raise ValueError(f"array {name!r} has dtype {dtype}: lucid never loads pickled objects")
-        expected = math.prod(shape) * dtype.itemsize
-        if info.file_size - member.tell() != expected:
-            raise ValueError(f"array {name!r} is truncated or padded")
-        if fortran:
-            out = np.empty(shape[::-1], dtype)
-            _read_into(member, out)
-            return out.T
-        out = _storage.empty(shape, dtype) if dtype in _storage.DTYPES else np.empty(shape, dtype)
-        _read_into(member, out)
-        return out
-
-
 class _Decoder:
-    def __init__(self, archive: zipfile.ZipFile) -> None:
-        self._archive = archive
+    def __init__(self, file: IO[bytes], members: dict[str, _archive.Member]) -> None:
+        self._file, self._members = file, members
+        self._arrays: dict[int, np.ndarray] = {}  # each array is read once, whatever its tags
         self._loaded: dict[tuple[str, int], Any] = {}
 
     def _array(self, tag: str, index: Any) -> Any:
@@ -228,7 +196,9 @@ class _Decoder:
             raise ValueError(f"bad array reference {index!r}")
         key = (tag, index)
         if key not in self._loaded:
-            self._loaded[key] = self._make(tag, _read_array(self._archive, f"a{index}"))
+            if index not in self._arrays:
+                self._arrays[index] = _read_array(self._file, self._members, f"a{index}")
+            self._loaded[key] = self._make(tag, self._arrays[index])
         return self._loaded[key]
 
     @staticmethod
@@ -279,31 +249,54 @@ class _Decoder:
         raise ValueError(f"unexpected manifest entry {node!r:.80}")
 
 
-def _read(file: IO[bytes]) -> Any:
-    with zipfile.ZipFile(file) as archive:
-        if _MANIFEST + ".npy" not in archive.namelist():
-            raise ValueError("it has no lucid manifest (not written by lucid.save)")
-        raw = _read_array(archive, _MANIFEST)
-        if raw.dtype != np.uint8 or raw.ndim != 1:
-            raise ValueError(f"its manifest is a {raw.dtype} array of shape {raw.shape}")
-        doc = json.loads(raw.tobytes().decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT or "object" not in doc:
-            raise ValueError("its manifest is not a lucid manifest")
-        if doc.get("version") != _VERSION:
-            raise ValueError(f"format version {doc.get('version')!r}; this lucid reads 1")
-        return _Decoder(archive).decode(doc["object"])
+def _read_array(file: IO[bytes], members: dict[str, _archive.Member], name: str) -> np.ndarray:
+    member = members.get(name + ".npy")
+    if member is None:
+        raise ValueError(f"it has no array {name!r}")
+    return _archive.read_array(file, member, name)
+
+
+def _manifest_depth(text: str) -> int:
+    """How deeply the JSON ``text`` nests, found without parsing it: json.loads recurses
+    in C, which a raised recursion limit would let overflow the stack."""
+    # Escaped backslashes, then escaped quotes, then whole strings: what is left of
+    # valid JSON is numbers, words, commas, colons and the brackets to count.
+    bare = _STRING.sub("", text.replace("\\\\", "").replace('\\"', ""))
+    codes = np.frombuffer(bare.encode("utf-8"), dtype=np.uint8)
+    steps = np.isin(codes, _OPENING).astype(np.int64) - np.isin(codes, _CLOSING)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _read(file: IO[bytes], length: int) -> Any:
+    members = _archive.members(file, length)
+    if _MANIFEST + ".npy" not in members:
+        raise ValueError("it has no lucid manifest (not written by lucid.save)")
+    raw = _read_array(file, members, _MANIFEST)
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ValueError(f"its manifest is a {raw.dtype} array of shape {raw.shape}")
+    text = raw.tobytes().decode("utf-8")
+    if _manifest_depth(text) > _MAX_DEPTH:
+        raise ValueError(f"its manifest nests deeper than {_MAX_DEPTH} levels")
+    doc = json.loads(text)
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT or "object" not in doc:
+        raise ValueError("its manifest is not a lucid manifest")
+    if doc.get("version") != _VERSION:
+        raise ValueError(f"format version {doc.get('version')!r}; this lucid reads 1")
+    return _Decoder(file, members).decode(doc["object"])
 
 
 def load(path: str | os.PathLike[str]) -> Any:
     """Read what :func:`save` wrote: the same structure, with lucid Tensors (in Rust
     storage) where tensors were and numpy arrays where arrays were.
 
-    A missing file is a FileNotFoundError; a damaged, truncated or foreign one (or one
-    holding pickled objects, which are never loaded) a ValueError naming ``path``.
+    A missing file is a FileNotFoundError; a damaged, truncated, forged or foreign one
+    (or one holding pickled objects, which are never loaded) a ValueError naming
+    ``path``. Every size the file claims is checked against its length before anything
+    is allocated (see lucid._archive), so a small file cannot make load allocate much.
     """
     path = _check_path(path)
-    with open(path, "rb") as file:
+    with open(path, "rb", buffering=0) as file:
         try:
-            return _read(file)
+            return _read(file, os.fstat(file.fileno()).st_size)
         except _CORRUPT as err:
             raise ValueError(f"{path!r} is not a readable lucid file: {err}") from err
