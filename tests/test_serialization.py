@@ -235,9 +235,9 @@ def test_saving_into_a_missing_directory_names_the_path(tmp_path):
 
 
 def test_the_path_must_be_a_path(tmp_path):
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int"):
+    with pytest.raises(TypeError, match="path must be a str, bytes or os.PathLike, got int"):
         lucid.save([1], 3)
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got BytesIO"):
+    with pytest.raises(TypeError, match="path must be a str, bytes or os.PathLike, got BytesIO"):
         lucid.load(io.BytesIO())
 
 

@@ -13,12 +13,10 @@ every other value is a JSON object with one tag::
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
-import secrets
 import struct
 import zipfile
 import zlib
@@ -27,7 +25,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from lucid import _archive, _storage
+from lucid import _archive, _files, _storage
 from lucid._tensor import Tensor
 from lucid.nn.parameter import Parameter
 
@@ -55,12 +53,6 @@ _CORRUPT = (
     RecursionError,
     NotImplementedError,
 )
-
-
-def _check_path(path: Any) -> str:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    return os.fsdecode(os.fspath(path))
 
 
 # ---- saving -------------------------------------------------------------------------
@@ -138,40 +130,26 @@ class _Encoder:
             )
 
 
-def save(obj: Any, path: str | os.PathLike[str]) -> None:
+def save(obj: Any, path: _files.PathArg) -> None:
     """Write ``obj`` to exactly ``path`` (no extension is added), atomically.
 
     ``obj`` may nest dicts (str, int, float, bool, None or tuple keys), lists and tuples
     of tensors, numpy arrays and scalars, None, bools, ints, floats and strings — a
     Module's or an optimiser's ``state_dict()``, say. A tensor referenced twice is
-    stored once and loads as one tensor. The file is written beside ``path`` and moved
-    over it, so ``path`` never holds a partial file. Anything else is a TypeError.
+    stored once and loads as one tensor. Anything else is a TypeError.
+
+    ``path`` is a str, bytes or os.PathLike, as for open(). The file is written beside
+    ``path`` and moved over it, so ``path`` never holds a partial file; an existing
+    ``path`` must be a regular file (anything else is a ValueError naming it).
     """
-    path = _check_path(path)
+    path = _files.check_path(path)
     encoder = _Encoder()
     manifest = {"format": _FORMAT, "version": _VERSION, "object": encoder.encode(obj, "obj")}
     text = json.dumps(manifest, allow_nan=False, separators=(",", ":")).encode("utf-8")
     arrays = {_MANIFEST: np.frombuffer(text, dtype=np.uint8)}
     arrays.update((f"a{i}", array) for i, array in enumerate(encoder.arrays))
 
-    directory, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
-    # 0o666 less the umask, as open() would give; O_EXCL: never reuse someone's file.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(temp, flags, 0o666)
-    except FileNotFoundError as err:
-        raise FileNotFoundError(err.errno, f"no directory {directory!r} to save in", path) from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            _write_npz(file, arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+    _files.replace(path, lambda file: _write_npz(file, arrays))
 
 
 def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
@@ -285,17 +263,20 @@ def _read(file: IO[bytes], length: int) -> Any:
     return _Decoder(file, members).decode(doc["object"])
 
 
-def load(path: str | os.PathLike[str]) -> Any:
+def load(path: _files.PathArg) -> Any:
     """Read what :func:`save` wrote: the same structure, with lucid Tensors (in Rust
     storage) where tensors were and numpy arrays where arrays were.
 
-    A missing file is a FileNotFoundError; a damaged, truncated, forged or foreign one
-    (or one holding pickled objects, which are never loaded) a ValueError naming
-    ``path``. Every size the file claims is checked against its length before anything
-    is allocated (see lucid._archive), so a small file cannot make load allocate much.
+    ``path`` is a str, bytes or os.PathLike, as for open(). A missing file is a
+    FileNotFoundError; one that is not a regular file (a directory, a device such as
+    /dev/zero, a FIFO, a socket) a ValueError naming ``path``, refused without reading or
+    blocking; so is a damaged, truncated, forged or foreign one, or one holding pickled
+    objects, which are never loaded. Every size the file claims is checked against its
+    length before anything is allocated (see lucid._archive), so a small file cannot
+    make load allocate much.
     """
-    path = _check_path(path)
-    with open(path, "rb", buffering=0) as file:
+    path = _files.check_path(path)
+    with _files.open_regular(path) as file:
         try:
             return _read(file, os.fstat(file.fileno()).st_size)
         except _CORRUPT as err:

@@ -9,9 +9,12 @@ says which check refused it, and nothing in any of them may be unpickled.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import selectors
+import socket
 import subprocess
 import sys
 import tempfile
@@ -114,3 +117,102 @@ def test_a_hostile_file_is_a_value_error_naming_its_path(hostile, name):
     assert message.startswith(f"{path!r} is not a readable lucid file: "), message
     assert fragment in message, f"{name}: expected {fragment!r} in {message!r}"
     assert not marker.exists(), "something was unpickled"
+
+
+# ---- paths that are not regular files, and bytes paths ------------------------------
+
+
+def _unix_socket(directory: str) -> tuple[str, socket.socket]:
+    path = os.path.join(directory, "sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    return path, server
+
+
+def test_non_regular_files_are_refused_without_reading_or_blocking(tmp_path):
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    link = str(tmp_path / "zero-link")
+    os.symlink("/dev/zero", link)
+    with tempfile.TemporaryDirectory(dir="/tmp") as short:  # AF_UNIX paths are short
+        sock, server = _unix_socket(short)
+        with server:
+            kinds = {
+                "/dev/zero": "a character device",
+                "/dev/urandom": "a character device",
+                "/dev/null": "a character device",
+                link: "a character device",
+                fifo: "a FIFO",
+                str(tmp_path): "a directory",
+                sock: "a socket",
+            }
+            outcomes = load_each(list(kinds), timeout=5)
+    for (path, kind), (error, message) in zip(kinds.items(), outcomes, strict=True):
+        assert (error, message) == ("ValueError", f"{path!r} is not a regular file (it is {kind})")
+
+
+def test_a_path_that_becomes_a_fifo_after_the_stat_is_refused_without_blocking(tmp_path):
+    # The stat says "regular file"; by the open it is a FIFO with no writer: a blocking
+    # open would wait for ever, the fstat of the opened descriptor refuses it.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    code = f"""
+import os, lucid, lucid._files as files
+real = os.stat(os.devnull.replace("null", "zero"))
+regular = os.stat_result((0o100644,) + tuple(real)[1:])
+files._stat = lambda path: regular
+try:
+    lucid.load({str(fifo)!r})
+except ValueError as e:
+    print(e)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+    assert done.stdout.strip() == f"{str(fifo)!r} is not a regular file (it is a FIFO)", done
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "fifo", "directory"])
+def test_saving_over_a_non_regular_file_is_refused_and_leaves_it(tmp_path, target):
+    path = target if target.startswith("/") else str(tmp_path / target)
+    if target == "fifo":
+        os.mkfifo(path)
+    elif target == "directory":
+        os.mkdir(path)
+    before = os.stat(path)
+    with pytest.raises(ValueError, match=rf"^'{path}' is not a regular file \(it is a"):
+        lucid.save([1], path)
+    after = os.stat(path)
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    beside = os.listdir(os.path.dirname(path))
+    assert not [n for n in beside if n.startswith(f".{os.path.basename(path)}.")]  # no temp
+
+
+class BytesPath:
+    def __init__(self, path: bytes) -> None:
+        self.path = path
+
+    def __fspath__(self) -> bytes:
+        return self.path
+
+
+@pytest.mark.parametrize("wrap", [bytes, BytesPath], ids=["bytes", "PathLike of bytes"])
+def test_a_bytes_path_is_taken_as_open_takes_it(tmp_path, wrap):
+    raw = os.fsencode(tmp_path) + b"/caf\xc3\xa9-\xff.ckpt"  # UTF-8, then a byte that is not
+    lucid.save({"w": lucid.Tensor([1.0, 2.0])}, wrap(raw))
+    assert os.listdir(os.fsencode(tmp_path)) == [os.path.basename(raw)]
+    assert lucid.load(wrap(raw))["w"].data.tolist() == [1.0, 2.0]
+    with open(raw, "wb") as f:
+        f.write(b"not an archive")
+    shown = repr(os.fsdecode(raw))
+    with pytest.raises(ValueError, match=f"^{re.escape(shown)} is not a readable lucid file"):
+        lucid.load(wrap(raw))
+    with pytest.raises(FileNotFoundError):
+        lucid.load(wrap(raw + b"-missing"))
+
+
+@pytest.mark.parametrize("bad", [3, None, 1.5, bytearray(b"f"), memoryview(b"f"), io.BytesIO()])
+def test_a_path_of_another_type_is_a_type_error_naming_it(tmp_path, bad):
+    expected = f"path must be a str, bytes or os.PathLike, got {type(bad).__name__}"
+    for call in (lambda: lucid.save([1], bad), lambda: lucid.load(bad)):
+        with pytest.raises(TypeError) as info:
+            call()
+        assert str(info.value) == expected
