@@ -140,7 +140,13 @@ def save(obj: Any, path: _files.PathArg) -> None:
 
     ``path`` is a str, bytes or os.PathLike, as for open(). The file is written beside
     ``path`` and moved over it, so ``path`` never holds a partial file; an existing
-    ``path`` must be a regular file (anything else is a ValueError naming it).
+    ``path`` must be a regular file (anything else is a ValueError naming it), and the
+    new file keeps its permission bits (a new path gets 0o666 less the umask).
+
+    The file written beside ``path`` is named ``.{name}.lucid-save-{16 hex digits}.tmp``,
+    ``name`` being the last part of ``path``, and save holds an flock on it until it has
+    been renamed. A save killed meanwhile leaves it behind; the next save to ``path``
+    removes every such file that no process holds locked.
     """
     path = _files.check_path(path)
     encoder = _Encoder()

@@ -9,12 +9,16 @@ says which check refused it, and nothing in any of them may be unpickled.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import json
 import os
 import re
 import selectors
+import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -23,6 +27,7 @@ import pytest
 from _hostile_archives import corpus, selu_state
 
 import lucid
+from lucid import _serialization
 
 CAP = 1 << 30  # bytes of address space the child may add
 
@@ -216,3 +221,142 @@ def test_a_path_of_another_type_is_a_type_error_naming_it(tmp_path, bad):
         with pytest.raises(TypeError) as info:
             call()
         assert str(info.value) == expected
+
+
+# ---- permission bits and temporary files ---------------------------------------------
+
+TEMP = re.compile(r"\.f\.lucid-save-[0-9a-f]{16}\.tmp")
+
+
+def mode_of(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@contextlib.contextmanager
+def umask(mask: int):
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o400, 0o755, 0o666])
+def test_replacing_a_file_keeps_its_permission_bits(tmp_path, mode):
+    path = tmp_path / "f"
+    path.write_bytes(b"old")
+    os.chmod(path, mode)
+    with umask(0o077):  # the umask narrows new files, not the bits of a replaced one
+        lucid.save([1], path)
+    assert mode_of(path) == mode and lucid.load(path) == [1]
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_gets_0o666_less_the_umask(tmp_path, mask, mode):
+    with umask(mask):
+        lucid.save([1], tmp_path / "f")
+    assert mode_of(tmp_path / "f") == mode
+
+
+def test_the_temporary_file_is_named_locked_and_never_more_open_than_the_target(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "f"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o600)
+    seen = []
+    write = _serialization._write_npz
+
+    def watch(file, arrays):
+        (temp,) = [n for n in os.listdir(tmp_path) if n != "f"]
+        with open(tmp_path / temp, "rb") as other:  # another open file: the lock is taken
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        seen.append((temp, mode_of(tmp_path / temp)))
+        write(file, arrays)
+
+    monkeypatch.setattr(_serialization, "_write_npz", watch)
+    lucid.save([1], path)
+    [(temp, mode)] = seen
+    assert TEMP.fullmatch(temp) and mode == 0o600
+    assert os.listdir(tmp_path) == ["f"]
+
+
+def test_stale_temporary_files_of_the_same_path_are_removed(tmp_path):
+    names = [
+        ".f.lucid-save-0123456789abcdef.tmp",  # stale: removed
+        ".f.lucid-save-fedcba9876543210.tmp",  # stale: removed
+        ".g.lucid-save-0123456789abcdef.tmp",  # another path's
+        ".f.lucid-save-0123.tmp",  # not the pattern
+        ".f.lucid-save-0123456789abcdef.tmp.keep",
+        "f.lucid-save-0123456789abcdef.tmp",
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(bytes(1000))
+    lucid.save([1], tmp_path / "f")
+    assert sorted(os.listdir(tmp_path)) == sorted(["f", *names[2:]])
+
+
+_HOLD = r"""
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_temporary_file_locked_by_a_live_save_is_kept(tmp_path):
+    live = tmp_path / ".f.lucid-save-00000000000000aa.tmp"
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(live)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout.readline() == "locked\n"
+        lucid.save([1], tmp_path / "f")
+        assert live.exists()  # its lock is held: another save is writing it
+        holder.stdin.close()
+        holder.wait(10)
+    lucid.save([2], tmp_path / "f")
+    assert not live.exists() and lucid.load(tmp_path / "f") == [2]
+
+
+_KILLED = r"""
+import sys, time
+import numpy as np
+import lucid
+from lucid import _serialization
+
+write = _serialization._write_npz
+
+def write_then_stall(file, arrays):
+    write(file, arrays)
+    file.flush()
+    print("written", flush=True)
+    time.sleep(60)  # killed here, the temporary file full and locked
+
+_serialization._write_npz = write_then_stall
+lucid.save({"w": lucid.Tensor(np.ones(2_000_000, np.float32))}, sys.argv[1])
+"""
+
+
+def test_a_save_killed_by_sigkill_leaves_its_temp_file_until_the_next_save(tmp_path):
+    path = tmp_path / "f"
+    with subprocess.Popen(
+        [sys.executable, "-c", _KILLED, str(path)], stdout=subprocess.PIPE, text=True
+    ) as child:
+        try:
+            assert child.stdout.readline() == "written\n"
+            (temp,) = os.listdir(tmp_path)
+            assert TEMP.fullmatch(temp) and os.path.getsize(tmp_path / temp) > 8_000_000
+            lucid.save([1], path)  # while the child lives: its temp is kept
+            assert sorted(os.listdir(tmp_path)) == sorted(["f", temp])
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+    assert child.returncode == -signal.SIGKILL
+    assert sorted(os.listdir(tmp_path)) == sorted(["f", temp])  # left behind by the kill
+    lucid.save([2], path)
+    assert os.listdir(tmp_path) == ["f"] and lucid.load(path) == [2]
