@@ -140,17 +140,20 @@ def test_writes_do_not_cross_between_copy_and_original(kind, method):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_a_non_leaf_copies_to_a_leaf_that_requires_grad(method):
+@pytest.mark.parametrize(
+    ("made_by", "slope"), [(lambda x: x * 2, 2), (lambda x: x.reshape(3, 1), 1)]
+)
+def test_a_non_leaf_copies_to_a_leaf_that_requires_grad(made_by, slope, method):
     x = Tensor(_values((3,), np.float32), requires_grad=True)
-    y = x * 2
+    y = made_by(x)
     copied = METHODS[method](y)
     assert not y.is_leaf and copied.is_leaf and copied.requires_grad
-    assert _bits(copied.data) == _bits(y.data)
+    assert _bits(copied.data) == _bits(y.data) and not np.shares_memory(copied.data, x.data)
     (copied * copied).sum().backward()
     assert _bits(copied.grad) == _bits(2 * y.data)
     assert x.grad is None  # the copy has no way back to x
     y.sum().backward()
-    assert _bits(x.grad) == _bits(np.full(3, 2, np.float32))
+    assert _bits(x.grad) == _bits(np.full(3, slope, np.float32))
 
 
 @pytest.mark.parametrize("method", METHODS)
