@@ -1,17 +1,19 @@
 """Hostile .npz files for lucid.load: forged sizes, wrong shapes, deep JSON, pickles,
 duplicate and overlapping members, missing arrays, truncations.
 
-``corpus(marker)`` gives each case's name, its bytes and a fragment its ValueError's
-message must hold. The zip writer here lets every size be forged on its own: the one
-in the directory, the one in the local header, the zip64 extras and end records.
+``corpus(checkpoint(directory), marker)`` gives each case's name, its bytes and a
+fragment its ValueError's message must hold. The zip writer here lets every size be
+forged on its own: in the directory, in the local header, in zip64 extras and records.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 
@@ -20,8 +22,7 @@ import numpy as np
 import lucid
 import lucid.nn as nn
 
-GIB = 1 << 30
-FORGED = 32 * GIB
+FORGED = 32 << 30  # 32 GiB
 
 
 @dataclass
@@ -116,16 +117,38 @@ def manifest(obj) -> bytes:
     return npy(np.frombuffer(text, dtype=np.uint8))
 
 
-def manifest_text(text: str) -> bytes:
-    return npy(np.frombuffer(text.encode(), dtype=np.uint8))
-
-
 def with_manifest(obj, *arrays: Entry | bytes) -> bytes:
     """An archive of a manifest for ``obj`` and members a0.npy, a1.npy, ... (or Entries)."""
     members = [Entry("__lucid__.npy", manifest(obj))]
     for i, a in enumerate(arrays):
         members.append(a if isinstance(a, Entry) else Entry(f"a{i}.npy", a))
     return build_zip(members)
+
+
+def valid_archives(arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
+    """``arrays`` as numpy.savez and savez_compressed write them; as zipfile writes them
+    to an unseekable stream (deflated, sizes in data descriptors, an archive comment);
+    and with zip64 extras in the directory and the local headers and zip64 end records."""
+    out = {}
+    for name, save in [("savez", np.savez), ("savez_compressed", np.savez_compressed)]:
+        buffer = io.BytesIO()
+        save(buffer, **arrays)
+        out[name] = buffer.getvalue()
+    stream = io.BytesIO()
+    stream.seekable = lambda: False  # type: ignore[method-assign]
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.comment = b"a comment after the end record"
+        for key, value in arrays.items():
+            with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, value)
+    out["data descriptors"] = stream.getvalue()
+    entries = []
+    for key, value in arrays.items():
+        data = npy(value)
+        sizes = {"usize": len(data), "csize": len(data)}
+        entries.append(Entry(key + ".npy", data, cd64=sizes, local64=sizes))
+    out["zip64 everywhere"] = build_zip(entries, zip64={})
+    return out
 
 
 class Marker:
@@ -138,11 +161,13 @@ class Marker:
         return (open, (self.path, "w"))
 
 
-def selu_state() -> dict:
-    """A small SELU MLP's state_dict: what the real checkpoint holds."""
+def checkpoint(directory: str) -> bytes:
+    """A real checkpoint: a small SELU MLP's state_dict, written by lucid.save."""
     lucid.random.seed(0)
     model = nn.Sequential(nn.Linear(16, 64), nn.SELU(), nn.AlphaDropout(0.1), nn.Linear(64, 2))
-    return model.state_dict()
+    lucid.save(model.state_dict(), os.path.join(directory, "selu.ckpt"))
+    with open(os.path.join(directory, "selu.ckpt"), "rb") as f:
+        return f.read()
 
 
 TENSOR = {"tensor": 0, "requires_grad": False, "parameter": False}
@@ -205,42 +230,26 @@ def _forged_sizes() -> dict[str, tuple[bytes, str]]:
         ("zip64 end record and end record disagree", {"count": 5}, {}, "disagree"),
     ]:
         out[key] = (build_zip(good, end, zip64), frag)
+
     # The .npy header's own claims.
+    def f8(shape: str, data: bytes = bytes(8), version: int = 1, length: int | None = None):
+        return npy_header(F8 % shape, data, version, length)
+
     for key, member, frag in [
-        (
-            "npy 2**61 elements",
-            npy_header(F8 % f"({2**61},)", b"\0" * 8),
-            "needs 18446744073709551616 bytes",
-        ),
-        ("npy 2**93 elements", npy_header(F8 % f"({2**31}, {2**31}, {2**31})", b"\0" * 8), "needs"),
-        ("npy shape larger than its data", npy_header(F8 % "(2, 3)", b"\0" * 8), "needs 48 bytes"),
-        ("npy shape smaller than its data", npy_header(F8 % "(1,)", b"\0" * 16), "holds 16"),
-        ("npy header length 65535", npy_header(F8 % "(1,)", b"\0" * 8, length=65535), "65535-byte"),
-        (
-            "npy header length 2 GiB",
-            npy_header(F8 % "(1,)", b"\0" * 8, 2, length=1 << 31),
-            "2147483648-byte",
-        ),
-        ("npy version 3", npy_header(F8 % "(1,)", b"\0" * 8, 3), "version (3, 0)"),
-        (
-            "npy unary chain",
-            npy_header(F8 % ("(" + "-" * 9000 + "1,)"), b"\0" * 8),
-            "does not read",
-        ),
-        ("npy nested tuples", npy_header(F8 % ("(" * 150 + ")" * 150), b""), "does not read"),
-        ("npy negative shape", npy_header(F8 % "(-1,)", b""), "does not read"),
-        ("npy bool shape", npy_header(F8 % "(True,)", b"\0" * 8), "does not read"),
-        (
-            "npy 65 dimensions",
-            npy_header(F8 % ("(" + "1, " * 65 + ")"), b"\0" * 8),
-            "does not read",
-        ),
-        ("npy shape not a tuple", npy_header(F8 % "(3)", b"\0" * 24), "does not read"),
-        (
-            "npy duplicate key",
-            npy_header(F8[:-1] % "(1,)" + "'shape': (1,), }", b"\0" * 8),
-            "does not read",
-        ),
+        ("npy 2**61 elements", f8(f"({2**61},)"), "needs 18446744073709551616 bytes"),
+        ("npy 2**93 elements", f8(f"({2**31}, {2**31}, {2**31})"), "needs"),
+        ("npy shape larger than its data", f8("(2, 3)"), "needs 48 bytes"),
+        ("npy shape smaller than its data", f8("(1,)", bytes(16)), "holds 16"),
+        ("npy header length 65535", f8("(1,)", length=65535), "65535-byte"),
+        ("npy header length 2 GiB", f8("(1,)", bytes(8), 2, 1 << 31), "2147483648-byte"),
+        ("npy version 3", f8("(1,)", bytes(8), 3), "version (3, 0)"),
+        ("npy unary chain", f8("(" + "-" * 9000 + "1,)"), "does not read"),
+        ("npy nested tuples", f8("(" * 150 + ")" * 150, b""), "does not read"),
+        ("npy negative shape", f8("(-1,)", b""), "does not read"),
+        ("npy bool shape", f8("(True,)"), "does not read"),
+        ("npy 65 dimensions", f8("(" + "1, " * 65 + ")"), "does not read"),
+        ("npy shape not a tuple", f8("(3)", bytes(24)), "does not read"),
+        ("npy duplicate key", f8("(1,), 'shape': (1,)"), "does not read"),
         ("npy not npy", b"hello, world", "not a .npy file"),
         ("npy empty", b"", "not a .npy file"),
     ]:
@@ -304,7 +313,7 @@ def _structure() -> dict[str, tuple[bytes, str]]:
         ("JSON 100,000 unclosed lists", "[" * 100_000),
         ("JSON nested past escaped quotes", '["\\\\", "\\"[", ' + "{" * 5000),
     ]:
-        member = manifest_text(opening + body + "}")
+        member = npy(np.frombuffer((opening + body + "}").encode(), np.uint8))
         out[key] = (build_zip([Entry("__lucid__.npy", member)]), "nests deeper than 1000")
     manifest_entry = Entry("__lucid__.npy", manifest({"ndarray": 0}))
     zeros = npy(np.zeros(2))
@@ -344,7 +353,7 @@ def _overlapping() -> bytes:
     return build_zip([first, Entry("a0.npy", outer), Entry("a1.npy", inner, cd={"offset": start})])
 
 
-def _pickles(marker: str) -> dict[str, tuple[bytes, str]]:
+def pickles(marker: str) -> dict[str, tuple[bytes, str]]:
     """Each would create ``marker`` if anything in it were unpickled."""
     payload = np.array([Marker(marker)], dtype=object)
     pickled = npy(payload, allow_pickle=True)
@@ -366,8 +375,8 @@ def _pickles(marker: str) -> dict[str, tuple[bytes, str]]:
 
 def corpus(checkpoint: bytes, marker: str) -> dict[str, tuple[bytes, str]]:
     """Every hostile case: name → (the file's bytes, a fragment of its error message).
-    ``checkpoint`` is a real one (lucid.save of selu_state()), cut at every KiB."""
-    out = {**_forged_sizes(), **_structure(), **_pickles(marker)}
+    ``checkpoint`` is a real one (see checkpoint()), cut at every KiB."""
+    out = {**_forged_sizes(), **_structure(), **pickles(marker)}
     cuts = [*range(0, len(checkpoint), 1024), len(checkpoint) - 22, len(checkpoint) - 1]
     directory = checkpoint.index(b"PK\x01\x02")
     for n in cuts:

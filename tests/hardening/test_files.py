@@ -1,11 +1,9 @@
 """lucid.load and lucid.save against hostile files and hostile surroundings.
 
-Every hostile archive (tests/hardening/_hostile_archives.py) is loaded in a child
-interpreter whose address space is capped at 1 GiB above what it uses at the start, and
-each load has its own timeout: a hang, a crash or a large allocation fails that case
-alone. Each must be a ValueError naming the path, with the fragment of the message that
-says which check refused it, and nothing in any of them may be unpickled.
-"""
+Each hostile archive (_hostile_archives.py) is loaded in a child whose address space is
+capped at 1 GiB above its start, with a timeout per load: a hang, a crash or a large
+allocation fails that case alone. Each must be a ValueError naming the path, with the
+fragment of the message that says which check refused it; nothing may be unpickled."""
 
 from __future__ import annotations
 
@@ -14,6 +12,7 @@ import fcntl
 import io
 import json
 import os
+import pickle
 import re
 import selectors
 import signal
@@ -22,9 +21,11 @@ import stat
 import subprocess
 import sys
 import tempfile
+import zipfile
 
+import numpy as np
 import pytest
-from _hostile_archives import corpus, selu_state
+from _hostile_archives import checkpoint, corpus, pickles, valid_archives
 
 import lucid
 from lucid import _serialization
@@ -37,7 +38,7 @@ import lucid
 
 size = int(re.search(r"VmSize:\s+(\d+)", open("/proc/self/status").read())[1]) * 1024
 resource.setrlimit(resource.RLIMIT_AS, (size + int(sys.argv[1]), size + int(sys.argv[1])))
-print("ready", flush=True)
+exec(sys.argv[2])
 for line in sys.stdin:
     try:
         lucid.load(json.loads(line))
@@ -48,54 +49,40 @@ for line in sys.stdin:
 """
 
 
-def load_each(paths: list[str], timeout: float = 10.0, cap: int = CAP) -> list[tuple[str, str]]:
-    """(exception name or "returned", message) for lucid.load of each path, each in a
-    capped child; a case that hangs or kills the child is charged to that case alone."""
+def load_each(paths: list[str], timeout: float = 10.0, setup: str = "") -> list[tuple[str, str]]:
+    """(exception name or "returned", message) for lucid.load of each path, in a capped
+    child that first runs ``setup``; a case that hangs or kills it is charged to it alone."""
     results: list[tuple[str, str]] = []
     while len(results) < len(paths):
-        with tempfile.TemporaryFile() as stderr:
-            child = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(cap)],
+        with (
+            tempfile.TemporaryFile() as stderr,
+            subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(CAP), setup],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
-                text=True,
-            )
-            assert child.stdin is not None and child.stdout is not None
-            waiting = selectors.DefaultSelector()
-            waiting.register(child.stdout, selectors.EVENT_READ)
-            ready = waiting.select(60) and child.stdout.readline() == "ready\n"
-            for path in paths[len(results) :] if ready else []:
-                child.stdin.write(json.dumps(path) + "\n")
-                child.stdin.flush()
-                line = child.stdout.readline() if waiting.select(timeout) else None
+                bufsize=0,  # nothing left to flush into a dead child's pipe
+            ) as child,
+        ):
+            answered = selectors.DefaultSelector()
+            answered.register(child.stdout, selectors.EVENT_READ)
+            for i, path in enumerate(paths[len(results) :]):
+                with contextlib.suppress(BrokenPipeError):  # it died: no line, a crash
+                    child.stdin.write(json.dumps(path).encode() + b"\n")
+                # The first case's time includes the child's start.
+                line = child.stdout.readline() if answered.select(timeout + 60 * (i == 0)) else None
                 if not line:
                     child.kill()
-                    child.wait()
                     stderr.seek(0)
                     tail = stderr.read()[-1500:].decode(errors="replace")
-                    what = "hang" if line is None else f"crash (exit {child.returncode})"
-                    results.append((what, tail))
+                    results.append(("hang" if line is None else "crash", tail))
                     break
                 results.append(tuple(json.loads(line)))
-            else:
-                child.stdin.close()
-                child.wait(10)
-                if not ready:
-                    stderr.seek(0)
-                    raise RuntimeError(f"the child did not start: {stderr.read()[-1500:]!r}")
     return results
 
 
-def _checkpoint(directory: str) -> bytes:
-    path = os.path.join(directory, "selu.ckpt")
-    lucid.save(selu_state(), path)
-    with open(path, "rb") as f:
-        return f.read()
-
-
 with tempfile.TemporaryDirectory() as _scratch:
-    CASES = sorted(corpus(_checkpoint(_scratch), os.path.join(_scratch, "marker")))
+    CASES = sorted(corpus(checkpoint(_scratch), os.path.join(_scratch, "marker")))
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +90,7 @@ def hostile(tmp_path_factory):
     """Each case's path, fragment and outcome, and the marker a pickle would create."""
     directory = tmp_path_factory.mktemp("hostile")
     marker = directory / "UNPICKLED"
-    cases = corpus(_checkpoint(str(directory)), str(marker))
+    cases = corpus(checkpoint(str(directory)), str(marker))
     assert sorted(cases) == CASES
     paths = {}
     for i, (name, (data, _)) in enumerate(sorted(cases.items())):
@@ -124,14 +111,64 @@ def test_a_hostile_file_is_a_value_error_naming_its_path(hostile, name):
     assert not marker.exists(), "something was unpickled"
 
 
+def test_the_corpus_pickles_would_create_the_marker_if_unpickled(tmp_path):
+    marker = tmp_path / "UNPICKLED"
+    cases = pickles(str(marker))
+    pickle.loads(cases["pickle as the file"][0])
+    assert marker.exists()
+    marker.unlink()
+    with zipfile.ZipFile(io.BytesIO(cases["pickle as an array"][0])) as archive:
+        with archive.open("a0.npy") as member:
+            np.lib.format.read_array(member, allow_pickle=True)
+    assert marker.exists()
+
+
+def test_deep_json_is_refused_before_json_recurses_under_a_raised_recursion_limit(hostile):
+    # With the limit raised, json.loads would recurse in C until the stack overflowed.
+    cases, _ = hostile
+    deep = [name for name in CASES if name.startswith("JSON")]
+    raised = "import sys; sys.setrecursionlimit(10**6)"
+    outcomes = load_each([cases[name][0] for name in deep], setup=raised)
+    for name, outcome in zip(deep, outcomes, strict=True):
+        assert outcome[0] == "ValueError" and "nests deeper than 1000" in outcome[1], name
+
+
+def test_the_child_charges_a_large_allocation_and_a_hang_to_their_cases_alone():
+    setup = """
+import os, time
+def load(path):
+    if path == "big":
+        return bytearray(2 << 30)
+    if path == "hang":
+        time.sleep(60)
+    if path == "crash":
+        os.abort()
+    raise ValueError(path)
+lucid.load = load
+"""
+    outcomes = load_each(["big", "hang", "crash", "after"], timeout=1, setup=setup)
+    assert [error for error, _ in outcomes] == ["MemoryError", "hang", "crash", "ValueError"]
+
+
+def test_archives_other_writers_make_are_read(tmp_path):
+    text = json.dumps({"format": "lucid", "version": 1, "object": {"list": [{"ndarray": 0}]}})
+    arrays = {"__lucid__": np.frombuffer(text.encode(), np.uint8), "a0": np.arange(5.0)}
+    for name, data in valid_archives(arrays).items():
+        (tmp_path / "f").write_bytes(data)
+        [loaded] = lucid.load(tmp_path / "f")
+        np.testing.assert_array_equal(loaded, np.arange(5.0), err_msg=name)
+
+
+def test_deep_but_allowed_nesting_and_brackets_in_strings_load(tmp_path):
+    nested: list = []
+    for _ in range(200):
+        nested = [nested]
+    tricky = ["[" * 100_000, '\\"[[[', "\\", '"', "{" * 2000]
+    lucid.save({"nested": nested, "tricky": tricky}, tmp_path / "f")
+    assert lucid.load(tmp_path / "f") == {"nested": nested, "tricky": tricky}
+
+
 # ---- paths that are not regular files, and bytes paths ------------------------------
-
-
-def _unix_socket(directory: str) -> tuple[str, socket.socket]:
-    path = os.path.join(directory, "sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    return path, server
 
 
 def test_non_regular_files_are_refused_without_reading_or_blocking(tmp_path):
@@ -140,8 +177,9 @@ def test_non_regular_files_are_refused_without_reading_or_blocking(tmp_path):
     link = str(tmp_path / "zero-link")
     os.symlink("/dev/zero", link)
     with tempfile.TemporaryDirectory(dir="/tmp") as short:  # AF_UNIX paths are short
-        sock, server = _unix_socket(short)
-        with server:
+        sock = os.path.join(short, "sock")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+            server.bind(sock)
             kinds = {
                 "/dev/zero": "a character device",
                 "/dev/urandom": "a character device",
@@ -162,10 +200,8 @@ def test_a_path_that_becomes_a_fifo_after_the_stat_is_refused_without_blocking(t
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     code = f"""
-import os, lucid, lucid._files as files
-real = os.stat(os.devnull.replace("null", "zero"))
-regular = os.stat_result((0o100644,) + tuple(real)[1:])
-files._stat = lambda path: regular
+import os, sys, lucid, lucid._files as files
+files._stat = lambda path, regular=os.stat(sys.executable): regular
 try:
     lucid.load({str(fifo)!r})
 except ValueError as e:
