@@ -61,7 +61,7 @@ fn main() {
     let sizes: Vec<usize> =
         std::env::args().skip(1).filter_map(|a| a.parse::<f64>().ok()).map(|v| v as usize).collect();
     let sizes = if sizes.is_empty() { vec![10_000_000, 100_000_000] } else { sizes };
-    println!("threads: {}", rayon::current_num_threads());
+    println!("threads: {}", lucid::pool::num_threads().expect("thread pool"));
     println!("| N | dtype | floor ms | forward ms | ×floor | backward ms | ×floor |");
     println!("|---|---|---|---|---|---|---|");
     for n in sizes {

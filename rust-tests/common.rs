@@ -6,9 +6,14 @@ use lucid::storage::{Element, Storage};
 use rand_core::Rng;
 use rayon::ThreadPoolBuilder;
 
-/// Run `f` on a rayon pool of exactly `threads` threads.
+/// Run `f` on a rayon pool of exactly `threads` threads. The kernels run on the pool
+/// they are called from (`lucid::pool::install`), which is checked here, so a test
+/// that asks for 8 threads really gets 8.
 pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool").install(f)
+    ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool").install(|| {
+        assert_eq!(lucid::pool::num_threads().expect("pool"), threads, "the kernels' thread count");
+        f()
+    })
 }
 
 /// Sizes around every boundary the kernels care about: empty, one, a mask word, a

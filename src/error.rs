@@ -12,6 +12,9 @@ pub enum LucidError {
     /// Memory could not be had (Python: MemoryError).
     /// `bytes` is wide enough for sizes that overflow usize, so the message is exact.
     Alloc { bytes: u128 },
+    /// The machine refused something other than memory, such as starting the thread
+    /// pool (Python: RuntimeError). The message says what and why.
+    Runtime(String),
 }
 
 pub type Result<T> = std::result::Result<T, LucidError>;
@@ -33,6 +36,7 @@ impl fmt::Display for LucidError {
                 write!(f, "{arg} must be {expected}, got {value}")
             }
             LucidError::Alloc { bytes } => write!(f, "could not allocate {bytes} bytes"),
+            LucidError::Runtime(what) => f.write_str(what),
         }
     }
 }

@@ -33,7 +33,7 @@ pub fn check_chunk(chunk: usize) -> Result<()> {
 }
 
 /// Run `f(chunk_index, part)` over `data` cut into chunks; inputs of one chunk run on
-/// the calling thread, larger ones on the rayon pool.
+/// the calling thread, larger ones on lucid's thread pool ([`crate::pool`]).
 pub fn for_each_chunk_mut<T: Send>(
     data: &mut [T],
     chunk: usize,
@@ -45,7 +45,7 @@ pub fn for_each_chunk_mut<T: Send>(
             f(0, data);
         }
     } else {
-        data.par_chunks_mut(chunk).enumerate().for_each(|(c, part)| f(c, part));
+        crate::pool::install(|| data.par_chunks_mut(chunk).enumerate().for_each(|(c, part)| f(c, part)))?;
     }
     Ok(())
 }

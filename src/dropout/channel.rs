@@ -52,7 +52,9 @@ fn for_each_run<T: Send>(
     if out.len() <= chunk {
         run(0, out);
     } else {
-        out.par_chunks_mut(chunk).enumerate().for_each(|(index, part)| run(index, part));
+        crate::pool::install(|| {
+            out.par_chunks_mut(chunk).enumerate().for_each(|(index, part)| run(index, part))
+        })?;
     }
     Ok(())
 }

@@ -116,11 +116,13 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
     if x.len() <= chunk {
         run(0, x, y, words);
     } else {
-        x.par_chunks(chunk)
-            .zip(y.par_chunks_mut(chunk))
-            .zip(words.par_chunks_mut(chunk / 64))
-            .enumerate()
-            .for_each(|(index, ((xs, ys), ws))| run(index, xs, ys, ws));
+        crate::pool::install(|| {
+            x.par_chunks(chunk)
+                .zip(y.par_chunks_mut(chunk))
+                .zip(words.par_chunks_mut(chunk / 64))
+                .enumerate()
+                .for_each(|(index, ((xs, ys), ws))| run(index, xs, ys, ws))
+        })?;
     }
     Ok(())
 }
@@ -145,7 +147,9 @@ pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk:
         if dx.len() <= chunk {
             run(dx, mask.words());
         } else {
-            dx.par_chunks_mut(chunk).zip(mask.words().par_chunks(chunk / 64)).for_each(|(o, w)| run(o, w));
+            crate::pool::install(|| {
+                dx.par_chunks_mut(chunk).zip(mask.words().par_chunks(chunk / 64)).for_each(|(o, w)| run(o, w))
+            })?;
         }
         return Ok(());
     }
@@ -163,10 +167,12 @@ pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk:
     if dy.len() <= chunk {
         run(dy, dx, mask.words());
     } else {
-        dy.par_chunks(chunk)
-            .zip(dx.par_chunks_mut(chunk))
-            .zip(mask.words().par_chunks(chunk / 64))
-            .for_each(|((gs, out), ws)| run(gs, out, ws));
+        crate::pool::install(|| {
+            dy.par_chunks(chunk)
+                .zip(dx.par_chunks_mut(chunk))
+                .zip(mask.words().par_chunks(chunk / 64))
+                .for_each(|((gs, out), ws)| run(gs, out, ws))
+        })?;
     }
     Ok(())
 }
@@ -190,7 +196,9 @@ pub fn sample(mask: &mut BitMask, plan: &Plan, chunk: usize) -> Result<()> {
     if n <= chunk {
         run(0, words);
     } else {
-        words.par_chunks_mut(chunk / 64).enumerate().for_each(|(index, ws)| run(index, ws));
+        crate::pool::install(|| {
+            words.par_chunks_mut(chunk / 64).enumerate().for_each(|(index, ws)| run(index, ws))
+        })?;
     }
     Ok(())
 }
