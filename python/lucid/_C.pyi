@@ -20,6 +20,9 @@ __all__ = [
     "dropout_mask",
     "dropout_rows_forward",
     "dropout_rows_backward",
+    "set_num_threads",
+    "get_num_threads",
+    "_panic_in_pool",
     "gelu",
     "gelu_backward",
     "elu",
@@ -114,6 +117,9 @@ def dropout_rows_forward(
 def dropout_rows_backward(
     dy: npt.NDArray[np.floating[Any]], mask: Mask, row: int, chunk: int | None = None
 ) -> Storage: ...
+def set_num_threads(n: int) -> None: ...
+def get_num_threads() -> int: ...
+def _panic_in_pool(message: str) -> None: ...
 def gelu(x: npt.NDArray[np.floating[Any]], approximate: str = "none") -> Storage: ...
 def gelu_backward(
     x: npt.NDArray[np.floating[Any]], dy: npt.NDArray[np.floating[Any]], approximate: str = "none"

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 use super::args;
 use super::dropout::{contiguous, float_array};
+use super::errors::guarded;
 use super::storage::PyStorage;
 use crate::activation::{self, Elu, Gelu};
 use crate::par::chunk_for;
@@ -55,8 +56,10 @@ fn backward<T: Float + numpy::Element>(
 #[pyfunction]
 #[pyo3(signature = (x, approximate = "none"))]
 pub fn gelu(py: Python<'_>, x: &Bound<'_, PyAny>, approximate: &str) -> PyResult<PyStorage> {
-    let form = Gelu::parse(approximate)?;
-    float_array!(x, "x", |xs| forward(py, xs, |v| form.value(v)))
+    guarded(|| {
+        let form = Gelu::parse(approximate)?;
+        float_array!(x, "x", |xs| forward(py, xs, |v| form.value(v)))
+    })
 }
 
 /// dy · GELU'(x) element-wise.
@@ -68,8 +71,10 @@ pub fn gelu_backward(
     dy: &Bound<'_, PyAny>,
     approximate: &str,
 ) -> PyResult<PyStorage> {
-    let form = Gelu::parse(approximate)?;
-    float_array!(x, "x", |xs| backward(py, xs, dy, |v| form.slope(v)))
+    guarded(|| {
+        let form = Gelu::parse(approximate)?;
+        float_array!(x, "x", |xs| backward(py, xs, dy, |v| form.slope(v)))
+    })
 }
 
 /// alpha, and scale (1 when not given), each a finite real number.
@@ -87,8 +92,10 @@ pub fn elu(
     alpha: &Bound<'_, PyAny>,
     scale: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
-    let elu = elu_params(alpha, scale)?;
-    float_array!(x, "x", |xs| forward(py, xs, |v| elu.value(v)))
+    guarded(|| {
+        let elu = elu_params(alpha, scale)?;
+        float_array!(x, "x", |xs| forward(py, xs, |v| elu.value(v)))
+    })
 }
 
 /// dy · (scale · ELU_alpha)'(x) element-wise.
@@ -101,6 +108,8 @@ pub fn elu_backward(
     alpha: &Bound<'_, PyAny>,
     scale: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
-    let elu = elu_params(alpha, scale)?;
-    float_array!(x, "x", |xs| backward(py, xs, dy, |v| elu.slope(v)))
+    guarded(|| {
+        let elu = elu_params(alpha, scale)?;
+        float_array!(x, "x", |xs| backward(py, xs, dy, |v| elu.slope(v)))
+    })
 }

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::args;
+use super::errors::guarded;
 use super::generator::PyGenerator;
 use super::storage::PyStorage;
 use crate::dropout::{self, alpha, channel, standard, Coefficients};
@@ -105,19 +106,21 @@ impl PyMask {
     /// The mask as a new Storage of 0 / 1 values of `dtype`.
     #[pyo3(signature = (dtype = "float32"))]
     fn to_storage(&self, py: Python<'_>, dtype: &str) -> PyResult<PyStorage> {
-        let dtype = DType::parse(dtype)?;
-        let bits = &self.bits;
-        let out = py.detach(|| -> crate::Result<Storage> {
-            let mut s = Storage::for_overwrite(dtype, bits.len())?;
-            match dtype {
-                DType::F32 => bits.unpack_into(s.as_mut_slice::<f32>()?, 0.0, 1.0),
-                DType::F64 => bits.unpack_into(s.as_mut_slice::<f64>()?, 0.0, 1.0),
-                DType::I64 => bits.unpack_into(s.as_mut_slice::<i64>()?, 0, 1),
-                DType::Bool => bits.unpack_into(s.as_mut_slice::<u8>()?, 0, 1),
-            }
-            Ok(s)
-        })?;
-        Ok(PyStorage::new(out))
+        guarded(|| {
+            let dtype = DType::parse(dtype)?;
+            let bits = &self.bits;
+            let out = py.detach(|| -> crate::Result<Storage> {
+                let mut s = Storage::for_overwrite(dtype, bits.len())?;
+                match dtype {
+                    DType::F32 => bits.unpack_into(s.as_mut_slice::<f32>()?, 0.0, 1.0),
+                    DType::F64 => bits.unpack_into(s.as_mut_slice::<f64>()?, 0.0, 1.0),
+                    DType::I64 => bits.unpack_into(s.as_mut_slice::<i64>()?, 0, 1),
+                    DType::Bool => bits.unpack_into(s.as_mut_slice::<u8>()?, 0, 1),
+                }
+                Ok(s)
+            })?;
+            Ok(PyStorage::new(out))
+        })
     }
 
     fn __repr__(&self) -> String {
@@ -138,22 +141,24 @@ impl PyMask {
     /// ValueError naming the state.
     #[classmethod]
     fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: &Bound<'_, PyAny>) -> PyResult<PyMask> {
-        let bad = |why: String| {
-            let repr = state.repr().map(|r| r.to_string()).unwrap_or_default();
-            PyValueError::new_err(format!("state must be a Mask's pickled state: {why}, got {repr:.200}"))
-        };
-        let (kind, p, len, bytes): (String, f64, usize, Vec<u8>) = state
-            .extract::<(String, f64, usize, Bound<'_, PyBytes>)>()
-            .map(|(k, p, n, b)| (k, p, n, b.as_bytes().to_vec()))
-            .map_err(|_| bad("a (kind, p, len, bytes) tuple".into()))?;
-        let (kind, coef) = coefficients(&kind, p)?;
-        if !bytes.len().is_multiple_of(8) {
-            return Err(bad(format!("{} bytes is not a whole number of 64-bit words", bytes.len())));
-        }
-        let words =
-            bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
-        let bits = BitMask::from_words(words, len).map_err(|e| bad(e.to_string()))?;
-        Ok(PyMask { bits, coef, kind })
+        guarded(|| {
+            let bad = |why: String| {
+                let repr = state.repr().map(|r| r.to_string()).unwrap_or_default();
+                PyValueError::new_err(format!("state must be a Mask's pickled state: {why}, got {repr:.200}"))
+            };
+            let (kind, p, len, bytes): (String, f64, usize, Vec<u8>) = state
+                .extract::<(String, f64, usize, Bound<'_, PyBytes>)>()
+                .map(|(k, p, n, b)| (k, p, n, b.as_bytes().to_vec()))
+                .map_err(|_| bad("a (kind, p, len, bytes) tuple".into()))?;
+            let (kind, coef) = coefficients(&kind, p)?;
+            if !bytes.len().is_multiple_of(8) {
+                return Err(bad(format!("{} bytes is not a whole number of 64-bit words", bytes.len())));
+            }
+            let words =
+                bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+            let bits = BitMask::from_words(words, len).map_err(|e| bad(e.to_string()))?;
+            Ok(PyMask { bits, coef, kind })
+        })
     }
 }
 
@@ -172,8 +177,10 @@ fn coefficients(kind: &str, p: f64) -> PyResult<(&'static str, Coefficients)> {
 #[pyfunction]
 #[pyo3(signature = (p, kind = "alpha"))]
 pub fn dropout_coefficients(p: &Bound<'_, PyAny>, kind: &str) -> PyResult<(f64, f64, f64)> {
-    let (_, c) = coefficients(kind, args::probability(p)?)?;
-    Ok((c.a, c.b, c.dropped))
+    guarded(|| {
+        let (_, c) = coefficients(kind, args::probability(p)?)?;
+        Ok((c.a, c.b, c.dropped))
+    })
 }
 
 fn storage_dtype<T: crate::storage::Element>(_: &[T]) -> DType {
@@ -192,21 +199,24 @@ pub fn dropout_forward(
     kind: &str,
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(PyStorage, PyMask)> {
-    let (kind, coef) = coefficients(kind, args::probability(p)?)?;
-    let chunk = args::opt_size(chunk, "chunk")?;
-    float_array!(x, "x", |xs| {
-        let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
-        // Checked and allocated before any words are reserved, so a rejected call
-        // leaves the generator as it was.
-        dropout::keep::check_chunk(chunk)?;
-        let mut y = py.detach(|| Storage::for_overwrite(storage_dtype(xs), xs.len()))?;
-        let mut bits = BitMask::try_zeros(xs.len())?;
-        let plan = generator.with(|g| dropout::plan(coef, xs.len(), g))?;
-        let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
-            dropout::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
-            Ok((y, bits))
-        })?;
-        Ok((PyStorage::new(y), PyMask { bits, coef, kind }))
+    guarded(|| {
+        let (kind, coef) = coefficients(kind, args::probability(p)?)?;
+        let chunk = args::opt_size(chunk, "chunk")?;
+        float_array!(x, "x", |xs| {
+            let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
+            // Checked, allocated and the thread pool started before any words are
+            // reserved, so a refused call leaves the generator as it was.
+            dropout::keep::check_chunk(chunk)?;
+            let mut y = py.detach(|| Storage::for_overwrite(storage_dtype(xs), xs.len()))?;
+            let mut bits = BitMask::try_zeros(xs.len())?;
+            py.detach(|| crate::pool::ensure_for(xs.len(), chunk))?;
+            let plan = generator.with(|g| dropout::plan(coef, xs.len(), g))?;
+            let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
+                dropout::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
+                Ok((y, bits))
+            })?;
+            Ok((PyStorage::new(y), PyMask { bits, coef, kind }))
+        })
     })
 }
 
@@ -222,17 +232,20 @@ pub fn dropout_mask(
     kind: &str,
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyMask> {
-    let numel = args::size(numel, "numel")?;
-    let (kind, coef) = coefficients(kind, args::probability(p)?)?;
-    let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(numel));
-    dropout::keep::check_chunk(chunk)?;
-    let mut bits = BitMask::try_zeros(numel)?;
-    let plan = generator.with(|g| dropout::plan(coef, numel, g))?;
-    let bits = py.detach(|| -> crate::Result<BitMask> {
-        dropout::sample(&mut bits, &plan, chunk)?;
-        Ok(bits)
-    })?;
-    Ok(PyMask { bits, coef, kind })
+    guarded(|| {
+        let numel = args::size(numel, "numel")?;
+        let (kind, coef) = coefficients(kind, args::probability(p)?)?;
+        let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(numel));
+        dropout::keep::check_chunk(chunk)?;
+        let mut bits = BitMask::try_zeros(numel)?;
+        py.detach(|| crate::pool::ensure_for(numel, chunk))?;
+        let plan = generator.with(|g| dropout::plan(coef, numel, g))?;
+        let bits = py.detach(|| -> crate::Result<BitMask> {
+            dropout::sample(&mut bits, &plan, chunk)?;
+            Ok(bits)
+        })?;
+        Ok(PyMask { bits, coef, kind })
+    })
 }
 
 fn check_dy(len: usize, want: usize) -> PyResult<()> {
@@ -254,16 +267,18 @@ pub fn dropout_backward(
     mask: &PyMask,
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
-    let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(mask.bits.len()));
-    crate::par::check_chunk(chunk)?;
-    float_array!(dy, "dy", |gs| {
-        check_dy(gs.len(), mask.bits.len())?;
-        let dx = py.detach(|| -> crate::Result<Storage> {
-            let mut dx = Storage::for_overwrite(storage_dtype(gs), mask.bits.len())?;
-            dropout::backward(gs, &mask.bits, mask.coef.a, dx.as_mut_slice()?, chunk)?;
-            Ok(dx)
-        })?;
-        Ok(PyStorage::new(dx))
+    guarded(|| {
+        let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(mask.bits.len()));
+        crate::par::check_chunk(chunk)?;
+        float_array!(dy, "dy", |gs| {
+            check_dy(gs.len(), mask.bits.len())?;
+            let dx = py.detach(|| -> crate::Result<Storage> {
+                let mut dx = Storage::for_overwrite(storage_dtype(gs), mask.bits.len())?;
+                dropout::backward(gs, &mask.bits, mask.coef.a, dx.as_mut_slice()?, chunk)?;
+                Ok(dx)
+            })?;
+            Ok(PyStorage::new(dx))
+        })
     })
 }
 
@@ -278,15 +293,17 @@ pub fn dropout_rows_forward(
     row: &Bound<'_, PyAny>,
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
-    let (row, chunk) = (args::size(row, "row")?, args::opt_size(chunk, "chunk")?);
-    float_array!(x, "x", |xs| {
-        let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
-        let y = py.detach(|| -> crate::Result<Storage> {
-            let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
-            channel::forward(xs, y.as_mut_slice()?, &mask.bits, row, &mask.coef, chunk)?;
-            Ok(y)
-        })?;
-        Ok(PyStorage::new(y))
+    guarded(|| {
+        let (row, chunk) = (args::size(row, "row")?, args::opt_size(chunk, "chunk")?);
+        float_array!(x, "x", |xs| {
+            let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
+            let y = py.detach(|| -> crate::Result<Storage> {
+                let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
+                channel::forward(xs, y.as_mut_slice()?, &mask.bits, row, &mask.coef, chunk)?;
+                Ok(y)
+            })?;
+            Ok(PyStorage::new(y))
+        })
     })
 }
 
@@ -301,21 +318,23 @@ pub fn dropout_rows_backward(
     row: &Bound<'_, PyAny>,
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
-    let (row, chunk) = (args::size(row, "row")?, args::opt_size(chunk, "chunk")?);
-    let n = mask.bits.len().checked_mul(row).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "row must fit the mask: {} rows of {row} elements overflow",
-            mask.bits.len()
-        ))
-    })?;
-    float_array!(dy, "dy", |gs| {
-        check_dy(gs.len(), n)?;
-        let chunk = chunk.unwrap_or_else(|| chunk_for(n));
-        let dx = py.detach(|| -> crate::Result<Storage> {
-            let mut dx = Storage::for_overwrite(storage_dtype(gs), n)?;
-            channel::backward(gs, &mask.bits, row, mask.coef.a, dx.as_mut_slice()?, chunk)?;
-            Ok(dx)
+    guarded(|| {
+        let (row, chunk) = (args::size(row, "row")?, args::opt_size(chunk, "chunk")?);
+        let n = mask.bits.len().checked_mul(row).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "row must fit the mask: {} rows of {row} elements overflow",
+                mask.bits.len()
+            ))
         })?;
-        Ok(PyStorage::new(dx))
+        float_array!(dy, "dy", |gs| {
+            check_dy(gs.len(), n)?;
+            let chunk = chunk.unwrap_or_else(|| chunk_for(n));
+            let dx = py.detach(|| -> crate::Result<Storage> {
+                let mut dx = Storage::for_overwrite(storage_dtype(gs), n)?;
+                channel::backward(gs, &mask.bits, row, mask.coef.a, dx.as_mut_slice()?, chunk)?;
+                Ok(dx)
+            })?;
+            Ok(PyStorage::new(dx))
+        })
     })
 }

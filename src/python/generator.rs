@@ -9,6 +9,7 @@ use pyo3::types::{PyByteArray, PyBytes};
 
 use super::args;
 use super::dropout::float_array;
+use super::errors::guarded;
 use super::storage::PyStorage;
 use crate::par::chunk_for;
 use crate::rng::{self, Draw, Generator};
@@ -51,8 +52,10 @@ impl PyGenerator {
     #[new]
     #[pyo3(signature = (seed, stream = args::Stream(0)), text_signature = "(seed, stream=0)")]
     fn py_new(seed: &Bound<'_, PyAny>, stream: args::Stream) -> PyResult<PyGenerator> {
-        let seed = args::seed(seed, "seed")?;
-        Ok(PyGenerator { state: Mutex::new(Generator::new(seed, stream.0)) })
+        guarded(|| {
+            let seed = args::seed(seed, "seed")?;
+            Ok(PyGenerator { state: Mutex::new(Generator::new(seed, stream.0)) })
+        })
     }
 
     #[getter]
@@ -77,36 +80,40 @@ impl PyGenerator {
 
     /// Restore a state from `get_state()`: a sequence of three non-negative integers.
     fn set_state(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
-        let repr = || state.repr().map(|r| r.to_string()).unwrap_or_default();
-        let malformed = || {
-            PyValueError::new_err(format!(
-                "state must be a (seed, stream, offset) tuple of non-negative integers, got {}",
-                repr()
-            ))
-        };
-        // bytes and bytearray are sequences of small integers to pyo3: b"abc" would
-        // silently become (97, 98, 99).
-        if state.is_instance_of::<PyBytes>() || state.is_instance_of::<PyByteArray>() {
-            return Err(malformed());
-        }
-        let parts: Vec<u64> = state.extract().map_err(|_| malformed())?;
-        let [seed, stream, offset] = parts[..] else {
-            return Err(PyValueError::new_err(format!(
-                "state must have 3 entries (seed, stream, offset), got {}: {}",
-                parts.len(),
-                repr()
-            )));
-        };
-        *self.lock() = Generator::from_state(seed, stream, offset);
-        Ok(())
+        guarded(|| {
+            let repr = || state.repr().map(|r| r.to_string()).unwrap_or_default();
+            let malformed = || {
+                PyValueError::new_err(format!(
+                    "state must be a (seed, stream, offset) tuple of non-negative integers, got {}",
+                    repr()
+                ))
+            };
+            // bytes and bytearray are sequences of small integers to pyo3: b"abc" would
+            // silently become (97, 98, 99).
+            if state.is_instance_of::<PyBytes>() || state.is_instance_of::<PyByteArray>() {
+                return Err(malformed());
+            }
+            let parts: Vec<u64> = state.extract().map_err(|_| malformed())?;
+            let [seed, stream, offset] = parts[..] else {
+                return Err(PyValueError::new_err(format!(
+                    "state must have 3 entries (seed, stream, offset), got {}: {}",
+                    parts.len(),
+                    repr()
+                )));
+            };
+            *self.lock() = Generator::from_state(seed, stream, offset);
+            Ok(())
+        })
     }
 
     /// Start again from `seed` on the same stream.
     fn manual_seed(&self, seed: &Bound<'_, PyAny>) -> PyResult<()> {
-        let seed = args::seed(seed, "seed")?;
-        let mut state = self.lock();
-        *state = Generator::new(seed, state.stream());
-        Ok(())
+        guarded(|| {
+            let seed = args::seed(seed, "seed")?;
+            let mut state = self.lock();
+            *state = Generator::new(seed, state.stream());
+            Ok(())
+        })
     }
 
     /// Pickling (and so copies and multiprocessing queues): `Generator(seed, stream)`,
@@ -132,50 +139,60 @@ impl PyGenerator {
 
     /// `numel` uniforms in [0, 1) as a new Storage of `dtype`.
     fn rand(&self, py: Python<'_>, numel: &Bound<'_, PyAny>, dtype: &str) -> PyResult<PyStorage> {
-        let numel = args::size(numel, "numel")?;
-        let dtype = float_dtype(dtype)?;
-        // Every sampler allocates before it reserves words, so a call that fails leaves
-        // the generator as it was; and numel · 4 or 8 bytes exist, so no count overflows.
-        let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
-        let draw = self.reserve(numel as u64 * if dtype == DType::F32 { 1 } else { 2 })?;
-        let out = py.detach(|| -> crate::Result<Storage> {
-            match dtype {
-                DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
-                _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
-            }
-            Ok(s)
-        })?;
-        Ok(PyStorage::new(out))
+        guarded(|| {
+            let numel = args::size(numel, "numel")?;
+            let dtype = float_dtype(dtype)?;
+            // Every sampler allocates and starts the thread pool before it reserves words,
+            // so a call that fails leaves the generator as it was; and numel · 4 or 8 bytes
+            // exist, so no count overflows.
+            let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
+            py.detach(|| crate::pool::ensure_for(numel, chunk_for(numel)))?;
+            let draw = self.reserve(numel as u64 * if dtype == DType::F32 { 1 } else { 2 })?;
+            let out = py.detach(|| -> crate::Result<Storage> {
+                match dtype {
+                    DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
+                    _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
+                }
+                Ok(s)
+            })?;
+            Ok(PyStorage::new(out))
+        })
     }
 
     /// `numel` standard normals (Box–Muller) as a new Storage of `dtype`.
     fn randn(&self, py: Python<'_>, numel: &Bound<'_, PyAny>, dtype: &str) -> PyResult<PyStorage> {
-        let numel = args::size(numel, "numel")?;
-        let dtype = float_dtype(dtype)?;
-        let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
-        let draw = self.reserve(rng::normal_words(numel))?;
-        let out = py.detach(|| -> crate::Result<Storage> {
-            match dtype {
-                DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
-                _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
-            }
-            Ok(s)
-        })?;
-        Ok(PyStorage::new(out))
+        guarded(|| {
+            let numel = args::size(numel, "numel")?;
+            let dtype = float_dtype(dtype)?;
+            let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
+            py.detach(|| crate::pool::ensure_for(numel, chunk_for(numel)))?;
+            let draw = self.reserve(rng::normal_words(numel))?;
+            let out = py.detach(|| -> crate::Result<Storage> {
+                match dtype {
+                    DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
+                    _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
+                }
+                Ok(s)
+            })?;
+            Ok(PyStorage::new(out))
+        })
     }
 
     /// A bool Storage with element i set with probability probs[i]; `probs` is a
     /// C-contiguous float32 or float64 array with values in [0, 1].
     fn bernoulli(&self, py: Python<'_>, probs: &Bound<'_, PyAny>) -> PyResult<PyStorage> {
-        let out = float_array!(probs, "probs", |ps| {
-            py.detach(|| rng::check_probs(ps))?;
-            let mut s = py.detach(|| Storage::for_overwrite(DType::Bool, ps.len()))?;
-            let draw = self.reserve(ps.len() as u64)?;
-            py.detach(|| -> crate::Result<Storage> {
-                rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, chunk_for(ps.len()))?;
-                Ok(s)
-            })?
-        });
-        Ok(PyStorage::new(out))
+        guarded(|| {
+            let out = float_array!(probs, "probs", |ps| {
+                py.detach(|| rng::check_probs(ps))?;
+                let mut s = py.detach(|| Storage::for_overwrite(DType::Bool, ps.len()))?;
+                py.detach(|| crate::pool::ensure_for(ps.len(), chunk_for(ps.len())))?;
+                let draw = self.reserve(ps.len() as u64)?;
+                py.detach(|| -> crate::Result<Storage> {
+                    rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, chunk_for(ps.len()))?;
+                    Ok(s)
+                })?
+            });
+            Ok(PyStorage::new(out))
+        })
     }
 }

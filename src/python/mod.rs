@@ -8,10 +8,12 @@ mod args;
 mod dropout;
 mod errors;
 mod generator;
+mod pool;
 mod storage;
 
 #[pymodule(name = "_C")]
 fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    crate::fork::register();
     m.add_class::<storage::PyStorage>()?;
     m.add_class::<generator::PyGenerator>()?;
     m.add_class::<dropout::PyMask>()?;
@@ -25,6 +27,9 @@ fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dropout::dropout_mask, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::dropout_rows_forward, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::dropout_rows_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(pool::set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(pool::get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(pool::_panic_in_pool, m)?)?;
     m.add_function(wrap_pyfunction!(activation::gelu, m)?)?;
     m.add_function(wrap_pyfunction!(activation::gelu_backward, m)?)?;
     m.add_function(wrap_pyfunction!(activation::elu, m)?)?;

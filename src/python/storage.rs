@@ -8,6 +8,8 @@ use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
+use super::errors::guarded;
+
 use crate::storage::{allocated_bytes, DType, Storage};
 
 #[pyclass(name = "Storage", module = "lucid._C", frozen)]
@@ -42,16 +44,18 @@ impl PyStorage {
     #[new]
     #[pyo3(signature = (dtype, numel, zeroed = true))]
     fn py_new(py: Python<'_>, dtype: &str, numel: &Bound<'_, PyAny>, zeroed: bool) -> PyResult<PyStorage> {
-        let numel = super::args::size(numel, "numel")?;
-        let dtype = DType::parse(dtype)?;
-        let storage = py.detach(|| {
-            if zeroed {
-                Storage::zeros(dtype, numel)
-            } else {
-                Storage::for_overwrite(dtype, numel)
-            }
-        })?;
-        Ok(PyStorage::new(storage))
+        guarded(|| {
+            let numel = super::args::size(numel, "numel")?;
+            let dtype = DType::parse(dtype)?;
+            let storage = py.detach(|| {
+                if zeroed {
+                    Storage::zeros(dtype, numel)
+                } else {
+                    Storage::for_overwrite(dtype, numel)
+                }
+            })?;
+            Ok(PyStorage::new(storage))
+        })
     }
 
     #[getter]
@@ -139,15 +143,17 @@ pub fn empty_cache() {
 /// kernels' chunking and thread pool: the floor the benchmarks compare kernels against.
 #[pyfunction]
 pub fn parallel_copy(py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<PyStorage> {
-    use crate::par::{chunk_for, copy};
-    use crate::storage::Element;
-    fn run<T: Element>(py: Python<'_>, xs: &[T]) -> PyResult<PyStorage> {
-        let out = py.detach(|| -> crate::Result<Storage> {
-            let mut s = Storage::for_overwrite(T::DTYPE, xs.len())?;
-            copy(xs, s.as_mut_slice::<T>()?, chunk_for(xs.len()))?;
-            Ok(s)
-        })?;
-        Ok(PyStorage::new(out))
-    }
-    super::dropout::float_array!(src, "src", |xs| run(py, xs))
+    guarded(|| {
+        use crate::par::{chunk_for, copy};
+        use crate::storage::Element;
+        fn run<T: Element>(py: Python<'_>, xs: &[T]) -> PyResult<PyStorage> {
+            let out = py.detach(|| -> crate::Result<Storage> {
+                let mut s = Storage::for_overwrite(T::DTYPE, xs.len())?;
+                copy(xs, s.as_mut_slice::<T>()?, chunk_for(xs.len()))?;
+                Ok(s)
+            })?;
+            Ok(PyStorage::new(out))
+        }
+        super::dropout::float_array!(src, "src", |xs| run(py, xs))
+    })
 }
