@@ -7,7 +7,7 @@ views of it, and the dropout family runs in parallel Rust kernels.
 import numpy as np
 
 from lucid import nn, optim, random
-from lucid._C import empty_cache, memory_allocated, memory_cached
+from lucid._C import empty_cache, get_num_threads, memory_allocated, memory_cached, set_num_threads
 from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
 from lucid._indexing import concatenate, stack, where
 from lucid._math import (
@@ -47,6 +47,8 @@ __all__ = [
     "memory_allocated",
     "memory_cached",
     "empty_cache",
+    "get_num_threads",
+    "set_num_threads",
     "load",
     "nn",
     "no_grad",

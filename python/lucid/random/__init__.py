@@ -5,11 +5,16 @@ and advances the offset, so the same seed gives the same numbers on any number o
 threads, and ``Generator(seed, stream=k)`` gives worker k a disjoint, reproducible
 sequence. The default generator is seeded from the operating system at import; call
 :func:`seed` for reproducible runs (:func:`initial_seed` tells the seed in use).
+A forked child's default generator continues on a stream of its own (see
+:func:`fork_stream`), so forked workers never repeat each other's draws.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import secrets
+import sys
 from typing import Any
 
 import numpy as np
@@ -20,6 +25,7 @@ __all__ = [
     "Generator",
     "bernoulli",
     "default_generator",
+    "fork_stream",
     "get_state",
     "initial_seed",
     "rand",
@@ -46,10 +52,54 @@ def _check_seed(value: Any, name: str = "seed") -> int:
 
 default_generator: _C.Generator = Generator(secrets.randbits(64))
 
+# ---- the default generator across fork() ---------------------------------------------
+#
+# A forked child inherits the default generator's state, so every worker made with
+# os.fork or multiprocessing's "fork" start method would draw exactly its parent's
+# numbers (and its siblings'): silently correlated workers. Instead, child k (the k-th
+# fork since the last seed) continues on its own stream, derived from the parent's stream
+# and k, from offset 0 with the same seed: distinct from the parent and from every
+# sibling, and the same on every run of the same program. Generators the user made
+# are left as they are, since their state was chosen. Children of the "spawn" and
+# "forkserver" start methods import lucid afresh and seed from the operating system.
+
+_MASK64 = (1 << 64) - 1
+_forks = 0  # children forked since the default generator was last seeded or restored
+
+
+def _mix64(z: int) -> int:
+    """SplitMix64's finaliser: a bijection of 64-bit words that scatters every bit."""
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & _MASK64
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EB & _MASK64
+    return z ^ (z >> 31)
+
+
+def fork_stream(stream: int, k: int) -> int:
+    """The stream that the k-th forked child (k = 0, 1, ...) of a process whose default
+    generator is on ``stream`` continues on."""
+    return _mix64(stream ^ _mix64((k + 0x9E3779B97F4A7C15) & _MASK64))
+
+
+def _after_fork_in_parent() -> None:
+    global _forks
+    _forks += 1
+
+
+def _after_fork_in_child() -> None:
+    global _forks
+    seed_, stream, _ = default_generator.get_state()
+    default_generator.set_state((seed_, fork_stream(stream, _forks), 0))
+    _forks = 0
+
+
+os.register_at_fork(after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
+
 
 def seed(s: int) -> None:
     """Seed the default generator (stream 0, offset 0)."""
+    global _forks
     default_generator.set_state((_check_seed(s), 0, 0))
+    _forks = 0
 
 
 def initial_seed() -> int:
@@ -64,7 +114,9 @@ def get_state() -> tuple[int, int, int]:
 
 def set_state(state: tuple[int, int, int]) -> None:
     """Restore the default generator from :func:`get_state`."""
+    global _forks
     default_generator.set_state(state)
+    _forks = 0
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -102,10 +154,23 @@ def check_generator(generator: Any) -> _C.Generator:
     return generator
 
 
+def _numel(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    """The element count, exactly (numpy's int64 product wraps); a shape whose bytes
+    no address space holds is a ValueError before any word is reserved."""
+    numel = math.prod(shape)
+    if numel * dtype.itemsize > sys.maxsize:
+        raise ValueError(
+            f"shape {shape} has {numel} elements of {dtype}: {numel * dtype.itemsize} bytes "
+            "is more than any allocation can hold"
+        )
+    return numel
+
+
 def _sample(kind: str, shape: tuple[Any, ...], requires_grad: bool, dtype: Any, gen: Any) -> Any:
     shape = _shape(shape)
-    name = _storage.DTYPES[_float_dtype(dtype)]
-    storage = getattr(check_generator(gen), kind)(int(np.prod(shape)), name)
+    resolved = _float_dtype(dtype)
+    numel = _numel(shape, resolved)
+    storage = getattr(check_generator(gen), kind)(numel, _storage.DTYPES[resolved])
     return _tensor(_storage.wrap(storage, shape), requires_grad)
 
 
