@@ -144,3 +144,21 @@ def activation_law(x: np.ndarray, terms: list[np.ndarray], got: np.ndarray, dy=N
     bad = np.flatnonzero(~(ok | np.isnan(got)))
     at = x[bad[0]] if bad.size else None
     assert not bad.size, f"at x = {at!r}: {got[bad[0]]} != {want[bad[0]]}"
+
+
+def twin(obj: object, copied: object) -> None:
+    """A copy or unpickled twin of a Generator or Mask is equal to it and independent:
+    a Generator's twin gives the same next words (and drawing from one does not move
+    the other), a Mask's has the same bits and coefficients."""
+    assert type(copied) is type(obj) and copied is not obj, (obj, copied)
+    if isinstance(obj, _C.Generator):
+        assert isinstance(copied, _C.Generator)
+        assert copied.get_state() == obj.get_state(), (obj, copied)
+        ahead = view(copied.rand(37, "float32"), np.float32)
+        assert copied.get_state() != obj.get_state(), "the twin shares the original's state"
+        same(view(obj.rand(37, "float32"), np.float32), ahead)
+        assert copied.get_state() == obj.get_state(), (obj, copied)
+    elif isinstance(obj, _C.Mask):
+        assert isinstance(copied, _C.Mask)
+        assert (copied.a, copied.b, copied.dropped) == (obj.a, obj.b, obj.dropped)
+        assert np.array_equal(bits(copied), bits(obj))

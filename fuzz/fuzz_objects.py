@@ -10,6 +10,7 @@ import ctypes
 import pickle
 import weakref
 
+import fuzz_checks as fc
 import fuzz_inputs as fi
 from fuzz_inputs import STORAGE_DTYPES, Ctx, one_in
 
@@ -70,7 +71,18 @@ def op_objects(ctx: Ctx) -> None:
     pick = fdp.ConsumeIntInRange(0, 6)
     try:
         if pick == 0:
-            fdp.PickValueInList([copy.copy, copy.deepcopy, pickle.dumps, weakref.ref])(obj)
+            how = fdp.PickValueInList(["copy", "deepcopy", "pickle", "weakref"])
+            if how == "weakref":
+                weakref.ref(obj)
+            elif isinstance(obj, _C.Storage):  # tensors pickle their values, not storages
+                fdp.PickValueInList([copy.copy, copy.deepcopy, pickle.dumps])(obj)
+            else:
+                protocol = fdp.ConsumeIntInRange(2, 5)
+                copies = {"copy": copy.copy, "deepcopy": copy.deepcopy}
+                twin = (
+                    copies[how](obj) if how in copies else pickle.loads(pickle.dumps(obj, protocol))
+                )
+                fc.twin(obj, twin)
         elif pick == 1:
             type("Sub", (type(obj),), {})
         elif pick == 2:
@@ -78,7 +90,8 @@ def op_objects(ctx: Ctx) -> None:
         elif pick == 3:
             type(obj)(*[fi.wild(ctx) for _ in range(fdp.ConsumeIntInRange(0, 3))])
         else:
-            names = [n for n in dir(obj) if not n.startswith("__") or n in ("__len__", "__repr__")]
+            shown = ("__len__", "__repr__", "__reduce__", "__setstate__")
+            names = [n for n in dir(obj) if not n.startswith("__") or n in shown]
             method = getattr(obj, fdp.PickValueInList(sorted(names)))
             if callable(method):
                 args = [fi.wild(ctx) for _ in range(fdp.ConsumeIntInRange(0, 3))]
@@ -102,7 +115,9 @@ def op_arity(ctx: Ctx) -> None:
     f(*args, **kwargs)
 
 
+# set_num_threads is left out: a wild count would start thousands of threads per call
+# (its refusals are tested in tests/hardening/test_fork.py).
 FUNCTIONS = [
     getattr(_C, n) for n in sorted(vars(_C)) if callable(getattr(_C, n)) and not n.startswith("_")
-    and not isinstance(getattr(_C, n), type)
+    and not isinstance(getattr(_C, n), type) and n != "set_num_threads"
 ]  # fmt: skip
