@@ -36,6 +36,7 @@ _CENTRAL = struct.Struct("<4s6H3L5H2L")
 _LOCAL = struct.Struct("<4s5H3L2H")
 _STORED, _DEFLATED = 0, 8
 _ENCRYPTED, _DESCRIPTOR, _UTF8 = 0x1, 0x8, 0x800
+_FLAGS = 0x2 | 0x4 | _DESCRIPTOR | _UTF8  # besides these: encryption, patches, masking
 
 
 class ArchiveError(ValueError):
@@ -156,6 +157,8 @@ def _central(cd: bytes, at: int) -> tuple[Member, bytes, int, int]:
         raise ArchiveError(f"member {name!r} is on another disk")
     if flags & _ENCRYPTED:
         raise ArchiveError(f"member {name!r} is encrypted")
+    if flags & ~_FLAGS:
+        raise ArchiveError(f"member {name!r} has flags {flags:#06x}, which lucid does not read")
     if method not in (_STORED, _DEFLATED):
         raise ArchiveError(f"member {name!r} is compressed with method {method}, not deflate")
     if method == _STORED and size != compressed:
@@ -174,10 +177,14 @@ def _local(file: IO[bytes], member: Member, raw: bytes, flags: int, limit: int) 
     if offset + _LOCAL.size > limit:
         raise ArchiveError(f"member {name!r} starts at {offset}, past the end of the data")
     fields = _LOCAL.unpack(_pread(file, offset, _LOCAL.size))
-    signature, method = fields[0], fields[3]
+    signature, local_flags, method = fields[0], fields[2], fields[3]
     crc, compressed, size, name_length, extra_length = fields[6:11]
     data = offset + _LOCAL.size + name_length + extra_length
-    if signature != b"PK\x03\x04" or method != member.method or data > limit:
+    if (
+        signature != b"PK\x03\x04"
+        or (local_flags, method) != (flags, member.method)
+        or data > limit
+    ):
         raise ArchiveError(f"member {name!r} has a damaged local header")
     rest = _pread(file, offset + _LOCAL.size, name_length + extra_length)
     if rest[:name_length] != raw:
@@ -241,9 +248,8 @@ class _Reader:
             ) from None
 
     def _some(self, count: int) -> bytes:
-        """Up to ``count`` (> 0) more bytes; at least one."""
-        if self._inflate is None:
-            return self._raw(min(count, _CHUNK))
+        """Up to ``count`` (> 0) more inflated bytes; at least one."""
+        assert self._inflate is not None
         while True:
             if not self._tail:
                 self._tail = self._raw(1 << 20)
@@ -260,10 +266,20 @@ class _Reader:
             raise ArchiveError(f"member {self._member.name!r} is shorter than its contents")
         done = 0
         while done < len(view):
-            data = self._some(len(view) - done)
-            view[done : done + len(data)] = data
-            self._crc = zlib.crc32(data, self._crc)
-            done += len(data)
+            if self._inflate is None:  # stored: straight from the file into ``view``
+                part = view[done : done + min(len(view) - done, _CHUNK)]
+                self._file.seek(self._at)
+                count = self._file.readinto(part)  # type: ignore[attr-defined]
+                if not count:
+                    raise ArchiveError("the file changed or is truncated")
+                self._at, self._in_left = self._at + count, self._in_left - count
+                self._crc = zlib.crc32(part[:count], self._crc)
+            else:
+                data = self._some(len(view) - done)
+                count = len(data)
+                view[done : done + count] = data
+                self._crc = zlib.crc32(data, self._crc)
+            done += count
         self._out_left -= len(view)
 
     def read(self, count: int) -> bytes:
@@ -288,7 +304,7 @@ class _Reader:
             if self._inflate.unused_data or self._tail or self._in_left:
                 raise ArchiveError(f"member {name!r} has bytes after its deflate stream")
         if self._crc != self._member.crc:
-            raise ArchiveError(f"member {name!r} fails its CRC check (Bad CRC-32)")
+            raise ArchiveError(f"member {name!r} fails its CRC-32 check")
 
 
 # One entry of a .npy header's dict, as numpy writes it: key, value, an optional comma.

@@ -204,6 +204,7 @@ def _forged_sizes() -> dict[str, tuple[bytes, str]]:
         "local 32-bit size": (Entry("a0.npy", small, local={"csize": 2**32 - 16}), "other sizes"),
         "local CRC": (Entry("a0.npy", small, local={"crc": 7}), "other sizes"),
         "encrypted": (Entry("a0.npy", small, flags=1), "'a0.npy' is encrypted"),
+        "patched data": (Entry("a0.npy", small, flags=0x20), "flags 0x0020"),
         "bzip2": (Entry("a0.npy", small, 12), "method 12"),
     }
     # The directory, the local header and the .npy header all agree on a huge array.
