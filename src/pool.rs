@@ -29,14 +29,18 @@ fn state() -> MutexGuard<'static, State> {
     STATE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The most threads [`set_num_threads`] takes: each costs a stack, and the kernels are
+/// bound by memory long before this many cores help.
+pub const MAX_THREADS: usize = 1024;
+
 fn build(threads: Option<usize>) -> Result<ThreadPool> {
     let mut builder = ThreadPoolBuilder::new().thread_name(|i| format!("lucid-{i}"));
     if let Some(n) = threads {
         builder = builder.num_threads(n);
     }
     builder.build().map_err(|err| {
-        let count = threads.map_or_else(|| "the default number of".to_string(), |n| n.to_string());
-        LucidError::Runtime(format!("could not start lucid's thread pool of {count} threads: {err}"))
+        let size = threads.map_or_else(String::new, |n| format!(" of {n} threads"));
+        LucidError::Runtime(format!("could not start lucid's thread pool{size}: {err}"))
     })
 }
 
@@ -76,11 +80,11 @@ pub fn num_threads() -> Result<usize> {
     install(rayon::current_num_threads)
 }
 
-/// Run the kernels on `n` threads from now on (n ≥ 1). The new pool is started before
-/// the old one is let go, so a failure leaves the old one in place.
+/// Run the kernels on `n` threads from now on (1 ≤ n ≤ [`MAX_THREADS`]). The new pool
+/// is started before the old one is let go, so a failure leaves the old one in place.
 pub fn set_num_threads(n: usize) -> Result<()> {
-    if n == 0 {
-        return Err(LucidError::value("n", n, "a positive number of threads"));
+    if !(1..=MAX_THREADS).contains(&n) {
+        return Err(LucidError::value("n", n, format!("a number of threads in [1, {MAX_THREADS}]")));
     }
     let pool = Arc::new(build(Some(n))?);
     let old = {

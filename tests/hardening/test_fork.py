@@ -280,8 +280,10 @@ print(json.dumps({"start": start, "counts": counts, "digests": digests}))
 @pytest.mark.parametrize(
     ("value", "error", "message"),
     [
-        (0, ValueError, "n must be a positive number of threads, got 0"),
+        (0, ValueError, r"n must be a number of threads in \[1, 1024\], got 0"),
         (-2, ValueError, "n must be in"),
+        (1025, ValueError, r"n must be a number of threads in \[1, 1024\], got 1025"),
+        (2**64, ValueError, "n must be in"),
         (2.0, TypeError, "n must be an int, got float 2.0"),
         (True, TypeError, "n must be an int, got bool True"),
         ("4", TypeError, "n must be an int, got str '4'"),
