@@ -48,7 +48,7 @@ def _stat(path: str) -> os.stat_result:
 
 def _regular(mode: int, path: str) -> None:
     if not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a file")
+        kind = _KINDS.get(stat.S_IFMT(mode), "another kind of file")
         raise ValueError(f"{path!r} is not a regular file (it is {kind})")
 
 
