@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _ops, _storage, _tensor
+from lucid import _ops, _storage, _tensor, _tensor_args
 from lucid._ops import _new, _Reduce, _ufunc, normalize_axes
 from lucid.autograd.function import Function, unbroadcast
 
@@ -227,14 +227,14 @@ def _as_tensor(value: Any, op: str, name: str = "input_") -> Any:
 
 def _operand(value: Any, op: str, name: str) -> Any:
     """A binary op's operand: Tensors, arrays and (weak) Python scalars as operators take."""
-    out = _tensor._operand(value)
+    out = _tensor_args.operand(value)
     if out is None or isinstance(out, complex):
         raise TypeError(f"{op}: {name} must be a Tensor, array or real number, got {value!r}")
     return out
 
 
 def _axis_args(axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tuple[Any, bool]:
-    pick = _tensor._pick
+    pick = _tensor_args.pick
     return pick("axis", axis, "dim", dim, None), bool(
         pick("keepdims", keepdims, "keepdim", keepdim, False)
     )

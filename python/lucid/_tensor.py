@@ -13,82 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _copying, _indexing, _math, _ops, _storage
+from lucid import _copying, _indexing, _math, _ops, _storage, _tensor_args
 from lucid.autograd import graph
 from lucid.autograd.mode import grad_enabled
 
 __all__ = ["Tensor"]
-
-_F32 = np.dtype(np.float32)
-_I64 = np.dtype(np.int64)
-_I64_MAX = np.iinfo(np.int64).max
-
-
-def _default_dtype(src: np.ndarray, from_python: bool) -> np.dtype:
-    """The dtype a tensor gets when none is asked for (see ``Tensor``)."""
-    dtype = src.dtype.newbyteorder("=")  # a big-endian float64 is a float64 all the same
-    if dtype == np.bool_:
-        return dtype
-    if from_python:
-        return _F32
-    if dtype in _storage.DTYPES:
-        return dtype
-    return _I64 if dtype.kind in "iu" else _F32
-
-
-def _values(data: Any, dtype: Any) -> np.ndarray:
-    """A new storage holding ``data`` in the dtype the constructor's rules give."""
-    from_python = not isinstance(data, (Tensor, np.ndarray, np.generic))
-    try:
-        src = data.data if isinstance(data, Tensor) else np.asarray(data)
-    except ValueError as err:  # ragged nested lists
-        raise ValueError(
-            f"data must be rectangular (nested lists of equal length): {err}"
-        ) from None
-    if src.dtype.kind not in "biuf":
-        raise TypeError(
-            f"data must hold real numbers or bools; got {type(data).__name__} of dtype {src.dtype}"
-        )
-    target = _default_dtype(src, from_python) if dtype is None else _storage.resolve_dtype(dtype)
-    _check_fits(src, target, "data")
-    return _storage.copy_of(src, target)
-
-
-def _check_fits(src: np.ndarray, target: np.dtype, name: str) -> None:
-    """Unsigned values above 2**63 - 1 would wrap to negative int64s: a ValueError."""
-    if src.dtype.kind == "u" and target == _I64 and src.size and src.max() > _I64_MAX:
-        raise ValueError(f"{name} must fit int64, got {src.dtype} value {src.max()} > 2**63 - 1")
-
-
-def _operand(other: Any) -> Any:
-    """The other operand of a binary operator, or None when we do not handle its type."""
-    if isinstance(other, (Tensor, int, float, complex, np.ndarray, np.generic)):
-        return other
-    if isinstance(other, (list, tuple)):
-        return Tensor(other)
-    return None
-
-
-def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape):
-        raise ValueError(f"shape must be ints, got {shape!r}")
-    return tuple(int(s) for s in shape)
-
-
-def _index_arg(index: Any) -> Any:
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
-
-
-def _pick(name: str, value: Any, alias: str, alias_value: Any, default: Any) -> Any:
-    if alias_value is None:
-        return default if value is None else value
-    if value is not None:
-        raise TypeError(f"pass {name}= or {alias}=, not both")
-    return alias_value
 
 
 class Tensor:
@@ -108,7 +37,7 @@ class Tensor:
     def __init__(
         self, data: Any, requires_grad: bool = False, keep_grad: bool = False, dtype: Any = None
     ) -> None:
-        self._setup(_values(data, dtype), requires_grad, keep_grad)
+        self._setup(_tensor_args.values(data, dtype), requires_grad, keep_grad)
 
     def _setup(self, array: np.ndarray, requires_grad: bool, keep_grad: bool) -> None:
         self._data = array
@@ -146,7 +75,7 @@ class Tensor:
     @data.setter
     def data(self, values: Any) -> None:
         values = values.data if isinstance(values, Tensor) else np.asarray(values)
-        _check_fits(values, self.dtype, "data")
+        _tensor_args.check_fits(values, self.dtype, "data")
         self._data = _storage.copy_of(values, self.dtype)
 
     def numpy(self) -> np.ndarray:
@@ -237,7 +166,7 @@ class Tensor:
     # ---- arithmetic -----------------------------------------------------------------
 
     def _binary(self, fn: Any, other: Any, reflected: bool = False) -> Any:
-        other = _operand(other)
+        other = _tensor_args.operand(other)
         if other is None:
             return NotImplemented
         return fn.apply(other, self) if reflected else fn.apply(self, other)
@@ -285,7 +214,7 @@ class Tensor:
     # ---- comparisons: bool tensors, never part of a graph ---------------------------
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
-        other = _operand(other)
+        other = _tensor_args.operand(other)
         if other is None:
             return NotImplemented
         other = other.data if isinstance(other, Tensor) else other
@@ -318,16 +247,16 @@ class Tensor:
         self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
     ) -> Tensor:
         """Sum over ``axis`` (or PyTorch's ``dim``); all axes when None."""
-        axis = _pick("axis", axis, "dim", dim, None)
-        keep = bool(_pick("keepdims", keepdims, "keepdim", keepdim, False))
+        axis = _tensor_args.pick("axis", axis, "dim", dim, None)
+        keep = bool(_tensor_args.pick("keepdims", keepdims, "keepdim", keepdim, False))
         return _ops.Sum.apply(self, axis=axis, keepdims=keep)
 
     def mean(
         self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
     ) -> Tensor:
         """Mean over ``axis`` (or ``dim``); integer tensors give float64."""
-        axis = _pick("axis", axis, "dim", dim, None)
-        keep = bool(_pick("keepdims", keepdims, "keepdim", keepdim, False))
+        axis = _tensor_args.pick("axis", axis, "dim", dim, None)
+        keep = bool(_tensor_args.pick("keepdims", keepdims, "keepdim", keepdim, False))
         return _ops.Mean.apply(self, axis=axis, keepdims=keep)
 
     def max(
@@ -392,7 +321,7 @@ class Tensor:
 
         The result shares this tensor's storage.
         """
-        return _ops.Reshape.apply(self, shape=_shape_arg(shape))
+        return _ops.Reshape.apply(self, shape=_tensor_args.shape_arg(shape))
 
     def transpose(self, *axes: Any) -> Tensor:
         """Axes permuted as ``axes`` (ints or one tuple); reversed when none are given."""
@@ -406,7 +335,7 @@ class Tensor:
         return self.transpose()
 
     def __getitem__(self, index: Any) -> Tensor:
-        return _ops.GetItem.apply(self, index=_index_arg(index))
+        return _ops.GetItem.apply(self, index=_tensor_args.index_arg(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if self.requires_grad and grad_enabled():
@@ -414,7 +343,9 @@ class Tensor:
             raise RuntimeError(
                 "cannot assign into a tensor that requires grad; use lucid.no_grad() or .data"
             )
-        self._data[_index_arg(index)] = value.data if isinstance(value, Tensor) else value
+        self._data[_tensor_args.index_arg(index)] = (
+            value.data if isinstance(value, Tensor) else value
+        )
 
     # ---- copies and pickles (lucid._copying has the rules and why) ------------------
 
