@@ -22,6 +22,8 @@ __all__ = ["concatenate", "stack", "where"]
 class Where(Function):
     """``input_`` where ``condition`` is true, ``other`` elsewhere, all three broadcast."""
 
+    saved_inputs = {0: None}  # the condition routes both gradients
+
     def forward(self, condition: np.ndarray, a: Any, b: Any) -> np.ndarray:
         self.condition, self.shapes = condition, (np.shape(a), np.shape(b))
         try:
@@ -83,12 +85,13 @@ def where(condition: Any, input_: Any, other: Any) -> Any:
     positions it was picked from. Two Python numbers give a float32 (or bool) tensor, as
     ``lucid.tensor`` would; a Python number beside a tensor takes the tensor's dtype."""
     tensor_cls = _tensor.Tensor
-    cond = condition.data if isinstance(condition, tensor_cls) else np.asarray(condition)
+    cond = condition if isinstance(condition, tensor_cls) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor or array, got dtype {cond.dtype}")
     a, b = _operand(input_, "where", "input_"), _operand(other, "where", "other")
     if not any(isinstance(x, (tensor_cls, np.ndarray, np.generic)) for x in (a, b)):
         a, b = tensor_cls(a), tensor_cls(b)
+    # A condition tensor goes in as an input, so a write into it after forward is caught.
     return Where.apply(cond, a, b)
 
 

@@ -54,6 +54,8 @@ def _floats(a: Any) -> Any:
 
 
 class Exp(Function):
+    saved_output = True
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         self.out = _ufunc(np.exp, _floats(a))
         return self.out
@@ -63,6 +65,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saved_inputs = {0: None}
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         self.a = _floats(a)
         with np.errstate(divide="ignore"):  # log(0) = -inf, exactly
@@ -74,6 +78,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saved_output = True
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         self.out = _ufunc(np.sqrt, _floats(a))
         return self.out
@@ -84,6 +90,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    saved_inputs = {0: None}
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         self.a = a
         return _ufunc(np.abs, a)
@@ -95,6 +103,8 @@ class Abs(Function):
 class Clip(Function):
     """Values limited to [lo, hi]; the gradient is 1 where lo <= x <= hi (the bounds
     included, as PyTorch's clamp) and 0 outside."""
+
+    saved_inputs = {0: None}
 
     def forward(self, a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
         self.a, self.lo, self.hi = a, lo, hi
@@ -116,6 +126,7 @@ class _Pairwise(Function):
     """maximum / minimum: the winning operand gets the gradient; a tie splits it evenly.
     Where either operand is nan, neither gets one."""
 
+    saved_inputs = {0: None, 1: None}  # each gradient compares both
     ufunc: np.ufunc
     wins: np.ufunc  # wins(a, b): a is the one the result takes
 
@@ -148,6 +159,8 @@ class _Extreme(_Reduce):
     """max / min over axes; every element equal to the result shares its gradient evenly
     (one element: all of it), as PyTorch's amax / amin do."""
 
+    saved_inputs = {0: None}
+    saved_output = True
     ufunc: np.ufunc
 
     def forward(self, a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:

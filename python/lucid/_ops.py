@@ -2,8 +2,9 @@
 
 Forward computes with numpy on views of Rust storage and writes into new storage
 (``out=``); backward returns one gradient per input, summed back to the input's shape
-where numpy broadcasting stretched it. Python scalars pass to numpy as they are, so
-numpy's weak-scalar rule applies: a float32 tensor times 2.0 stays float32.
+where numpy broadcasting stretched it. Each declares what its backward reads
+(``saved_inputs``). Python scalars pass to numpy as they are, so numpy's weak-scalar
+rule applies: a float32 tensor times 2.0 stays float32.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saved_inputs = {0: (1,), 1: (0,)}  # each for the other's gradient
+
     def forward(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return _ufunc(np.multiply, a, b)
@@ -112,6 +115,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    saved_inputs = {0: (1,), 1: None}
+
     def forward(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return _ufunc(np.true_divide, a, b)
@@ -135,6 +140,8 @@ class Neg(Function):
 
 class Pow(Function):
     """``a ** exponent`` for a scalar exponent."""
+
+    saved_inputs = {0: None}
 
     def forward(self, a: np.ndarray, exponent: Any) -> np.ndarray:
         self.a, self.exponent = a, exponent
@@ -166,6 +173,8 @@ def _matmul_shape(sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, ...]:
 
 class MatMul(Function):
     """``a @ b`` with np.matmul's rules: 1-D operands and broadcast batch dimensions."""
+
+    saved_inputs = {0: (1,), 1: (0,)}
 
     def forward(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = np.asarray(a), np.asarray(b)
@@ -242,6 +251,8 @@ class Mean(_Reduce):
 class Reshape(Function):
     """A new shape over the same storage: tensors are C-contiguous, so no copy is made."""
 
+    is_view = True
+
     def forward(self, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = a.shape
         return a.reshape(shape)
@@ -283,12 +294,20 @@ def _is_basic(index: Any) -> bool:
     )  # fmt: skip
 
 
+def _own_index(index: Any) -> Any:
+    """``index`` with its arrays copied: an index tensor written in place later must not
+    move the positions backward scatters to."""
+    if isinstance(index, tuple):
+        return tuple(np.array(i) if isinstance(i, np.ndarray) else i for i in index)
+    return np.array(index) if isinstance(index, np.ndarray) else index
+
+
 class GetItem(Function):
     """numpy indexing, copied into new storage; backward scatters into zeros."""
 
     def forward(self, a: np.ndarray, index: Any) -> np.ndarray:
         view = a[index]
-        self.index, self.in_shape = index, a.shape
+        self.index, self.in_shape = _own_index(index), a.shape
         out = _new(np.shape(view), a.dtype, "getitem")
         np.copyto(out, view)
         return out

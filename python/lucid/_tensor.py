@@ -3,7 +3,8 @@
 ``Tensor.data`` is a C-contiguous numpy view of a Rust ``Storage``. Every operation
 writes its result into new storage, except ``reshape`` and ``detach``, which return a
 tensor over the same storage (as PyTorch's ``view`` and ``detach`` do): a write through
-one shows in the other.
+one shows in the other, and they share one version counter (``_version``), which every
+in-place write through lucid bumps (lucid.autograd.versions).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from lucid import _copying, _indexing, _math, _ops, _storage, _tensor_args
-from lucid.autograd import graph
+from lucid.autograd import function, graph
 from lucid.autograd.mode import grad_enabled
+from lucid.autograd.versions import VersionCounter, unshare
 
 __all__ = ["Tensor"]
 
@@ -41,7 +43,9 @@ class Tensor:
 
     def _setup(self, array: np.ndarray, requires_grad: bool, keep_grad: bool) -> None:
         self._data = array
-        self._ctx: Any = None  # the Function that made this tensor, None for a leaf
+        self._ctx: Any = None  # the node that made the current values, None for a leaf
+        self._version_counter = VersionCounter()  # shared over one storage
+        self._family: list[Any] | None = None  # weak refs to this tensor and its reshapes
         self._requires_grad = False
         self.grad: np.ndarray | None = None
         self.keep_grad = bool(keep_grad)
@@ -77,6 +81,7 @@ class Tensor:
         values = values.data if isinstance(values, Tensor) else np.asarray(values)
         _tensor_args.check_fits(values, self.dtype, "data")
         self._data = _storage.copy_of(values, self.dtype)
+        unshare(self)  # new storage: its reshapes and detach() no longer see writes to it
 
     def numpy(self) -> np.ndarray:
         """The same view as ``data``."""
@@ -159,9 +164,16 @@ class Tensor:
         """Forget the gradient (``grad = None``), as lucid does."""
         self.grad = None
 
+    @property
+    def _version(self) -> int:
+        """How many in-place writes through lucid this tensor's storage has had."""
+        return self._version_counter.value
+
     def detach(self) -> Tensor:
-        """A leaf over the same storage that is not part of any graph."""
-        return Tensor._wrap(self._data)
+        """A leaf over the same storage (and version counter), not part of any graph."""
+        out = Tensor._wrap(self._data)
+        out._version_counter = self._version_counter
+        return out
 
     # ---- arithmetic -----------------------------------------------------------------
 
@@ -346,6 +358,7 @@ class Tensor:
         self._data[_tensor_args.index_arg(index)] = (
             value.data if isinstance(value, Tensor) else value
         )
+        self._version_counter.value += 1
 
     # ---- copies and pickles (lucid._copying has the rules and why) ------------------
 
@@ -364,6 +377,9 @@ class Tensor:
         """Pickles hold the raw bytes (a PickleBuffer from protocol 5), not the graph."""
         args, state = _copying.reduce_args(self, protocol)
         return (_rebuild_tensor, args, state)
+
+
+function.set_tensor_class(Tensor)
 
 
 def _rebuild_tensor(

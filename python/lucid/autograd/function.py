@@ -3,14 +3,22 @@
 Each operation is a small subclass with ``forward`` next to ``backward`` (tinygrad's
 classic ``function.py``): forward computes on numpy views of the inputs and saves on
 ``self`` only what backward needs; ``apply`` runs it and records the node in the graph.
+
+A recorded Function is a node of the graph: its ``parents`` are the nodes that made its
+inputs' values (a Function, or a leaf Tensor that requires grad), not the input Tensors,
+so an in-place write that gives a tensor a new history leaves earlier consumers of the
+tensor sending their gradient to its old one.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
+from lucid.autograd import versions
 from lucid.autograd.mode import grad_enabled
 
 __all__ = ["Function", "unbroadcast"]
@@ -44,15 +52,31 @@ class Function:
     and casts each gradient to its tensor's dtype.
 
     Set during ``apply``: ``self.needs_input_grad`` (one bool per positional input, so
-    backward may skip work) and, when the graph is recorded, ``self.parents`` (the
-    positional inputs, None in place of non-Tensors).
+    backward may skip work) and, when the graph is recorded, ``self.parents`` (per
+    positional input, the node that made its values, or None when it needs no gradient).
+
+    What backward reads is declared, so that an in-place write into it is caught (see
+    lucid.autograd.versions): ``saved_inputs`` maps each input whose values backward
+    reads to the inputs whose gradients need them (None: any gradient), and
+    ``saved_output`` says that backward reads the output's values. Shapes, dtypes and
+    copies made in forward need no declaration.
     """
 
     needs_input_grad: tuple[bool, ...]
     parents: tuple[Any, ...]
     #: True when backward returns new arrays in Rust storage that nothing else holds
     #: (a different one per input): a leaf may then keep one as its ``.grad``, uncopied.
-    fresh_grads: bool = False
+    fresh_grads: ClassVar[bool] = False
+    saved_inputs: ClassVar[Mapping[int, tuple[int, ...] | None]] = {}
+    saved_output: ClassVar[bool] = False
+    #: True when the output is a view of input 0's storage (reshape): the two share a
+    #: version counter, and an in-place write recorded on one is seen by the other.
+    is_view: ClassVar[bool] = False
+    # Set when recorded: the versions to check, (shape, dtype) of the output, and the
+    # tensor whose current values this node made (for keep_grad), if it is alive.
+    _saved: tuple[tuple[Any, ...], ...] = ()
+    _output_meta: tuple[tuple[int, ...], np.dtype]
+    _out: Any = None
 
     def forward(self, *arrays: Any, **kwargs: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define forward")
@@ -67,15 +91,48 @@ class Function:
         The node is recorded when grad mode is on, some Tensor input requires grad and
         the output is floating-point (integer and bool results have no gradient).
         """
-        # Imported here: lucid._tensor imports this module while it is being defined.
-        from lucid._tensor import Tensor
-
+        tensor = _tensor_class
         ctx = cls()
-        ctx.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        out = Tensor._wrap(ctx.forward(*arrays, **kwargs), _origin=cls.__name__)
-        if grad_enabled() and any(ctx.needs_input_grad) and out.dtype.kind == "f":
-            ctx.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-            out._ctx = ctx
-            out._requires_grad = True
+        # List comprehensions, not generators: this runs for every op.
+        needs = ctx.needs_input_grad = tuple(
+            [isinstance(x, tensor) and x._requires_grad for x in inputs]
+        )
+        arrays = [x._data if isinstance(x, tensor) else x for x in inputs]
+        out = tensor._wrap(ctx.forward(*arrays, **kwargs), _origin=cls.__name__)
+        if cls.is_view:
+            versions.share(out, inputs[0])
+        if grad_enabled() and True in needs and out._data.dtype.kind == "f":
+            ctx.parents = parents_of(inputs, needs)
+            if cls.saved_inputs or cls.saved_output:
+                ctx._saved = versions.saved_versions(cls, inputs, needs, out, tensor)
+            ctx._set_output(out)
         return out
+
+    def _set_output(self, out: Any) -> None:
+        """Make this node the one that made ``out``'s current values."""
+        self._output_meta = (out._data.shape, out._data.dtype)
+        self._out = weakref.ref(out)
+        out._ctx = self
+        out._requires_grad = True
+
+
+def parents_of(inputs: tuple[Any, ...], needs: tuple[bool, ...]) -> tuple[Any, ...]:
+    """Per input, the node its gradient goes to: the Function that made its values, the
+    tensor itself for a leaf, None when it needs no gradient."""
+    return tuple(
+        [
+            (x if x._ctx is None else x._ctx) if need else None
+            for x, need in zip(inputs, needs, strict=True)
+        ]
+    )
+
+
+# lucid._tensor imports this module, so it hands its Tensor class down once defined
+# (an import inside apply would cost more than the rest of apply's bookkeeping).
+_tensor_class: Any = None
+
+
+def set_tensor_class(cls: type) -> None:
+    """Called by lucid._tensor with Tensor; apply wraps every output in it."""
+    global _tensor_class
+    _tensor_class = cls

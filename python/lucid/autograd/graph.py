@@ -1,8 +1,11 @@
 """The backward walk: reverse topological order over the recorded graph.
 
-The order is built iteratively (no recursion, so a 10,000-op chain works) over each
-node's ordered parent tuple, never a set, so float additions into a gradient happen in
-the same order on every run.
+The nodes are Functions (each made one tensor's values at one point of its history) and
+the leaf Tensors that require grad, which accumulate ``.grad``. A tensor written in
+place has one node per history, so ops that read it before the write send their
+gradient to the old one. The order is built iteratively (no recursion, so a 10,000-op
+chain works) over each node's ordered parent tuple, never a set, so float additions
+into a gradient happen in the same order on every run.
 """
 
 from __future__ import annotations
@@ -12,12 +15,17 @@ from typing import Any
 import numpy as np
 
 from lucid import _storage
+from lucid.autograd.function import Function
+from lucid.autograd.versions import check_saved
 
 __all__ = ["backward", "topological_order"]
 
 
 def topological_order(root: Any) -> list[Any]:
-    """Tensors reachable from ``root`` through parents that require grad, parents first."""
+    """The nodes ``root`` (a Tensor or a node) depends on, parents first: Functions, and
+    leaf Tensors that require grad."""
+    if not isinstance(root, Function) and root._ctx is not None:
+        root = root._ctx
     order: list[Any] = []
     seen: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root, False)]
@@ -30,10 +38,10 @@ def topological_order(root: Any) -> list[Any]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        if node._ctx is not None:
+        if isinstance(node, Function):
             # Reversed, so the first parent is visited first.
-            for parent in reversed(node._ctx.parents):
-                if parent is not None and parent.requires_grad and id(parent) not in seen:
+            for parent in reversed(node.parents):
+                if parent is not None and id(parent) not in seen:
                     stack.append((parent, False))
     return order
 
@@ -89,31 +97,40 @@ def backward(root: Any, keep_grad: bool = False) -> None:
             f"backward: the seed gradient has shape {seed.shape} but the tensor "
             f"has shape {root.shape}"
         )
-    pending = {id(root): seed.astype(root.dtype, copy=False)}
+    top = root if root._ctx is None else root._ctx
+    pending = {id(top): seed.astype(root.dtype, copy=False)}
     owned: set[int] = set()  # ids of pending gradients that only `pending` holds
-    for node in reversed(topological_order(root)):
+    for node in reversed(topological_order(top)):
         # Popped: an intermediate gradient is freed as soon as it has been used.
         grad = pending.pop(id(node), None)
         if grad is None:
             continue
         is_owned = id(grad) in owned
         owned.discard(id(grad))
-        ctx = node._ctx
-        if node is not root and (ctx is None or node.keep_grad or keep_grad):
-            _store(node, grad, is_owned and ctx is None)
-        if ctx is None:
+        if not isinstance(node, Function):  # a leaf
+            if node is not root and node.requires_grad:
+                _store(node, grad, is_owned)
             continue
-        fresh = ctx.fresh_grads
-        for parent, g in zip(ctx.parents, _checked(ctx, ctx.backward(grad)), strict=True):
-            if parent is None or g is None or not parent.requires_grad:
+        out = None if node._out is None else node._out()
+        if out is not None and out is not root and (out.keep_grad or keep_grad):
+            _store(out, grad, False)
+        if node._saved:
+            check_saved(node)
+        fresh = node.fresh_grads
+        for parent, g in zip(node.parents, _checked(node, node.backward(grad)), strict=True):
+            if parent is None or g is None:
                 continue
             g = np.asarray(g)
-            if g.shape != parent.shape:
+            if isinstance(parent, Function):
+                shape, dtype = parent._output_meta
+            else:
+                shape, dtype = parent.shape, parent.dtype
+            if g.shape != shape:
                 raise RuntimeError(
-                    f"{type(ctx).__name__}.backward returned a gradient of shape {g.shape} "
-                    f"for an input of shape {parent.shape}"
+                    f"{type(node).__name__}.backward returned a gradient of shape {g.shape} "
+                    f"for an input of shape {shape}"
                 )
-            cast = g.astype(parent.dtype, copy=False)
+            cast = g.astype(dtype, copy=False)
             previous = pending.get(id(parent))
             if previous is not None:
                 owned.discard(id(previous))  # replaced by the sum below

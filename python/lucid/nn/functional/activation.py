@@ -155,6 +155,7 @@ class ELU(Function):
 
     op = "elu"
     fresh_grads = True  # dx is new storage
+    saved_inputs = {0: None}
 
     def forward(
         self, x: np.ndarray, alpha: float, scale: float = 1.0, out: np.ndarray | None = None
@@ -179,6 +180,8 @@ class SELU(ELU):
 
 
 class Tanh(Function):
+    saved_output = True
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = _like(x, "tanh")
         np.tanh(x, out=self.y)
@@ -190,6 +193,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """1/(1 + e⁻ˣ) for x >= 0 and eˣ/(1 + eˣ) below: exp only ever sees −|x|."""
+
+    saved_output = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         e = np.exp(-np.abs(x))
@@ -209,6 +214,7 @@ class GELU(Function):
     """
 
     fresh_grads = True  # dx is new storage
+    saved_inputs = {0: None}
 
     def forward(self, x: np.ndarray, approximate: str = "none") -> np.ndarray:
         # ascontiguousarray makes a 0-d array 1-d: keep the shape apart.
@@ -225,6 +231,7 @@ class GELU(Function):
 
 class _AlongAxis(Function):
     op = ""
+    saved_output = True  # softmax's y, log_softmax's log y
 
     def _setup(self, x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(the output, a view of it where a 0-d input is seen as 1-d, x − max along axis)."""

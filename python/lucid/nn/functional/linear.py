@@ -21,6 +21,8 @@ class _Linear(Function):
     the new output. The arithmetic is the same as ``x @ W.T + b``: a matmul, then an add.
     """
 
+    saved_inputs = {0: (1,), 1: (0,)}  # x for W's gradient, W for x's
+
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         self.x, self.w = x, w
         out = _storage.empty((x.shape[0], w.shape[0]), x.dtype)

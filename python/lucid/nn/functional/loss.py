@@ -214,6 +214,8 @@ def _clamped_logs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class BCEFunction(Function):
+    saved_inputs = {0: None, 1: (0,)}  # the target only for the input's gradient
+
     def forward(  # type: ignore[override]
         self, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, reduction: str
     ) -> np.ndarray:
@@ -265,6 +267,8 @@ def binary_cross_entropy(
 
 
 class BCEWithLogitsFunction(Function):
+    saved_inputs = {1: (0,)}  # of x, backward reads only its size
+
     def forward(  # type: ignore[override]
         self,
         x: np.ndarray,
