@@ -1,10 +1,11 @@
 """The differentiable operations behind Tensor's operators, one small Function each.
 
 Forward computes with numpy on views of Rust storage and writes into new storage
-(``out=``); backward returns one gradient per input, summed back to the input's shape
-where numpy broadcasting stretched it. Each declares what its backward reads
-(``saved_inputs``). Python scalars pass to numpy as they are, so numpy's weak-scalar
-rule applies: a float32 tensor times 2.0 stays float32.
+(``out=``), or into the first input's for the in-place operators (lucid._inplace);
+backward returns one gradient per input, summed back to the input's shape where numpy
+broadcasting stretched it. Each declares what its backward reads (``saved_inputs``).
+Python scalars pass to numpy as they are, so numpy's weak-scalar rule applies: a
+float32 tensor times 2.0 stays float32.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "Neg",
     "Pow",
     "Reshape",
+    "SetItem",
     "Sub",
     "Sum",
     "Transpose",
@@ -60,11 +62,12 @@ def _dtype_of(x: Any) -> Any:
     return np.asarray(x).dtype
 
 
-def _ufunc(ufunc: np.ufunc, *operands: Any) -> np.ndarray:
-    """``ufunc(*operands)`` into new storage of numpy's result shape and dtype."""
-    dtype = ufunc.resolve_dtypes(tuple(_dtype_of(x) for x in operands) + (None,))[-1]
-    shape = np.broadcast_shapes(*(np.shape(x) for x in operands))
-    out = _new(shape, dtype, ufunc.__name__)
+def _ufunc(ufunc: np.ufunc, *operands: Any, out: np.ndarray | None = None) -> np.ndarray:
+    """``ufunc(*operands)`` into ``out``, or new storage of numpy's result shape and dtype."""
+    if out is None:
+        dtype = ufunc.resolve_dtypes(tuple(_dtype_of(x) for x in operands) + (None,))[-1]
+        shape = np.broadcast_shapes(*(np.shape(x) for x in operands))
+        out = _new(shape, dtype, ufunc.__name__)
     ufunc(*operands, out=out)
     return out
 
@@ -75,9 +78,9 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> np.ndarray:
 
 
 class Add(Function):
-    def forward(self, a: Any, b: Any) -> np.ndarray:
+    def forward(self, a: Any, b: Any, out: np.ndarray | None = None) -> np.ndarray:
         self.shapes = np.shape(a), np.shape(b)
-        return _ufunc(np.add, a, b)
+        return _ufunc(np.add, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         return tuple(
@@ -87,9 +90,9 @@ class Add(Function):
 
 
 class Sub(Function):
-    def forward(self, a: Any, b: Any) -> np.ndarray:
+    def forward(self, a: Any, b: Any, out: np.ndarray | None = None) -> np.ndarray:
         self.shapes = np.shape(a), np.shape(b)
-        return _ufunc(np.subtract, a, b)
+        return _ufunc(np.subtract, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         need_a, need_b = self.needs_input_grad
@@ -102,9 +105,9 @@ class Sub(Function):
 class Mul(Function):
     saved_inputs = {0: (1,), 1: (0,)}  # each for the other's gradient
 
-    def forward(self, a: Any, b: Any) -> np.ndarray:
+    def forward(self, a: Any, b: Any, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        return _ufunc(np.multiply, a, b)
+        return _ufunc(np.multiply, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         need_a, need_b = self.needs_input_grad
@@ -117,9 +120,9 @@ class Mul(Function):
 class Div(Function):
     saved_inputs = {0: (1,), 1: None}
 
-    def forward(self, a: Any, b: Any) -> np.ndarray:
+    def forward(self, a: Any, b: Any, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        return _ufunc(np.true_divide, a, b)
+        return _ufunc(np.true_divide, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         need_a, need_b = self.needs_input_grad
@@ -302,6 +305,14 @@ def _own_index(index: Any) -> Any:
     return np.array(index) if isinstance(index, np.ndarray) else index
 
 
+def _fit(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``grad`` summed to ``shape``, which numpy's assignment broadcast to grad's shape
+    (leading ones included, which assignment drops but broadcasting does not)."""
+    if grad.ndim < len(shape):
+        grad = grad.reshape((1,) * (len(shape) - grad.ndim) + grad.shape)
+    return unbroadcast(grad, shape)
+
+
 class GetItem(Function):
     """numpy indexing, copied into new storage; backward scatters into zeros."""
 
@@ -319,3 +330,22 @@ class GetItem(Function):
         else:
             np.add.at(full, self.index, grad)  # integer arrays may repeat one
         return (full,)
+
+
+class SetItem(Function):
+    """``x[index] = value`` in place (lucid._inplace): x's gradient is zero where it was
+    overwritten, value's is the gradient there, summed over the axes it was broadcast."""
+
+    def forward(self, x: np.ndarray, value: Any, index: Any) -> np.ndarray:
+        self.index, self.value_shape = _own_index(index), np.shape(value)
+        x[index] = value
+        return x
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        need_x, need_value = self.needs_input_grad
+        grad_x = None
+        if need_x:
+            grad_x = np.array(grad)  # a copy: the gradient given may be read-only
+            grad_x[self.index] = 0
+        grad_value = _fit(grad[self.index], self.value_shape) if need_value else None
+        return (grad_x, grad_value)

@@ -4,7 +4,7 @@
 writes its result into new storage, except ``reshape`` and ``detach``, which return a
 tensor over the same storage (as PyTorch's ``view`` and ``detach`` do): a write through
 one shows in the other, and they share one version counter (``_version``), which every
-in-place write through lucid bumps (lucid.autograd.versions).
+in-place write through lucid bumps (lucid._inplace, lucid.autograd.versions).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _copying, _indexing, _math, _ops, _storage, _tensor_args
+from lucid import _copying, _indexing, _inplace, _math, _ops, _storage, _tensor_args
 from lucid.autograd import function, graph
-from lucid.autograd.mode import grad_enabled
 from lucid.autograd.versions import VersionCounter, unshare
 
 __all__ = ["Tensor"]
@@ -213,6 +212,19 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return self._binary(_ops.MatMul, other, reflected=True)
 
+    def __iadd__(self, other: Any) -> Tensor:
+        """In place, into this tensor's storage, recorded in the graph (lucid._inplace)."""
+        return _inplace.iadd(self, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return _inplace.isub(self, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return _inplace.imul(self, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return _inplace.itruediv(self, other)
+
     def __neg__(self) -> Tensor:
         return _ops.Neg.apply(self)
 
@@ -350,15 +362,7 @@ class Tensor:
         return _ops.GetItem.apply(self, index=_tensor_args.index_arg(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad and grad_enabled():
-            # Earlier operations may have saved these values for their backward.
-            raise RuntimeError(
-                "cannot assign into a tensor that requires grad; use lucid.no_grad() or .data"
-            )
-        self._data[_tensor_args.index_arg(index)] = (
-            value.data if isinstance(value, Tensor) else value
-        )
-        self._version_counter.value += 1
+        _inplace.setitem(self, index, value)
 
     # ---- copies and pickles (lucid._copying has the rules and why) ------------------
 
