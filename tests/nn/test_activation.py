@@ -197,13 +197,16 @@ def test_inplace_overwrites_and_returns_the_input(name):
 
 
 @pytest.mark.parametrize("name", INPLACE)
-def test_inplace_refuses_a_tensor_autograd_needs(name):
+def test_inplace_refuses_a_leaf_that_requires_grad_in_grad_mode(name):
+    # PyTorch's rule; a non-leaf is written and recorded (tests/hardening/test_inplace.py).
     x = Tensor([-1.0, 1.0], requires_grad=True)
-    with pytest.raises(ValueError, match="inplace=True.*requires_grad"):
+    with pytest.raises(RuntimeError, match="inplace=True.*leaf Variable that requires grad"):
         INPLACE[name](x, inplace=True)
     np.testing.assert_array_equal(x.data, [-1.0, 1.0])
+    assert x._version == 0
     with lucid.no_grad():
         assert INPLACE[name](x, inplace=True) is x
+    assert x._version == 1 and x.is_leaf
 
 
 def test_inplace_layers():

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _C, _storage
+from lucid import _C, _inplace, _storage
 from lucid.autograd import Function
 
 __all__ = ["BroadcastDropout", "ElementDropout", "OnMask", "RowDropout"]
@@ -141,11 +141,16 @@ def apply(
     kind: str,
     noise_shape: tuple[int, ...],
     on_mask: OnMask | None,
+    inplace_as: str | None = None,
 ) -> Any:
-    """Run the dropout that ``noise_shape`` calls for on the Tensor ``x``."""
+    """Run the dropout that ``noise_shape`` calls for on the Tensor ``x``; in place into
+    x when ``inplace_as`` names the function (for errors), else into new storage."""
     op = noise_plan(tuple(x.shape), noise_shape)
-    if op is ElementDropout:
-        return op.apply(x, p=p, generator=generator, kind=kind, on_mask=on_mask)
-    return op.apply(
-        x, p=p, generator=generator, kind=kind, noise_shape=noise_shape, on_mask=on_mask
-    )
+    kwargs: dict[str, Any] = {"p": p, "generator": generator, "kind": kind, "on_mask": on_mask}
+    if op is not ElementDropout:
+        kwargs["noise_shape"] = noise_shape
+    if inplace_as is None:
+        return op.apply(x, **kwargs)
+    # The values are made out of place and copied in (the kernels write new storage),
+    # so they are bit for bit those of inplace=False.
+    return _inplace.apply_inplace(f"{inplace_as}(inplace=True)", op, x, **kwargs)

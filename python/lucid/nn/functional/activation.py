@@ -2,8 +2,9 @@
 Rust storage in the input's dtype, and backward sits next to it.
 
 ``selu``, ``elu``, ``leaky_relu`` and ``relu`` take ``inplace=True``: the result is
-written into the input's storage and the input is returned. Overwriting a tensor that
-autograd may need is refused (ValueError), as alpha_dropout does.
+written into the input's storage, the input is returned, and the op is recorded as the
+input's new history (lucid._inplace); a leaf that requires grad is refused in grad mode
+(RuntimeError), as in PyTorch.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _C, _storage
+from lucid import _C, _inplace, _storage
 from lucid._ops import _new
 from lucid._tensor import Tensor
-from lucid.autograd import Function, grad_enabled
+from lucid.autograd import Function
 
 __all__ = [
     "SELU_ALPHA",
@@ -102,14 +103,7 @@ def _like(x: np.ndarray, op: str) -> np.ndarray:
 def _run(cls: type[Function], input_: Tensor, inplace: bool, op: str, **kwargs: Any) -> Tensor:
     if not inplace:
         return cls.apply(input_, **kwargs)
-    if grad_enabled() and input_.requires_grad:
-        # Overwriting the input would corrupt what earlier ops saved for their backward.
-        raise ValueError(
-            f"{op}: inplace=True needs a tensor that does not require grad (or "
-            "lucid.no_grad()); got one with requires_grad=True"
-        )
-    cls.apply(input_, out=input_.data, **kwargs)
-    return input_
+    return _inplace.apply_inplace(f"{op}(inplace=True)", cls, input_, out=input_.data, **kwargs)
 
 
 # ---- element-wise activations -------------------------------------------------------

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.autograd import grad_enabled
 from lucid.nn.functional import _dropout_ops
 from lucid.nn.functional._dropout_ops import OnMask
 from lucid.random import check_generator
@@ -38,6 +37,9 @@ __all__ = [
     "dropout3d",
     "feature_alpha_dropout",
 ]
+
+
+_NAMES = {"standard": "dropout", "alpha": "alpha_dropout"}  # for errors
 
 
 def check_p(p: Any) -> float:
@@ -120,7 +122,12 @@ def run(
     on_mask: OnMask | None = None,
     channels: tuple[str, int | None] | None = None,
 ) -> Tensor:
-    """The family's one code path: checks, eval mode, the noise shape, in-place."""
+    """The family's one code path: checks, eval mode, the noise shape, in-place.
+
+    ``inplace=True`` writes the result into ``input_``'s storage and returns it, recorded
+    as its new history; in grad mode a leaf that requires grad is refused (RuntimeError)
+    before anything is drawn.
+    """
     p = check_p(p)
     x = check_input(input_)
     gen = check_generator(generator)
@@ -133,17 +140,10 @@ def run(
         noise = check_noise_shape(noise_shape, shape)
     if not training or p == 0.0:
         return x
-    if inplace and grad_enabled() and x.requires_grad:
-        # Overwriting x would corrupt what earlier ops saved for their backward.
-        raise ValueError(
-            "inplace=True needs a tensor that does not require grad (or lucid.no_grad()); "
-            "got one with requires_grad=True"
-        )
-    y = _dropout_ops.apply(x, p, gen, kind, noise, on_mask)
-    if not inplace:
-        return y
-    np.copyto(x.data, y.data)
-    return x
+    name = None
+    if inplace:
+        name = channels[0] if channels is not None else _NAMES[kind]
+    return _dropout_ops.apply(x, p, gen, kind, noise, on_mask, inplace_as=name)
 
 
 def dropout(
