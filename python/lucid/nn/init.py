@@ -2,8 +2,10 @@
 
 Each function writes into the tensor's existing storage (``tensor.data[...] = ...``),
 so a Parameter already registered in a Module keeps its identity, and returns the
-tensor. Draws come from ``generator`` or lucid.random's default generator, so
-``lucid.random.seed(s)`` makes them reproducible.
+tensor. Like PyTorch's (which run under no_grad), they write leaves that require grad
+outside the graph, and count the write in the tensor's version. Draws come from
+``generator`` or lucid.random's default generator, so ``lucid.random.seed(s)`` makes
+them reproducible.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 import numbers
 from typing import Any
 
+from lucid import _inplace
 from lucid import random as _random
 from lucid._tensor import Tensor
 
@@ -89,6 +92,7 @@ def uniform(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = Non
         raise ValueError(f"uniform needs a <= b, got a={a}, b={b}")
     draw = _random.uniform(a, b, tensor.shape, dtype=tensor.dtype, generator=generator)
     tensor.data[...] = draw.data
+    _inplace.bump(tensor)
     return tensor
 
 
@@ -102,6 +106,7 @@ def normal(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any =
     draw *= std
     draw += mean
     tensor.data[...] = draw
+    _inplace.bump(tensor)
     return tensor
 
 
@@ -111,6 +116,7 @@ def constant(tensor: Tensor, val: float) -> Tensor:
     if isinstance(val, Tensor) or not isinstance(val, numbers.Number):
         raise TypeError(f"val must be a number, got {type(val).__name__}")
     tensor.data[...] = val
+    _inplace.bump(tensor)
     return tensor
 
 

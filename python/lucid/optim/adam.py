@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from lucid import _inplace
 from lucid.nn.parameter import Parameter
 from lucid.optim.optimizer import Optimizer, check_bool, check_number
 
@@ -104,6 +105,10 @@ class Adam(Optimizer):
         ratio = np.divide(exp_avg, denom, out=b)
         ratio *= lr / (1 - beta1**step)
         data -= ratio
+        # One step, one write each (AdamW's decay included).
+        _inplace.bump(param, state["exp_avg"], state["exp_avg_sq"])
+        if group["amsgrad"]:
+            _inplace.bump(state["max_exp_avg_sq"])
 
 
 class AdamW(Adam):

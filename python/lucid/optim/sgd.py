@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _storage
+from lucid import _inplace, _storage
 from lucid._tensor import Tensor
 from lucid.nn.parameter import Parameter
 from lucid.optim.optimizer import Optimizer, check_bool, check_number
@@ -80,6 +80,7 @@ class SGD(Optimizer):
                     buf += np.multiply(grad, 1 - group["dampening"], out=b)
                 else:
                     buf += grad
+                _inplace.bump(buffer)
             if group["nesterov"]:
                 nesterov = np.multiply(buf, momentum, out=b)
                 nesterov += grad
@@ -87,3 +88,4 @@ class SGD(Optimizer):
             else:
                 grad = buf
         data -= np.multiply(grad, lr, out=b)
+        _inplace.bump(param)  # one step, one write
