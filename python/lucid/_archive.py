@@ -68,14 +68,12 @@ def _end_records(file: IO[bytes], length: int) -> tuple[int, int, int]:
     """The central directory's entry count, offset and size, from the end records."""
     span = min(length, _EOCD.size + 0xFFFF)  # the record and a comment of at most 64 KiB
     tail = _pread(file, length - span, span)
-    at = tail.rfind(b"PK\x05\x06")
-    while at >= 0 and not (
-        at + _EOCD.size <= span and at + _EOCD.size + _EOCD.unpack_from(tail, at)[7] == span
-    ):
-        at = tail.rfind(b"PK\x05\x06", 0, at)
-    if at < 0:
+    at = tail.rfind(b"PK\x05\x06")  # the last one, as zipfile takes it
+    if at < 0 or at + _EOCD.size > span:
         raise ArchiveError("it is not a zip archive (no end of central directory record)")
-    _, disk, cd_disk, on_disk, count, size, offset, _ = _EOCD.unpack_from(tail, at)
+    _, disk, cd_disk, on_disk, count, size, offset, comment = _EOCD.unpack_from(tail, at)
+    if at + _EOCD.size + comment != span:
+        raise ArchiveError("its end record and comment do not end the file")
     eocd = length - span + at
     if disk or cd_disk or on_disk != count:
         raise ArchiveError("it is a multi-disk zip archive")
@@ -86,7 +84,7 @@ def _end_records(file: IO[bytes], length: int) -> tuple[int, int, int]:
         if disk or disks > 1 or record > locator - _EOCD64.size:
             raise ArchiveError("its zip64 end record locator is forged")
         fields = _EOCD64.unpack(_pread(file, record, _EOCD64.size))
-        if fields[0] != b"PK\x06\x06" or record + 12 + fields[1] != locator or fields[1] < 44:
+        if fields[0] != b"PK\x06\x06" or fields[1] != 44 or record + _EOCD64.size != locator:
             raise ArchiveError("its zip64 end record is forged")
         disk, cd_disk, on_disk, count64, size64, offset64 = fields[4:]
         if disk or cd_disk or on_disk != count64:
@@ -152,7 +150,12 @@ def _central(cd: bytes, at: int) -> tuple[Member, bytes, int, int]:
         small if value is None else value
         for small, value in zip([size, compressed, offset, disk], big, strict=True)
     )
-    name = raw.decode("utf-8" if flags & _UTF8 else "cp437", errors="replace")
+    try:
+        name = raw.decode("utf-8" if flags & _UTF8 else "cp437")
+    except UnicodeDecodeError:
+        raise ArchiveError(f"a member's name {raw!r} is not UTF-8, as its flags say") from None
+    if fields[2] & 0xFF > 63:  # zipfile's limit: a later version's features
+        raise ArchiveError(f"member {name!r} needs zip version {(fields[2] & 0xFF) / 10}")
     if disk:
         raise ArchiveError(f"member {name!r} is on another disk")
     if flags & _ENCRYPTED:
@@ -215,6 +218,8 @@ def members(file: IO[bytes], length: int) -> dict[str, Member]:
     if at != cd_size:
         raise ArchiveError(f"its central directory holds more than the {count} entries it claims")
     ordered = sorted(found.values(), key=lambda m: m.offset)
+    if ordered and ordered[0].offset:  # numpy.load knows a .npz by its first bytes
+        raise ArchiveError(f"its first member starts at byte {ordered[0].offset}, not 0")
     for before, after in zip(ordered, ordered[1:], strict=False):
         if before.data + before.compressed > after.offset:
             raise ArchiveError(f"members {before.name!r} and {after.name!r} overlap")

@@ -1,10 +1,7 @@
 """Hostile .npz files for lucid.load: forged sizes, wrong shapes, deep JSON, pickles,
-duplicate and overlapping members, missing arrays, truncations.
-
-``corpus(checkpoint(directory), marker)`` gives each case's name, its bytes and a
-fragment its ValueError's message must hold. The zip writer here lets every size be
-forged on its own: in the directory, in the local header, in zip64 extras and records.
-"""
+duplicate and overlapping members, missing arrays, truncations. ``corpus(checkpoint(d),
+marker)`` gives each case's bytes and a fragment its ValueError's message must hold;
+build_zip lets every size be forged on its own (directory, local header, zip64)."""
 
 from __future__ import annotations
 
@@ -47,10 +44,13 @@ def _extra(values: dict, order: list[str]) -> bytes:
     return struct.pack("<HH", 1, len(body)) + body if body else b""
 
 
-def build_zip(entries: list[Entry], end: dict | None = None, zip64: dict | None = None) -> bytes:
-    """A zip archive of ``entries``; ``end`` overrides fields of the end record (count,
-    cd_size, cd_offset), ``zip64`` adds zip64 end records with those fields overridden."""
-    out = bytearray()
+def build_zip(
+    entries: list[Entry], end: dict | None = None, zip64: dict | None = None, prefix: bytes = b""
+) -> bytes:
+    """A zip archive of ``entries`` after ``prefix``; ``end`` overrides fields of the end
+    record (count, cd_size, cd_offset), ``zip64`` adds zip64 end records with those
+    fields overridden."""
+    out = bytearray(prefix)
     directory = bytearray()
     for e in entries:
         payload = zlib.compress(e.data)[2:-4] if e.method == 8 else e.data
@@ -231,6 +231,17 @@ def _forged_sizes() -> dict[str, tuple[bytes, str]]:
         ("zip64 end record and end record disagree", {"count": 5}, {}, "disagree"),
     ]:
         out[key] = (build_zip(good, end, zip64), frag)
+    # What zipfile would read otherwise, so numpy.load could not: lucid refuses it too.
+    plain, wide = build_zip(good), build_zip(good, zip64={})
+    at, locator = wide.index(b"PK\x06\x06"), wide.index(b"PK\x06\x07")
+    extensible = wide[: at + 4] + struct.pack("<Q", 60) + wide[at + 12 : locator] + bytes(16)
+    latin = build_zip([good[0], Entry("a0.npy", small, flags=0x800)])
+    out["end record in the comment"] = (plain[:-2] + b"\x1a\0PK\x05\x06" + bytes(22), "do not end")
+    out["zip64 record with extensible data"] = (extensible + wide[locator:], "record is forged")
+    out["member name not UTF-8"] = (latin.replace(b"a0.npy", b"\xff0.npy"), "not UTF-8")
+    version = plain.replace(b"PK\x01\x02\x2d\0\x2d", b"PK\x01\x02\x2d\0\x6c")  # 4.5 to 10.8
+    out["member needs zip version 10.8"] = (version, "needs zip version 10.8")
+    out["bytes before the first member"] = (build_zip(good, prefix=b"#!/bin/sh\n"), "byte 10")
 
     # The .npy header's own claims.
     def f8(shape: str, data: bytes = bytes(8), version: int = 1, length: int | None = None):
