@@ -80,10 +80,8 @@ def apply_inplace(op: str, fn: type[Function], target: Any, *others: Any, **kwar
     arrays = [x._data if isinstance(x, tensor_cls) else x for x in inputs]
     saved = []
     if record:
-        for i in versions.needed(fn, needs):
+        for i in versions.needed(fn, inputs, needs, tensor_cls):
             x = inputs[i]
-            if not isinstance(x, tensor_cls):
-                continue
             if x._version_counter is target._version_counter:
                 arrays[i] = _storage.copy_of(arrays[i])  # this write destroys them
             else:

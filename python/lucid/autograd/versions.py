@@ -43,13 +43,21 @@ def record(index: int | None, tensor: Any) -> tuple[Any, ...]:
     return (index, counter, counter.value, tensor._data.shape, tensor._data.dtype)
 
 
-def needed(fn: Any, needs: Sequence[bool]) -> list[int]:
-    """The inputs whose values ``fn``'s backward reads, given which need a gradient."""
-    return [
-        i
-        for i, needed_by in fn.saved_inputs.items()
-        if needed_by is None or True in [needs[j] for j in needed_by]
-    ]
+def needed(fn: Any, inputs: Sequence[Any], needs: Sequence[bool], tensor: type) -> list[int]:
+    """The Tensor inputs whose values ``fn``'s backward reads, given which need a gradient."""
+    # Loops, not comprehensions over any(): this runs for every recorded op that saves.
+    found = []
+    for i, needed_by in fn.saved_inputs.items():
+        if not isinstance(inputs[i], tensor):
+            continue
+        if needed_by is not None:
+            for j in needed_by:
+                if needs[j]:
+                    break
+            else:
+                continue
+        found.append(i)
+    return found
 
 
 def saved_versions(
@@ -57,7 +65,7 @@ def saved_versions(
 ) -> tuple[tuple[Any, ...], ...]:
     """The records of what ``fn``'s backward will read: its saved Tensor inputs (the
     gradients they are read for are needed) and its output if it saves that."""
-    records = [record(i, inputs[i]) for i in needed(fn, needs) if isinstance(inputs[i], tensor)]
+    records = [record(i, inputs[i]) for i in needed(fn, inputs, needs, tensor)]
     if fn.saved_output:
         records.append(record(None, out))
     return tuple(records)
