@@ -2,6 +2,8 @@
 
 - :class:`Function` is the base class of every differentiable operation.
 - :func:`backward` (called by ``Tensor.backward``) walks the graph in reverse order.
+- :mod:`lucid.autograd.versions`: the version counters that make backward refuse values
+  changed in place after an op saved them.
 - :class:`no_grad`, :class:`enable_grad` and :func:`grad_enabled` switch recording per
   thread.
 """
