@@ -169,6 +169,17 @@ def test_each_init_is_one_write_and_allowed_on_a_parameter_in_grad_mode(init):
 # ---- counters shared over one storage -------------------------------------------------
 
 
+def test_load_state_dict_is_one_write_per_tensor_and_saved_weights_then_raise():
+    model = nn.Linear(3, 2)
+    x = lucid.random.randn(4, 3, requires_grad=True)
+    y = model(x).sum()  # dx reads the weight
+    before = (model.weight._version, model.bias._version)
+    model.load_state_dict(model.state_dict())
+    assert (model.weight._version, model.bias._version) == (before[0] + 1, before[1] + 1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
 def test_reshapes_and_detach_share_the_counter_of_their_storage():
     x = Tensor(np.arange(6.0), requires_grad=True)
     views = [x.reshape(2, 3), x.detach(), x.reshape(3, 2).reshape(6), x.detach().reshape(1, 6)]

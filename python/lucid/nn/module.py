@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from lucid._inplace import bump
 from lucid._tensor import Tensor
 from lucid.nn.parameter import Parameter
 
@@ -33,11 +34,8 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
 
 
 class StateDictKeyError(KeyError, RuntimeError):
-    """Missing or unexpected keys in a strict ``load_state_dict``.
-
-    Both a KeyError (a key problem) and a RuntimeError (what PyTorch raises), so either
-    ``except`` catches it.
-    """
+    """Missing or unexpected keys in a strict ``load_state_dict``: both a KeyError (a key
+    problem) and a RuntimeError (what PyTorch raises), so either ``except`` catches it."""
 
     def __str__(self) -> str:
         # KeyError's str() would repr-quote the multi-line message.
@@ -359,6 +357,7 @@ class Module:
                 )
         for key, values in sources.items():
             np.copyto(own[key].data, values, casting="unsafe")
+            bump(own[key])  # an op that saved the old values must not use them in backward
         return IncompatibleKeys(missing, unexpected)
 
     def __copy__(self) -> Module:
