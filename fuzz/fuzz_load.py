@@ -9,11 +9,10 @@ zip64 extras, .npy header length); flips, overwrites, splices, inserts and cuts 
 and sometimes fixes the CRCs, so the checks behind them are reached.
 
 lucid.load must raise ValueError naming the path, or return what the file holds: the
-manifest decoded by the format's rules with every array as numpy.load reads it (which
-for an unmutated file is what was saved). Anything else is a finding: another
-exception, MemoryError (in --random mode the address space is capped at 1 GiB above
-the start), a hang, a file numpy cannot read that lucid took, a marker file created by
-an unpickled payload.
+manifest decoded by the format's rules with every array as numpy.load reads it (for an
+unmutated file, what was saved). Anything else is a finding: another exception, a
+MemoryError (--random caps the address space at 1 GiB above the start), a hang, a file
+lucid took that numpy cannot read, the marker file an unpickled payload creates.
 
     python fuzz/fuzz_load.py -max_total_time=600 -timeout=10 -rss_limit_mb=2048
     python fuzz/fuzz_load.py --random 2000 --seed 0    # no atheris: seeded random inputs
@@ -133,13 +132,14 @@ def _manifest(fdp, data: bytes) -> bytes:
     """The manifest's JSON nested deeper, a byte of it changed, or a reference moved."""
     try:
         text = np.lib.format.read_array(io.BytesIO(data)).tobytes()
-        inner = json.dumps(json.loads(text)["object"]).encode()
+        start = text.index(b'"object":') + len(b'"object":')  # lucid.save writes it last
     except Exception:  # an earlier mutation broke it
         return data
     pick = fdp.ConsumeIntInRange(0, 2)
     if pick == 0:
-        depth = fdp.PickValueInList([10, 400, 999, 1001, 100_000])
-        text = text.replace(inner, b'{"list":[' * depth + inner + b"]}" * depth)
+        depth = fdp.PickValueInList([10, 400, 499, 501, 100_000])  # 2 levels each
+        nested = b'{"list":[' * depth + text[start:-1] + b"]}" * depth
+        text = text[:start] + nested + b"}"
     elif pick == 1 and text:
         at = fdp.ConsumeIntInRange(0, len(text) - 1)
         char = fdp.PickValueInList([b"[", b"]", b"{", b'"', b"0", b"9", b"\\"])
@@ -154,8 +154,10 @@ def _manifest(fdp, data: bytes) -> bytes:
 
 def _member_op(fdp, members: list[list]) -> None:
     i = fdp.ConsumeIntInRange(0, len(members) - 1) if members else 0
+    if members and members[0][0] == "__lucid__.npy" and fdp.ConsumeIntInRange(0, 3) == 0:
+        i = 0  # the manifest, more often than its share
     pick = fdp.ConsumeIntInRange(0, 9)
-    if not members or pick == 0:  # add one: a duplicate name, a new one, noise or a pickle
+    if not members or pick == 0:  # add one holding noise, under a new name or a taken one
         name = fdp.PickValueInList(["extra.npy", "a99.npy", "__lucid__.npy", "a0.npy", "x/../a1"])
         members.append([name, fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 64)), 0])
     elif pick == 1:
