@@ -4,7 +4,9 @@
 evaluates every case's expression in turn and reports each as a value (anything JSON
 can carry), an exception (its type name, message and notes) or a crash (the child's
 exit code and the end of its stderr). A case that kills the child is charged to that
-case alone: the cases after it run again in a fresh child.
+case alone: the cases after it run again in a fresh child. ``run_script(script)`` runs
+one whole script (forks, threads, resource limits) in a child with a timeout and
+returns the JSON object it prints last.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
+
+import pytest
 
 _CHILD = r"""
 import json, sys
@@ -82,3 +87,22 @@ def run_isolated(prelude: str, cases: dict[str, str], timeout: float = 120) -> d
             results[key] = Outcome("crash", detail=detail)
         pending = rest[len(culprits) :]
     return results
+
+
+def run_script(script: str, timeout: float = 120, env: dict[str, str] | None = None) -> dict:
+    """Run ``script`` (dedented) in a fresh interpreter and return the JSON object on
+    the last line of its output; a hang past ``timeout`` seconds or a non-zero exit
+    fails the calling test with what the child printed."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(script)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+    except subprocess.TimeoutExpired as err:
+        out = err.stdout.decode(errors="replace") if isinstance(err.stdout, bytes) else err.stdout
+        pytest.fail(f"the child interpreter hung for {timeout} s: {(out or '')[-2000:]}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

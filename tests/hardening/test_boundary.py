@@ -9,34 +9,15 @@ before any word is reserved. The risky cases run in a child interpreter.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-
 import pytest
+from _isolated import run_script
 
 import lucid
 from lucid import random
 
 
-def _run(script: str, timeout: float = 120) -> dict:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(script)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env={"PATH": "/usr/bin:/bin", "RUST_BACKTRACE": "0"},
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"the child interpreter hung for {timeout} s")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_a_panic_on_a_pool_worker_is_a_runtime_error_and_the_pool_still_works():
-    found = _run(
+    found = run_script(
         r"""
 import json
 import numpy as np
@@ -105,7 +86,7 @@ print(json.dumps({"refused": refused, "same": bool((np.asarray(y) == np.asarray(
 
 
 def test_a_thread_pool_that_cannot_start_is_an_error_that_moves_no_generator():
-    found = _run(_NO_POOL)
+    found = run_script(_NO_POOL)
     for name, (outcome, unmoved) in found["refused"].items():
         assert outcome != "returned", f"{name} ran without a thread pool"
         error, message = outcome

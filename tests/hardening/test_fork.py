@@ -8,14 +8,11 @@ threads did not survive the fork, or on a lock another thread held at the fork).
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from _isolated import run_script
 
 import lucid
 from lucid import random
@@ -64,24 +61,8 @@ def kernels(seed):
 """
 
 
-def _run(script: str, timeout: float = 120, env: dict[str, str] | None = None) -> dict:
-    """Run ``script`` in a fresh interpreter; its last line of output is JSON."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(script)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-        )
-    except subprocess.TimeoutExpired as err:
-        pytest.fail(f"the child interpreter hung for {timeout} s: {(err.stdout or '')[-2000:]}")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_every_kernel_in_a_forked_child_gives_the_parents_bits():
-    found = _run(
+    found = run_script(
         _KERNELS
         + r"""
 parent = kernels(11)  # also starts the thread pool in the parent
@@ -148,7 +129,7 @@ print(json.dumps({"hung": hung, "failed": failed, "seconds": time.monotonic() - 
 
 
 def test_a_thousand_forks_while_another_thread_churns_pooled_buffers_never_hang():
-    found = _run(_CHURN.replace("FORKS", "1000"), timeout=300)
+    found = run_script(_CHURN.replace("FORKS", "1000"), timeout=300)
     assert found["hung"] == 0, f"a forked child hung: {found}"
     assert found["failed"] == 0, f"forked children got other bits: {found}"
 
@@ -171,7 +152,7 @@ def digest(seed):
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_worker_processes_run_dropout_after_a_warm_parent(method, tmp_path: Path):
     (tmp_path / "lucid_fork_workers.py").write_text(_WORKERS)
-    found = _run(
+    found = run_script(
         f"""
 import json, multiprocessing, sys
 sys.path.insert(0, {str(tmp_path)!r})
@@ -224,9 +205,9 @@ print(json.dumps({"children": children, "parent": parent, "reseeded": reseeded})
 """
 
 
-def test_forked_children_draw_from_streams_of_their_own_the_same_on_every_run():
-    first = _run(_STREAMS)
-    assert _run(_STREAMS) == first  # reproducible: a seed fixes every child's draws too
+def test_forked_children_draw_from_streams_of_their_own_the_same_on_everyrun_script():
+    first = run_script(_STREAMS)
+    assert run_script(_STREAMS) == first  # reproducible: a seed fixes every child's draws too
     children, parent = first["children"], first["parent"]
     for k, (state, _, _) in enumerate(children):
         assert state == [123, random.fork_stream(0, k), 0]
@@ -254,7 +235,7 @@ def test_fork_streams_are_distinct_and_move_every_bit():
 
 
 def test_set_num_threads_sizes_the_pool_and_the_bits_do_not_change():
-    found = _run(
+    found = run_script(
         r"""
 import json
 import lucid
