@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import pickle
 from typing import Any, SupportsIndex
 
@@ -87,7 +88,7 @@ def _unpacked(raw: Any, dtype: str, shape: Any, name: str) -> np.ndarray:
     source = np.dtype(dtype)
     target = _storage.resolve_dtype(source.newbyteorder("="))
     shape = tuple(int(s) for s in shape)
-    nbytes, needed = memoryview(raw).nbytes, source.itemsize * int(np.prod(shape))
+    nbytes, needed = memoryview(raw).nbytes, source.itemsize * math.prod(shape)
     if nbytes != needed:
         raise ValueError(f"{name} has {nbytes} bytes, shape {shape} of {target} needs {needed}")
     return _storage.copy_of(np.frombuffer(raw, source).reshape(shape), target)
