@@ -274,3 +274,11 @@ def test_a_copied_mask_has_the_same_bits_and_coefficients(kind, method):
     dy = _storage.copy_of(_values((1000,), np.float32))
     ours = np.asarray(_C.dropout_backward(dy, copied))
     assert ours.tobytes() == np.asarray(_C.dropout_backward(dy, mask)).tobytes()
+
+
+@pytest.mark.parametrize("shape", [(2**32, 2**32), (2**62, 4), (3, 2**62)])
+def test_a_forged_pickle_shape_is_refused_by_its_exact_byte_count(shape):
+    # int64 products of these shapes wrap (to 0 for the first), which would read as empty.
+    needed = 4 * shape[0] * shape[1]
+    with pytest.raises(ValueError, match=f"data has 0 bytes, shape .* needs {needed}"):
+        _rebuild_tensor(Tensor, b"", "<f4", shape, False, False, None)
