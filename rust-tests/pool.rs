@@ -70,6 +70,7 @@ fn wait_for(pid: libc::pid_t, limit: Duration) -> Option<i32> {
 /// gives the parent's bits.
 #[test]
 fn forked_children_run_kernels_and_allocate_while_another_thread_allocates() {
+    lucid::fork::register();
     let n = 1 << 20;
     let expected = forward(n, 9); // also starts the pool
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

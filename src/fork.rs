@@ -5,7 +5,7 @@
 //! thread pool's and the buffer pool's locks (so no other thread holds them in the
 //! copied memory) and finishes any lazy configuration reads; afterwards the parent
 //! simply lets go, while the child also forgets the thread pool, so its next
-//! parallel kernel starts a fresh one.
+//! parallel kernel starts a fresh one. Nothing is registered until [`register`] runs.
 
 #[cfg(unix)]
 mod handlers {
@@ -45,8 +45,10 @@ mod handlers {
     }
 }
 
-/// Install the fork handlers (once per process; later calls cost an atomic load).
-/// The thread pool and the buffer pool call this before their first use.
+/// Install the fork handlers (once per process; later calls do nothing). `lucid._C`
+/// calls this when it is imported; a Rust program that forks and uses lucid in the
+/// child calls it once before its first fork. This module sits above the thread pool
+/// and the buffer pool, which know nothing of it.
 pub fn register() {
     #[cfg(unix)]
     {

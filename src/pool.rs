@@ -3,7 +3,8 @@
 //! and a child made by `fork()` inherits it without its threads (the first parallel
 //! kernel there would wait forever). This one is sized by `RAYON_NUM_THREADS` (or one
 //! thread per core) when first used, resized by [`set_num_threads`], and forgotten in
-//! a forked child (see [`crate::fork`]) so that the child's next kernel builds its own.
+//! a forked child (by the handlers of `crate::fork`) so that the child's next kernel
+//! builds its own.
 //!
 //! A caller that already runs on a worker of some rayon pool (a test's
 //! `ThreadPoolBuilder::new().num_threads(k).build()?.install(..)`, say) keeps that
@@ -47,7 +48,6 @@ fn build(threads: Option<usize>) -> Result<ThreadPool> {
 /// The pool, started on first use (and again in a forked child). A pool that cannot
 /// start is an error, and the next call tries again.
 pub fn get() -> Result<Arc<ThreadPool>> {
-    crate::fork::register();
     let mut s = state();
     if let Some(pool) = &s.pool {
         return Ok(Arc::clone(pool));
@@ -96,7 +96,7 @@ pub fn set_num_threads(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// The pool's lock, held by the forking thread across `fork()` (see [`crate::fork`]).
+/// The pool's lock, held by the forking thread across `fork()` (see `crate::fork`).
 pub(crate) struct ForkGuard(MutexGuard<'static, State>);
 
 pub(crate) fn lock_for_fork() -> ForkGuard {

@@ -35,13 +35,11 @@ struct Pool {
 static POOL: Mutex<Pool> = Mutex::new(Pool { free: Vec::new(), bytes: 0 });
 
 fn pool() -> std::sync::MutexGuard<'static, Pool> {
-    // A fork while another thread holds this lock must not leave it locked in the child.
-    crate::fork::register();
     // Nothing that holds the lock can panic; recover the data if it ever was poisoned.
     POOL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The pool's lock, held by the forking thread across `fork()` (see [`crate::fork`]).
+/// The pool's lock, held by the forking thread across `fork()` (see `crate::fork`).
 pub(crate) struct ForkGuard(#[allow(dead_code)] std::sync::MutexGuard<'static, Pool>);
 
 pub(crate) fn lock_for_fork() -> ForkGuard {
