@@ -6,8 +6,9 @@
 use std::time::Instant;
 
 use lucid::dropout::{self, alpha};
+use lucid::floor;
 use lucid::mask::BitMask;
-use lucid::par::{self, DEFAULT_CHUNK};
+use lucid::par::DEFAULT_CHUNK;
 use lucid::rng::{self, Float, Generator};
 use lucid::storage::Storage;
 
@@ -36,7 +37,7 @@ fn bench<T: Float>(n: usize, reps: usize) {
 
     let floor = median_ms(reps, || {
         let mut y = fresh();
-        par::copy(x, y.as_mut_slice::<T>().unwrap(), DEFAULT_CHUNK).unwrap();
+        floor::copy(x, y.as_mut_slice::<T>().unwrap(), DEFAULT_CHUNK).unwrap();
     });
     let mut mask = BitMask::zeros(n);
     let forward = median_ms(reps, || {

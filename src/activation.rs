@@ -5,9 +5,9 @@
 //! the dtype, as `dy * slope` would. erfc is libm's (a port of musl's, under 1 ulp);
 //! eˣ and eˣ − 1 are written out below, branch-free, so the ELU loops vectorise.
 
+use crate::element::Float;
 use crate::error::{LucidError, Result};
 use crate::par::for_each_chunk_mut;
-use crate::rng::Float;
 
 /// Which GELU: PyTorch's `approximate="none"` or `"tanh"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

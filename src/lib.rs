@@ -11,7 +11,9 @@
 pub mod activation;
 pub mod chacha;
 pub mod dropout;
+pub mod element;
 pub mod error;
+pub mod floor;
 pub mod fork;
 pub mod mask;
 pub mod par;

@@ -5,7 +5,6 @@
 use rayon::prelude::*;
 
 use crate::error::{LucidError, Result};
-use crate::stream;
 
 /// Elements per chunk: 64 Ki elements, 256 KiB of float32, about an L2 cache.
 pub const DEFAULT_CHUNK: usize = 1 << 16;
@@ -48,23 +47,4 @@ pub fn for_each_chunk_mut<T: Send>(
         crate::pool::install(|| data.par_chunks_mut(chunk).enumerate().for_each(|(c, part)| f(c, part)))?;
     }
     Ok(())
-}
-
-/// Copy `src` into `dst` with the kernels' chunking, thread pool and store policy
-/// (streaming stores for outputs of [`stream::threshold`] bytes and more): the floor
-/// that the benchmarks compare every kernel against (no randomness, same bytes moved).
-pub fn copy<T: Copy + Send + Sync>(src: &[T], dst: &mut [T], chunk: usize) -> Result<()> {
-    if src.len() != dst.len() {
-        return Err(LucidError::value("dst", dst.len(), format!("of length {}", src.len())));
-    }
-    let streamed = stream::streams::<T>(dst.len());
-    for_each_chunk_mut(dst, chunk, |c, part| {
-        let from = &src[c * chunk..c * chunk + part.len()];
-        if streamed {
-            stream::copy(from, part);
-            stream::fence();
-        } else {
-            part.copy_from_slice(from);
-        }
-    })
 }

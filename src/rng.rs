@@ -11,6 +11,7 @@
 use chacha20::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
+pub use crate::element::{unit_f32, unit_f64, Float};
 use crate::error::{LucidError, Result};
 use crate::par;
 
@@ -83,18 +84,6 @@ impl Draw {
     }
 }
 
-/// Uniform in [0, 1) from one word: the top 24 bits.
-#[inline]
-pub fn unit_f32(w: u32) -> f32 {
-    (w >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
-}
-
-/// Uniform in [0, 1) from two words: the top 53 of their 64 bits.
-#[inline]
-pub fn unit_f64(hi: u32, lo: u32) -> f64 {
-    ((((hi as u64) << 32) | lo as u64) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
 /// Box–Muller: two words give two independent standard normals.
 #[inline]
 pub fn normal_pair(w0: u32, w1: u32) -> (f64, f64) {
@@ -108,43 +97,6 @@ pub fn normal_pair(w0: u32, w1: u32) -> (f64, f64) {
 /// The 33-bit threshold t with P(word < t) = t / 2^32 closest to `prob`.
 pub fn threshold(prob: f64) -> u64 {
     (prob * 4_294_967_296.0).round() as u64
-}
-
-/// Floats the samplers can fill.
-pub trait Float:
-    crate::storage::Element + Copy + std::ops::Mul<Output = Self> + std::ops::Add<Output = Self>
-{
-    fn from_f64(v: f64) -> Self;
-    fn to_f64(self) -> f64;
-    fn uniform(rng: &mut ChaCha8Rng) -> Self;
-    const UNIFORM_WORDS: u64;
-}
-
-impl Float for f32 {
-    const UNIFORM_WORDS: u64 = 1;
-    fn from_f64(v: f64) -> f32 {
-        v as f32
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    fn uniform(rng: &mut ChaCha8Rng) -> f32 {
-        unit_f32(rng.next_u32())
-    }
-}
-
-impl Float for f64 {
-    const UNIFORM_WORDS: u64 = 2;
-    fn from_f64(v: f64) -> f64 {
-        v
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-    fn uniform(rng: &mut ChaCha8Rng) -> f64 {
-        let hi = rng.next_u32();
-        unit_f64(hi, rng.next_u32())
-    }
 }
 
 /// Fill `out` with uniforms in [0, 1), reserving the words from `gen`.

@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
-use crate::rng::Float;
+use crate::element::Float;
 
 /// The widest instruction set the kernels use on this CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

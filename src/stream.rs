@@ -17,7 +17,7 @@
 use std::any::TypeId;
 use std::sync::OnceLock;
 
-use crate::rng::Float;
+use crate::element::Float;
 use crate::simd::{self, level, Level};
 
 /// Outputs of this many bytes and more are written with streaming stores by default:

@@ -7,10 +7,10 @@
 
 use rayon::prelude::*;
 
+use crate::element::Float;
 use crate::error::{LucidError, Result};
 use crate::mask::BitMask;
 use crate::par::check_chunk;
-use crate::rng::Float;
 use crate::simd;
 
 use super::Coefficients;

@@ -8,10 +8,11 @@
 
 use rayon::prelude::*;
 
+use crate::element::Float;
 use crate::error::{LucidError, Result};
 use crate::mask::BitMask;
 use crate::par::check_chunk;
-use crate::rng::{Draw, Float, Generator};
+use crate::rng::{Draw, Generator};
 use crate::simd::{self, Ahead};
 use crate::stream;
 
@@ -74,7 +75,7 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
             y.fill(T::from_f64(0.0));
             *mask = BitMask::zeros(x.len());
         } else {
-            crate::par::copy(x, y, chunk)?;
+            crate::floor::copy(x, y, chunk)?;
             *mask = BitMask::ones(x.len());
         }
         return Ok(());

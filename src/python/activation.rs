@@ -12,8 +12,8 @@ use super::dropout::{contiguous, float_array};
 use super::errors::guarded;
 use super::storage::PyStorage;
 use crate::activation::{self, Elu, Gelu};
+use crate::element::Float;
 use crate::par::chunk_for;
-use crate::rng::Float;
 use crate::storage::Storage;
 
 /// out = f(x), element-wise, into a new Storage.

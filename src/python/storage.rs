@@ -144,7 +144,8 @@ pub fn empty_cache() {
 #[pyfunction]
 pub fn parallel_copy(py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<PyStorage> {
     guarded(|| {
-        use crate::par::{chunk_for, copy};
+        use crate::floor::copy;
+        use crate::par::chunk_for;
         use crate::storage::Element;
         fn run<T: Element>(py: Python<'_>, xs: &[T]) -> PyResult<PyStorage> {
             let out = py.detach(|| -> crate::Result<Storage> {
