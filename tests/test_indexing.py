@@ -1,4 +1,4 @@
-"""lucid._indexing (where, concatenate, stack) and fancy indexing through _ops.GetItem."""
+"""lucid._ops.movement: where, concatenate, stack, and fancy indexing through GetItem."""
 
 import numpy as np
 import pytest
@@ -119,7 +119,7 @@ def test_joins_check_their_arguments(join):
         join([lucid.zeros(2)], axis=0.0)
 
 
-# ---- fancy indexing (_ops.GetItem) --------------------------------------------------
+# ---- fancy indexing (GetItem) -------------------------------------------------------
 
 LABELS = Tensor(np.array([2, 0, 2, 1]))
 

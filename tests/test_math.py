@@ -1,4 +1,5 @@
-"""lucid._math: element-wise math, max/min, argmax/argmin, casts, and the function forms."""
+"""lucid._ops.elementwise and lucid._ops.reduce: element-wise math, max/min, argmax/argmin,
+casts, and the function forms."""
 
 import warnings
 

@@ -6,26 +6,19 @@ views of it, and the dropout family runs in parallel Rust kernels.
 
 import numpy as np
 
-from lucid import nn, optim, random
+# _methods binds the ops of lucid._ops onto Tensor as its operators and methods.
+from lucid import (
+    _methods,  # noqa: F401
+    nn,
+    optim,
+    random,
+)
 from lucid._C import empty_cache, get_num_threads, memory_allocated, memory_cached, set_num_threads
 from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
-from lucid._indexing import concatenate, stack, where
-from lucid._math import (
-    abs,
-    argmax,
-    argmin,
-    clip,
-    exp,
-    log,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    sqrt,
-    sum,
-)
+from lucid._ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt
+from lucid._ops.linalg import matmul
+from lucid._ops.movement import concatenate, stack, where
+from lucid._ops.reduce import argmax, argmin, max, mean, min, sum
 from lucid._ranges import arange, eye
 from lucid._serialization import load, save
 from lucid._tensor import Tensor
@@ -60,7 +53,7 @@ __all__ = [
     "tensor",
     "zeros",
     "zeros_like",
-    # math (lucid._math, lucid._indexing, lucid._ranges)
+    # math (lucid._ops, lucid._ranges)
     "abs",
     "arange",
     "argmax",

@@ -1,24 +1,51 @@
 """Tensor: values in Rust storage, seen by numpy without a copy, with autograd.
 
+This module holds the class and its data plumbing: the constructor's data and dtype
+rules, the values and their metadata, requires_grad, backward, detach, copies and
+pickles. Its operators and math methods are the ops of lucid._ops, which import this
+module; lucid._methods binds them onto the class when lucid is imported.
+
 ``Tensor.data`` is a C-contiguous numpy view of a Rust ``Storage``. Every operation
 writes its result into new storage, except ``reshape`` and ``detach``, which return a
 tensor over the same storage (as PyTorch's ``view`` and ``detach`` do): a write through
 one shows in the other, and they share one version counter (``_version``), which every
-in-place write through lucid bumps (lucid._inplace, lucid.autograd.versions).
+in-place write through lucid bumps (lucid._ops.inplace, lucid.autograd.versions).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lucid import _copying, _indexing, _inplace, _math, _ops, _storage, _tensor_args
+from lucid import _copying, _storage
 from lucid.autograd import function, graph
 from lucid.autograd.versions import VersionCounter, unshare
 
 __all__ = ["Tensor"]
+
+F32 = np.dtype(np.float32)
+I64 = np.dtype(np.int64)
+I64_MAX = np.iinfo(np.int64).max
+
+
+def default_dtype(src: np.ndarray, from_python: bool) -> np.dtype:
+    """The dtype a tensor gets when none is asked for (see ``Tensor``)."""
+    dtype = src.dtype.newbyteorder("=")  # a big-endian float64 is a float64 all the same
+    if dtype == np.bool_:
+        return dtype
+    if from_python:
+        return F32
+    if dtype in _storage.DTYPES:
+        return dtype
+    return I64 if dtype.kind in "iu" else F32
+
+
+def check_fits(src: np.ndarray, target: np.dtype, name: str) -> None:
+    """Unsigned values above 2**63 - 1 would wrap to negative int64s: a ValueError."""
+    if src.dtype.kind == "u" and target == I64 and src.size and src.max() > I64_MAX:
+        raise ValueError(f"{name} must fit int64, got {src.dtype} value {src.max()} > 2**63 - 1")
 
 
 class Tensor:
@@ -35,10 +62,17 @@ class Tensor:
     # numpy defers to us, so ``array + tensor`` calls Tensor.__radd__.
     __array_ufunc__ = None
 
+    if TYPE_CHECKING:
+        # The operators and math methods are bound by lucid._methods (its METHODS
+        # table), which this module may not import; to mypy they are attributes of Any.
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __getitem__(self, index: Any) -> Tensor: ...
+
     def __init__(
         self, data: Any, requires_grad: bool = False, keep_grad: bool = False, dtype: Any = None
     ) -> None:
-        self._setup(_tensor_args.values(data, dtype), requires_grad, keep_grad)
+        self._setup(_values(data, dtype), requires_grad, keep_grad)
 
     def _setup(self, array: np.ndarray, requires_grad: bool, keep_grad: bool) -> None:
         self._data = array
@@ -78,7 +112,7 @@ class Tensor:
     @data.setter
     def data(self, values: Any) -> None:
         values = values.data if isinstance(values, Tensor) else np.asarray(values)
-        _tensor_args.check_fits(values, self.dtype, "data")
+        check_fits(values, self.dtype, "data")
         self._data = _storage.copy_of(values, self.dtype)
         unshare(self)  # new storage: its reshapes and detach() no longer see writes to it
 
@@ -174,195 +208,9 @@ class Tensor:
         out._version_counter = self._version_counter
         return out
 
-    # ---- arithmetic -----------------------------------------------------------------
-
-    def _binary(self, fn: Any, other: Any, reflected: bool = False) -> Any:
-        other = _tensor_args.operand(other)
-        if other is None:
-            return NotImplemented
-        return fn.apply(other, self) if reflected else fn.apply(self, other)
-
-    def __add__(self, other: Any) -> Tensor:
-        return self._binary(_ops.Add, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return self._binary(_ops.Add, other, reflected=True)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return self._binary(_ops.Sub, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return self._binary(_ops.Sub, other, reflected=True)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return self._binary(_ops.Mul, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return self._binary(_ops.Mul, other, reflected=True)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return self._binary(_ops.Div, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return self._binary(_ops.Div, other, reflected=True)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return self._binary(_ops.MatMul, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return self._binary(_ops.MatMul, other, reflected=True)
-
-    def __iadd__(self, other: Any) -> Tensor:
-        """In place, into this tensor's storage, recorded in the graph (lucid._inplace)."""
-        return _inplace.iadd(self, other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return _inplace.isub(self, other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return _inplace.imul(self, other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return _inplace.itruediv(self, other)
-
-    def __neg__(self) -> Tensor:
-        return _ops.Neg.apply(self)
-
-    def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
-            raise TypeError(
-                f"exponent must be a Python or numpy scalar, got {type(exponent).__name__}"
-            )
-        return _ops.Pow.apply(self, exponent=exponent)
-
-    # ---- comparisons: bool tensors, never part of a graph ---------------------------
-
-    def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
-        other = _tensor_args.operand(other)
-        if other is None:
-            return NotImplemented
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(_ops.compare(ufunc, self._data, other))
-
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
-        return self._compare(np.equal, other)
-
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
-        return self._compare(np.not_equal, other)
-
-    def __lt__(self, other: Any) -> Any:
-        return self._compare(np.less, other)
-
-    def __le__(self, other: Any) -> Any:
-        return self._compare(np.less_equal, other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self._compare(np.greater, other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self._compare(np.greater_equal, other)
-
-    # Element-wise == makes tensors unhashable by default; hash by identity, as lucid.
+    # Element-wise == (bound by lucid._methods) makes tensors unhashable by default;
+    # hash by identity, as lucid.
     __hash__ = object.__hash__
-
-    # ---- reductions and shapes ------------------------------------------------------
-
-    def sum(
-        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
-    ) -> Tensor:
-        """Sum over ``axis`` (or PyTorch's ``dim``); all axes when None."""
-        axis = _tensor_args.pick("axis", axis, "dim", dim, None)
-        keep = bool(_tensor_args.pick("keepdims", keepdims, "keepdim", keepdim, False))
-        return _ops.Sum.apply(self, axis=axis, keepdims=keep)
-
-    def mean(
-        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
-    ) -> Tensor:
-        """Mean over ``axis`` (or ``dim``); integer tensors give float64."""
-        axis = _tensor_args.pick("axis", axis, "dim", dim, None)
-        keep = bool(_tensor_args.pick("keepdims", keepdims, "keepdim", keepdim, False))
-        return _ops.Mean.apply(self, axis=axis, keepdims=keep)
-
-    def max(
-        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
-    ) -> Tensor:
-        """Largest value over ``axis`` (or ``dim``); ties share the gradient evenly."""
-        return _math.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def min(
-        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
-    ) -> Tensor:
-        """Smallest value over ``axis`` (or ``dim``); ties share the gradient evenly."""
-        return _math.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def argmax(
-        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
-    ) -> Tensor:
-        """int64 index of the largest value along ``axis`` (flattened when None)."""
-        return _math.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def argmin(
-        self, axis: Any = None, keepdims: Any = None, *, dim: Any = None, keepdim: Any = None
-    ) -> Tensor:
-        """int64 index of the smallest value along ``axis`` (flattened when None)."""
-        return _math.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    # ---- element-wise math and casts (lucid._math, lucid._indexing) -----------------
-
-    def exp(self) -> Tensor:
-        return _math.exp(self)
-
-    def log(self) -> Tensor:
-        return _math.log(self)
-
-    def sqrt(self) -> Tensor:
-        return _math.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return _math.abs(self)
-
-    __abs__ = abs
-
-    def clip(self, min_value: Any = None, max_value: Any = None) -> Tensor:
-        return _math.clip(self, min_value, max_value)
-
-    def maximum(self, other: Any) -> Tensor:
-        return _math.maximum(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return _math.minimum(self, other)
-
-    def where(self, condition: Any, other: Any) -> Tensor:
-        """This tensor where ``condition`` is true, ``other`` elsewhere (PyTorch's order)."""
-        return _indexing.where(condition, self, other)
-
-    def astype(self, dtype: Any) -> Tensor:
-        """A copy in ``dtype``; float-to-float casts pass the gradient back."""
-        return _math.astype(self, dtype)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same values in ``shape`` (ints or one tuple; one -1 is inferred).
-
-        The result shares this tensor's storage.
-        """
-        return _ops.Reshape.apply(self, shape=_tensor_args.shape_arg(shape))
-
-    def transpose(self, *axes: Any) -> Tensor:
-        """Axes permuted as ``axes`` (ints or one tuple); reversed when none are given."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _ops.Transpose.apply(self, axes=axes or None)
-
-    @property
-    def T(self) -> Tensor:
-        """All axes reversed."""
-        return self.transpose()
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return _ops.GetItem.apply(self, index=_tensor_args.index_arg(index))
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        _inplace.setitem(self, index, value)
 
     # ---- copies and pickles (lucid._copying has the rules and why) ------------------
 
@@ -383,7 +231,27 @@ class Tensor:
         return (_rebuild_tensor, args, state)
 
 
+# The one reference back up: Function (below this module) wraps every op's output in
+# Tensor. It receives the class here instead of importing this module.
 function.set_tensor_class(Tensor)
+
+
+def _values(data: Any, dtype: Any) -> np.ndarray:
+    """A new storage holding ``data`` in the dtype the constructor's rules give."""
+    from_python = not isinstance(data, (Tensor, np.ndarray, np.generic))
+    try:
+        src = data.data if isinstance(data, Tensor) else np.asarray(data)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"data must be rectangular (nested lists of equal length): {err}"
+        ) from None
+    if src.dtype.kind not in "biuf":
+        raise TypeError(
+            f"data must hold real numbers or bools; got {type(data).__name__} of dtype {src.dtype}"
+        )
+    target = default_dtype(src, from_python) if dtype is None else _storage.resolve_dtype(dtype)
+    check_fits(src, target, "data")
+    return _storage.copy_of(src, target)
 
 
 def _rebuild_tensor(

@@ -16,7 +16,8 @@ import pytest
 
 import lucid
 import lucid.nn.functional as F
-from lucid import Tensor, _indexing, _math, _ops, nn
+from lucid import Tensor, nn
+from lucid._ops import elementwise, linalg, movement, reduce
 from lucid.autograd import Function
 from lucid.nn.functional import _dropout_ops
 
@@ -212,21 +213,21 @@ def _prob(*shape):
 
 # name: (the Function class, build: () -> (result, the saved tensor to write, what))
 SAVES = {
-    "Mul": (_ops.Mul, lambda x, w: (x * w, x, "input 0")),
-    "Div": (_ops.Div, lambda x, w: (x / w, w, "input 1")),
-    "Pow": (_ops.Pow, lambda x, w: (x**3, x, "input 0")),
-    "MatMul": (_ops.MatMul, lambda x, w: (x @ (v := w.reshape(3, 1)), v, "input 1")),
-    "Exp": (_math.Exp, lambda x, w: (y := x.exp(), y, "the output")),
-    "Log": (_math.Log, lambda x, w: ((p := _prob(3)).log(), p, "input 0")),
-    "Sqrt": (_math.Sqrt, lambda x, w: (y := _prob(3).sqrt(), y, "the output")),
-    "Abs": (_math.Abs, lambda x, w: (x.abs(), x, "input 0")),
-    "Clip": (_math.Clip, lambda x, w: (x.clip(-1, 1), x, "input 0")),
-    "Maximum": (_math.Maximum, lambda x, w: (lucid.maximum(x, w), w, "input 1")),
-    "Minimum": (_math.Minimum, lambda x, w: (lucid.minimum(x, w), x, "input 0")),
-    "Max": (_math.Max, lambda x, w: (x.max(), x, "input 0")),
-    "Min": (_math.Min, lambda x, w: (y := x.min(), y, "the output")),
+    "Mul": (elementwise.Mul, lambda x, w: (x * w, x, "input 0")),
+    "Div": (elementwise.Div, lambda x, w: (x / w, w, "input 1")),
+    "Pow": (elementwise.Pow, lambda x, w: (x**3, x, "input 0")),
+    "MatMul": (linalg.MatMul, lambda x, w: (x @ (v := w.reshape(3, 1)), v, "input 1")),
+    "Exp": (elementwise.Exp, lambda x, w: (y := x.exp(), y, "the output")),
+    "Log": (elementwise.Log, lambda x, w: ((p := _prob(3)).log(), p, "input 0")),
+    "Sqrt": (elementwise.Sqrt, lambda x, w: (y := _prob(3).sqrt(), y, "the output")),
+    "Abs": (elementwise.Abs, lambda x, w: (x.abs(), x, "input 0")),
+    "Clip": (elementwise.Clip, lambda x, w: (x.clip(-1, 1), x, "input 0")),
+    "Maximum": (elementwise.Maximum, lambda x, w: (lucid.maximum(x, w), w, "input 1")),
+    "Minimum": (elementwise.Minimum, lambda x, w: (lucid.minimum(x, w), x, "input 0")),
+    "Max": (reduce.Max, lambda x, w: (x.max(), x, "input 0")),
+    "Min": (reduce.Min, lambda x, w: (y := x.min(), y, "the output")),
     "Where": (
-        _indexing.Where,
+        movement.Where,
         lambda x, w: (lucid.where(c := Tensor([True, False, True]), x, w), c, "input 0"),
     ),
     "ELU": (act.ELU, lambda x, w: (F.elu(x), x, "input 0")),
@@ -254,19 +255,19 @@ CE_TARGET = np.array([1, 0])
 
 # name: (the Function class, build: (x of shape (3,), w of shape (3,)) -> result)
 KEEPS_NOTHING = {
-    "Add": (_ops.Add, lambda x, w: x + w),
-    "Sub": (_ops.Sub, lambda x, w: x - w),
-    "Neg": (_ops.Neg, lambda x, w: -x),
-    "Sum": (_ops.Sum, lambda x, w: x.sum()),
-    "Mean": (_ops.Mean, lambda x, w: x.mean()),
-    "Reshape": (_ops.Reshape, lambda x, w: x.reshape(3, 1)),
-    "Transpose": (_ops.Transpose, lambda x, w: x.reshape(3, 1).T),
-    "GetItem": (_ops.GetItem, lambda x, w: x[np.array([2, 0, 2])]),
-    "SetItem": (_ops.SetItem, lambda x, w: _set(x * 1.0, w)),
-    "Cast": (_math.Cast, lambda x, w: x.astype(np.float32)),
-    "Concatenate": (_indexing.Concatenate, lambda x, w: lucid.concatenate([x, w])),
-    "Stack": (_indexing.Stack, lambda x, w: lucid.stack([x, w])),
-    "Mul by a number": (_ops.Mul, lambda x, w: x * 3.0),
+    "Add": (elementwise.Add, lambda x, w: x + w),
+    "Sub": (elementwise.Sub, lambda x, w: x - w),
+    "Neg": (elementwise.Neg, lambda x, w: -x),
+    "Sum": (reduce.Sum, lambda x, w: x.sum()),
+    "Mean": (reduce.Mean, lambda x, w: x.mean()),
+    "Reshape": (movement.Reshape, lambda x, w: x.reshape(3, 1)),
+    "Transpose": (movement.Transpose, lambda x, w: x.reshape(3, 1).T),
+    "GetItem": (movement.GetItem, lambda x, w: x[np.array([2, 0, 2])]),
+    "SetItem": (movement.SetItem, lambda x, w: _set(x * 1.0, w)),
+    "Cast": (elementwise.Cast, lambda x, w: x.astype(np.float32)),
+    "Concatenate": (movement.Concatenate, lambda x, w: lucid.concatenate([x, w])),
+    "Stack": (movement.Stack, lambda x, w: lucid.stack([x, w])),
+    "Mul by a number": (elementwise.Mul, lambda x, w: x * 3.0),
     "ReLU": (act.ReLU, lambda x, w: F.relu(x)),
     "LeakyReLU": (act.LeakyReLU, lambda x, w: F.leaky_relu(x, 0.1)),
     "ElementDropout": (_dropout_ops.ElementDropout, lambda x, w: F.alpha_dropout(x, 0.5)),
@@ -289,7 +290,7 @@ def _set(a, w):
     return a
 
 
-ABSTRACT = {_ops._Reduce, _math._Pairwise, _math._Extreme, act._AlongAxis}
+ABSTRACT = {reduce._Reduce, elementwise._Pairwise, reduce._Extreme, act._AlongAxis}
 
 
 def _all_functions():
@@ -305,11 +306,11 @@ def _all_functions():
 def test_every_function_is_in_one_table_and_the_tables_match_the_declarations():
     saving = {cls for cls, _ in SAVES.values()}
     keeping = {cls for cls, _ in KEEPS_NOTHING.values()}
-    assert saving.isdisjoint(keeping - {_ops.Mul})
+    assert saving.isdisjoint(keeping - {elementwise.Mul})
     assert _all_functions() == saving | keeping
     for cls in saving:
         assert cls.saved_inputs or cls.saved_output, cls
-    for cls in keeping - {_ops.Mul}:
+    for cls in keeping - {elementwise.Mul}:
         assert not cls.saved_inputs and not cls.saved_output, cls
 
 

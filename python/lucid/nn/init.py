@@ -14,8 +14,8 @@ import math
 import numbers
 from typing import Any
 
-from lucid import _inplace
 from lucid import random as _random
+from lucid._ops import inplace as _inplace
 from lucid._tensor import Tensor
 
 __all__ = [

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid._inplace import bump
+from lucid._ops.inplace import bump
 from lucid._tensor import Tensor
 from lucid.nn.parameter import Parameter
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _inplace
+from lucid._ops import inplace as _inplace
 from lucid.nn.parameter import Parameter
 from lucid.optim.optimizer import Optimizer, check_bool, check_number
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _inplace, _storage
+from lucid import _storage
+from lucid._ops import inplace as _inplace
 from lucid._tensor import Tensor
 from lucid.nn.parameter import Parameter
 from lucid.optim.optimizer import Optimizer, check_bool, check_number

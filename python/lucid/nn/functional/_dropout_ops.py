@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _C, _inplace, _storage
+from lucid import _C, _storage
+from lucid._ops import inplace as _inplace
 from lucid.autograd import Function
 
 __all__ = ["BroadcastDropout", "ElementDropout", "OnMask", "RowDropout"]

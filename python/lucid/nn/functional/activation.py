@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _C, _inplace, _storage
-from lucid._ops import _new
+from lucid import _C, _storage
+from lucid._ops import inplace as _inplace
+from lucid._ops._common import new as _new
 from lucid._tensor import Tensor
 from lucid.autograd import Function
 

@@ -22,7 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _ops, _storage, _tensor, _tensor_args
+from lucid import _storage
+from lucid._ops._common import dtype_of, index_arg, operand
+from lucid._ops.elementwise import Add, Div, Mul, Sub
+from lucid._ops.movement import Reshape, SetItem
+from lucid._tensor import Tensor
 from lucid.autograd import versions
 from lucid.autograd.function import Function, parents_of
 from lucid.autograd.mode import grad_enabled
@@ -67,7 +71,7 @@ def apply_inplace(op: str, fn: type[Function], target: Any, *others: Any, **kwar
     ``fn.forward`` writes into ``kwargs["out"]`` when the caller passes target's array
     there, or returns new values, which are copied in.
     """
-    tensor_cls = _tensor.Tensor
+    tensor_cls = Tensor
     inputs = (target, *others)
     recording = grad_enabled()
     if recording:
@@ -107,7 +111,7 @@ def _rebase(target: Any, ctx: Function) -> None:
         if member is target:
             ctx._set_output(target)
             continue
-        node = _ops.Reshape()
+        node = Reshape()
         node.in_shape = target.shape
         node.needs_input_grad = (True,)
         node.parents = (ctx,)
@@ -118,10 +122,10 @@ def _rebase(target: Any, ctx: Function) -> None:
 
 
 def _binary(op: str, fn: type[Function], ufunc: np.ufunc, target: Any, other: Any) -> Any:
-    other = _tensor_args.operand(other)
+    other = operand(other)
     if other is None:
         return NotImplemented
-    values = other._data if isinstance(other, _tensor.Tensor) else other
+    values = other._data if isinstance(other, Tensor) else other
     try:
         shape = np.broadcast_shapes(target.shape, np.shape(values))
     except ValueError:
@@ -131,7 +135,7 @@ def _binary(op: str, fn: type[Function], ufunc: np.ufunc, target: Any, other: An
             f"{op}: an operand of shape {np.shape(values)} does not broadcast to the "
             f"tensor's shape {target.shape}, so the result cannot be written into it"
         )
-    dtype = ufunc.resolve_dtypes((target.dtype, _ops._dtype_of(values), None))[-1]
+    dtype = ufunc.resolve_dtypes((target.dtype, dtype_of(values), None))[-1]
     if not np.can_cast(dtype, target.dtype, "same_kind"):
         raise TypeError(
             f"{op}: the result would be {dtype}, which cannot be written into a "
@@ -142,25 +146,25 @@ def _binary(op: str, fn: type[Function], ufunc: np.ufunc, target: Any, other: An
 
 def iadd(target: Any, other: Any) -> Any:
     """``target += other`` into target's storage."""
-    return _binary("+=", _ops.Add, np.add, target, other)
+    return _binary("+=", Add, np.add, target, other)
 
 
 def isub(target: Any, other: Any) -> Any:
     """``target -= other`` into target's storage."""
-    return _binary("-=", _ops.Sub, np.subtract, target, other)
+    return _binary("-=", Sub, np.subtract, target, other)
 
 
 def imul(target: Any, other: Any) -> Any:
     """``target *= other`` into target's storage."""
-    return _binary("*=", _ops.Mul, np.multiply, target, other)
+    return _binary("*=", Mul, np.multiply, target, other)
 
 
 def itruediv(target: Any, other: Any) -> Any:
     """``target /= other`` into target's storage."""
-    return _binary("/=", _ops.Div, np.true_divide, target, other)
+    return _binary("/=", Div, np.true_divide, target, other)
 
 
 def setitem(target: Any, index: Any, value: Any) -> None:
     """``target[index] = value`` (numpy's indexing and broadcasting), recorded in grad mode
     when target or value requires grad."""
-    apply_inplace("__setitem__", _ops.SetItem, target, value, index=_tensor_args.index_arg(index))
+    apply_inplace("__setitem__", SetItem, target, value, index=index_arg(index))

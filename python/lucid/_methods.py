@@ -1,0 +1,132 @@
+"""Tensor's operators and math methods, bound from one table onto lucid._tensor.Tensor.
+
+lucid._tensor defines the class and its data plumbing and imports no op; the ops in
+lucid._ops import Tensor. This module sits above both and attaches the ops: importing
+it (lucid/__init__.py does, after the op modules) completes the class. A method is the
+function form itself where the tensor is the first argument (``x.sum(dim=0)`` is
+``lucid.sum(x, dim=0)``, so the ``axis=``/``dim=`` and ``keepdims=``/``keepdim=``
+aliases are handled once, in lucid._ops._common.axis_args).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lucid._ops import elementwise, inplace, linalg, movement, reduce
+from lucid._ops._common import operand
+from lucid._tensor import Tensor
+
+__all__ = ["METHODS"]
+
+
+def _binary(fn: Any) -> Callable[[Tensor, Any], Any]:
+    """``tensor <op> other``; NotImplemented for an operand type we do not take."""
+    apply = fn.apply
+
+    def method(self: Tensor, other: Any) -> Any:
+        other = operand(other)
+        if other is None:
+            return NotImplemented
+        return apply(self, other)
+
+    return method
+
+
+def _reflected(fn: Any) -> Callable[[Tensor, Any], Any]:
+    """``other <op> tensor``, when ``other`` does not handle it."""
+    apply = fn.apply
+
+    def method(self: Tensor, other: Any) -> Any:
+        other = operand(other)
+        if other is None:
+            return NotImplemented
+        return apply(other, self)
+
+    return method
+
+
+def _comparison(ufunc: np.ufunc) -> Callable[[Tensor, Any], Any]:
+    """A comparison: a bool tensor, never part of a graph."""
+
+    def method(self: Tensor, other: Any) -> Any:
+        other = operand(other)
+        if other is None:
+            return NotImplemented
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._wrap(elementwise.compare(ufunc, self._data, other))
+
+    return method
+
+
+def _neg(self: Tensor) -> Any:
+    return elementwise.Neg.apply(self)
+
+
+def _where(self: Tensor, condition: Any, other: Any) -> Any:
+    """This tensor where ``condition`` is true, ``other`` elsewhere (PyTorch's order)."""
+    return movement.where(condition, self, other)
+
+
+def _t(self: Tensor) -> Any:
+    """All axes reversed."""
+    return movement.transpose(self)
+
+
+#: Every operator and math method of Tensor, by name.
+METHODS: dict[str, Any] = {
+    # arithmetic
+    "__add__": _binary(elementwise.Add),
+    "__radd__": _reflected(elementwise.Add),
+    "__sub__": _binary(elementwise.Sub),
+    "__rsub__": _reflected(elementwise.Sub),
+    "__mul__": _binary(elementwise.Mul),
+    "__rmul__": _reflected(elementwise.Mul),
+    "__truediv__": _binary(elementwise.Div),
+    "__rtruediv__": _reflected(elementwise.Div),
+    "__matmul__": _binary(linalg.MatMul),
+    "__rmatmul__": _reflected(linalg.MatMul),
+    "__neg__": _neg,
+    "__pow__": elementwise.pow,
+    # in place, into the tensor's storage, recorded in the graph
+    "__iadd__": inplace.iadd,
+    "__isub__": inplace.isub,
+    "__imul__": inplace.imul,
+    "__itruediv__": inplace.itruediv,
+    "__setitem__": inplace.setitem,
+    # comparisons
+    "__eq__": _comparison(np.equal),
+    "__ne__": _comparison(np.not_equal),
+    "__lt__": _comparison(np.less),
+    "__le__": _comparison(np.less_equal),
+    "__gt__": _comparison(np.greater),
+    "__ge__": _comparison(np.greater_equal),
+    # element-wise math and casts
+    "exp": elementwise.exp,
+    "log": elementwise.log,
+    "sqrt": elementwise.sqrt,
+    "abs": elementwise.abs,
+    "__abs__": elementwise.abs,
+    "clip": elementwise.clip,
+    "maximum": elementwise.maximum,
+    "minimum": elementwise.minimum,
+    "astype": elementwise.astype,
+    # reductions
+    "sum": reduce.sum,
+    "mean": reduce.mean,
+    "max": reduce.max,
+    "min": reduce.min,
+    "argmax": reduce.argmax,
+    "argmin": reduce.argmin,
+    # shapes and positions
+    "reshape": movement.reshape,
+    "transpose": movement.transpose,
+    "T": property(_t),
+    "__getitem__": movement.getitem,
+    "where": _where,
+}
+
+for _name, _value in METHODS.items():
+    setattr(Tensor, _name, _value)
