@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from lucid import _C, _storage
+from lucid._tensor import Tensor
 
 __all__ = [
     "Generator",
@@ -137,12 +138,6 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def _tensor(array: np.ndarray, requires_grad: bool) -> Any:
-    from lucid._tensor import Tensor
-
-    return Tensor._wrap(array, requires_grad=requires_grad)
-
-
 def check_generator(generator: Any) -> _C.Generator:
     """``generator``, or the default one for None; anything else is a TypeError."""
     if generator is None:
@@ -171,7 +166,7 @@ def _sample(kind: str, shape: tuple[Any, ...], requires_grad: bool, dtype: Any, 
     resolved = _float_dtype(dtype)
     numel = _numel(shape, resolved)
     storage = getattr(check_generator(gen), kind)(numel, _storage.DTYPES[resolved])
-    return _tensor(_storage.wrap(storage, shape), requires_grad)
+    return Tensor._wrap(_storage.wrap(storage, shape), requires_grad=requires_grad)
 
 
 def rand(
@@ -215,8 +210,6 @@ def bernoulli(probs: Any, generator: Any = None) -> Any:
 
     Element i is 1 iff word i < round(probs[i]·2³²): exact to 2⁻³².
     """
-    from lucid._tensor import Tensor
-
     p = probs.data if isinstance(probs, Tensor) else np.asarray(probs)
     if p.dtype.kind != "f":
         p = p.astype(np.float32)
@@ -224,4 +217,4 @@ def bernoulli(probs: Any, generator: Any = None) -> Any:
         p = p.astype(np.float64)
     p = np.ascontiguousarray(p)
     bits = _storage.wrap(check_generator(generator).bernoulli(p.reshape(-1)), p.shape)
-    return _tensor(_storage.copy_of(bits, p.dtype), False)
+    return Tensor._wrap(_storage.copy_of(bits, p.dtype))
