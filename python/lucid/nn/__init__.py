@@ -1,61 +1,11 @@
-"""Neural-network building blocks: modules, parameters, functional forms, init."""
+"""Neural-network building blocks: modules, parameters, functional forms, init.
 
-from lucid.nn import functional, init
+The layers' names are listed once, in lucid.nn.modules; this package re-exports them.
+"""
+
+from lucid.nn import functional, init, modules
 from lucid.nn.module import Module
-from lucid.nn.modules import Linear
-from lucid.nn.modules.activation import (
-    ELU,
-    GELU,
-    SELU,
-    LeakyReLU,
-    LogSoftmax,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
-from lucid.nn.modules.basic import Flatten, Identity
-from lucid.nn.modules.container import ModuleDict, ModuleList, Sequential
-from lucid.nn.modules.dropout import (
-    AlphaDropout,
-    Dropout,
-    Dropout1d,
-    Dropout2d,
-    Dropout3d,
-    FeatureAlphaDropout,
-)
-from lucid.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from lucid.nn.modules import *  # noqa: F403  the layers, by modules.__all__
 from lucid.nn.parameter import Parameter
 
-__all__ = [
-    "ELU",
-    "GELU",
-    "SELU",
-    "Flatten",
-    "Identity",
-    "LeakyReLU",
-    "LogSoftmax",
-    "ModuleDict",
-    "ModuleList",
-    "ReLU",
-    "Sequential",
-    "Sigmoid",
-    "Softmax",
-    "Tanh",
-    "AlphaDropout",
-    "Dropout",
-    "Dropout1d",
-    "Dropout2d",
-    "Dropout3d",
-    "FeatureAlphaDropout",
-    "BCELoss",
-    "BCEWithLogitsLoss",
-    "CrossEntropyLoss",
-    "Linear",
-    "MSELoss",
-    "Module",
-    "NLLLoss",
-    "Parameter",
-    "functional",
-    "init",
-]
+__all__ = [*modules.__all__, "Module", "Parameter", "functional", "init"]  # noqa: PLE0604
