@@ -7,8 +7,7 @@ use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::args;
-use super::dropout::{contiguous, float_array};
+use super::convert::{self, contiguous, float_array};
 use super::errors::guarded;
 use super::storage::PyStorage;
 use crate::activation::{self, Elu, Gelu};
@@ -79,8 +78,8 @@ pub fn gelu_backward(
 
 /// alpha, and scale (1 when not given), each a finite real number.
 fn elu_params(alpha: &Bound<'_, PyAny>, scale: Option<&Bound<'_, PyAny>>) -> PyResult<Elu> {
-    let scale = scale.map(|s| args::finite(s, "scale")).transpose()?.unwrap_or(1.0);
-    Ok(Elu { alpha: args::finite(alpha, "alpha")?, scale })
+    let scale = scale.map(|s| convert::finite(s, "scale")).transpose()?.unwrap_or(1.0);
+    Ok(Elu { alpha: convert::finite(alpha, "alpha")?, scale })
 }
 
 /// scale · ELU_alpha(x) element-wise (SELU: alpha = ALPHA, scale = LAMBDA).

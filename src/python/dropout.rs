@@ -6,7 +6,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::args;
+use super::convert::{self, float_array};
 use super::errors::guarded;
 use super::generator::PyGenerator;
 use super::storage::PyStorage;
@@ -14,50 +14,6 @@ use crate::dropout::{self, alpha, channel, standard, Coefficients};
 use crate::mask::BitMask;
 use crate::par::chunk_for;
 use crate::storage::{DType, Storage};
-
-/// Run `$body` with `$slice` bound to the contiguous float32 or float64 data of the
-/// numpy array `$arr`; any other dtype is a TypeError naming `$name`.
-macro_rules! float_array {
-    ($arr:expr, $name:expr, |$slice:ident| $body:expr) => {{
-        use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
-        let arr = $arr;
-        if let Ok(a) = arr.extract::<PyReadonlyArrayDyn<'_, f32>>() {
-            let $slice: &[f32] = $crate::python::dropout::contiguous(&a, $name)?;
-            $body
-        } else if let Ok(a) = arr.extract::<PyReadonlyArrayDyn<'_, f64>>() {
-            let $slice: &[f64] = $crate::python::dropout::contiguous(&a, $name)?;
-            $body
-        } else {
-            let dtype = match arr.cast::<numpy::PyUntypedArray>() {
-                Ok(u) => u.dtype().to_string(),
-                Err(_) => format!("{} (not a numpy array)", arr.get_type().name()?),
-            };
-            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                "{} must be a float32 or float64 array, got {}",
-                $name, dtype
-            )));
-        }
-    }};
-}
-pub(crate) use float_array;
-
-/// The elements of `a` in C order. `as_slice` alone would also take a Fortran-ordered
-/// array and hand over its elements in memory order, which is not the array's order.
-pub(crate) fn contiguous<'a, T: numpy::Element>(
-    a: &'a numpy::PyReadonlyArrayDyn<'_, T>,
-    name: &str,
-) -> PyResult<&'a [T]> {
-    use numpy::PyUntypedArrayMethods;
-    let slice = if a.is_c_contiguous() { a.as_slice().ok() } else { None };
-    slice.ok_or_else(|| {
-        let what = if a.is_c_contiguous() { "a misaligned" } else { "a non-C-contiguous" };
-        PyValueError::new_err(format!(
-            "{name} must be a C-contiguous, aligned array, got {what} one (shape {:?}, strides {:?})",
-            a.shape(),
-            a.strides()
-        ))
-    })
-}
 
 /// The kept / dropped bits of one forward call, with the scale backward needs.
 #[pyclass(name = "Mask", module = "lucid._C", frozen)]
@@ -178,7 +134,7 @@ fn coefficients(kind: &str, p: f64) -> PyResult<(&'static str, Coefficients)> {
 #[pyo3(signature = (p, kind = "alpha"))]
 pub fn dropout_coefficients(p: &Bound<'_, PyAny>, kind: &str) -> PyResult<(f64, f64, f64)> {
     guarded(|| {
-        let (_, c) = coefficients(kind, args::probability(p)?)?;
+        let (_, c) = coefficients(kind, convert::probability(p)?)?;
         Ok((c.a, c.b, c.dropped))
     })
 }
@@ -200,8 +156,8 @@ pub fn dropout_forward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(PyStorage, PyMask)> {
     guarded(|| {
-        let (kind, coef) = coefficients(kind, args::probability(p)?)?;
-        let chunk = args::opt_size(chunk, "chunk")?;
+        let (kind, coef) = coefficients(kind, convert::probability(p)?)?;
+        let chunk = convert::opt_size(chunk, "chunk")?;
         float_array!(x, "x", |xs| {
             let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
             // Checked, allocated and the thread pool started before any words are
@@ -233,9 +189,9 @@ pub fn dropout_mask(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyMask> {
     guarded(|| {
-        let numel = args::size(numel, "numel")?;
-        let (kind, coef) = coefficients(kind, args::probability(p)?)?;
-        let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(numel));
+        let numel = convert::size(numel, "numel")?;
+        let (kind, coef) = coefficients(kind, convert::probability(p)?)?;
+        let chunk = convert::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(numel));
         dropout::keep::check_chunk(chunk)?;
         let mut bits = BitMask::try_zeros(numel)?;
         py.detach(|| crate::pool::ensure_for(numel, chunk))?;
@@ -268,7 +224,7 @@ pub fn dropout_backward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let chunk = args::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(mask.bits.len()));
+        let chunk = convert::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(mask.bits.len()));
         crate::par::check_chunk(chunk)?;
         float_array!(dy, "dy", |gs| {
             check_dy(gs.len(), mask.bits.len())?;
@@ -294,7 +250,7 @@ pub fn dropout_rows_forward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let (row, chunk) = (args::size(row, "row")?, args::opt_size(chunk, "chunk")?);
+        let (row, chunk) = (convert::size(row, "row")?, convert::opt_size(chunk, "chunk")?);
         float_array!(x, "x", |xs| {
             let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
             let y = py.detach(|| -> crate::Result<Storage> {
@@ -319,7 +275,7 @@ pub fn dropout_rows_backward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let (row, chunk) = (args::size(row, "row")?, args::opt_size(chunk, "chunk")?);
+        let (row, chunk) = (convert::size(row, "row")?, convert::opt_size(chunk, "chunk")?);
         let n = mask.bits.len().checked_mul(row).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "row must fit the mask: {} rows of {row} elements overflow",

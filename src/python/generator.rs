@@ -7,8 +7,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 
-use super::args;
-use super::dropout::float_array;
+use super::convert::{self, float_array};
 use super::errors::guarded;
 use super::storage::PyStorage;
 use crate::par::chunk_for;
@@ -50,10 +49,10 @@ fn float_dtype(dtype: &str) -> PyResult<DType> {
 #[pymethods]
 impl PyGenerator {
     #[new]
-    #[pyo3(signature = (seed, stream = args::Stream(0)), text_signature = "(seed, stream=0)")]
-    fn py_new(seed: &Bound<'_, PyAny>, stream: args::Stream) -> PyResult<PyGenerator> {
+    #[pyo3(signature = (seed, stream = convert::Stream(0)), text_signature = "(seed, stream=0)")]
+    fn py_new(seed: &Bound<'_, PyAny>, stream: convert::Stream) -> PyResult<PyGenerator> {
         guarded(|| {
-            let seed = args::seed(seed, "seed")?;
+            let seed = convert::seed(seed, "seed")?;
             Ok(PyGenerator { state: Mutex::new(Generator::new(seed, stream.0)) })
         })
     }
@@ -109,7 +108,7 @@ impl PyGenerator {
     /// Start again from `seed` on the same stream.
     fn manual_seed(&self, seed: &Bound<'_, PyAny>) -> PyResult<()> {
         guarded(|| {
-            let seed = args::seed(seed, "seed")?;
+            let seed = convert::seed(seed, "seed")?;
             let mut state = self.lock();
             *state = Generator::new(seed, state.stream());
             Ok(())
@@ -140,7 +139,7 @@ impl PyGenerator {
     /// `numel` uniforms in [0, 1) as a new Storage of `dtype`.
     fn rand(&self, py: Python<'_>, numel: &Bound<'_, PyAny>, dtype: &str) -> PyResult<PyStorage> {
         guarded(|| {
-            let numel = args::size(numel, "numel")?;
+            let numel = convert::size(numel, "numel")?;
             let dtype = float_dtype(dtype)?;
             // Every sampler allocates and starts the thread pool before it reserves words,
             // so a call that fails leaves the generator as it was; and numel · 4 or 8 bytes
@@ -162,7 +161,7 @@ impl PyGenerator {
     /// `numel` standard normals (Box–Muller) as a new Storage of `dtype`.
     fn randn(&self, py: Python<'_>, numel: &Bound<'_, PyAny>, dtype: &str) -> PyResult<PyStorage> {
         guarded(|| {
-            let numel = args::size(numel, "numel")?;
+            let numel = convert::size(numel, "numel")?;
             let dtype = float_dtype(dtype)?;
             let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
             py.detach(|| crate::pool::ensure_for(numel, chunk_for(numel)))?;

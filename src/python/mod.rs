@@ -4,9 +4,10 @@
 use pyo3::prelude::*;
 
 mod activation;
-mod args;
+mod convert;
 mod dropout;
 mod errors;
+mod floor;
 mod generator;
 mod pool;
 mod storage;
@@ -20,7 +21,7 @@ fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(storage::memory_allocated, m)?)?;
     m.add_function(wrap_pyfunction!(storage::memory_cached, m)?)?;
     m.add_function(wrap_pyfunction!(storage::empty_cache, m)?)?;
-    m.add_function(wrap_pyfunction!(storage::parallel_copy, m)?)?;
+    m.add_function(wrap_pyfunction!(floor::parallel_copy, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::dropout_coefficients, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::dropout_forward, m)?)?;
     m.add_function(wrap_pyfunction!(dropout::dropout_backward, m)?)?;

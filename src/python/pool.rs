@@ -3,14 +3,14 @@
 
 use pyo3::prelude::*;
 
-use super::args;
+use super::convert;
 use super::errors::guarded;
 
 /// Run the kernels on `n` threads from now on.
 #[pyfunction]
 pub fn set_num_threads(py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<()> {
     guarded(|| {
-        let n = args::size(n, "n")?;
+        let n = convert::size(n, "n")?;
         Ok(py.detach(|| crate::pool::set_num_threads(n))?)
     })
 }

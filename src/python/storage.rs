@@ -45,7 +45,7 @@ impl PyStorage {
     #[pyo3(signature = (dtype, numel, zeroed = true))]
     fn py_new(py: Python<'_>, dtype: &str, numel: &Bound<'_, PyAny>, zeroed: bool) -> PyResult<PyStorage> {
         guarded(|| {
-            let numel = super::args::size(numel, "numel")?;
+            let numel = super::convert::size(numel, "numel")?;
             let dtype = DType::parse(dtype)?;
             let storage = py.detach(|| {
                 if zeroed {
@@ -137,24 +137,4 @@ pub fn memory_cached() -> usize {
 #[pyfunction]
 pub fn empty_cache() {
     crate::storage::empty_cache()
-}
-
-/// A new Storage holding a copy of the C-contiguous float array `src`, made with the
-/// kernels' chunking and thread pool: the floor the benchmarks compare kernels against.
-#[pyfunction]
-pub fn parallel_copy(py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<PyStorage> {
-    guarded(|| {
-        use crate::floor::copy;
-        use crate::par::chunk_for;
-        use crate::storage::Element;
-        fn run<T: Element>(py: Python<'_>, xs: &[T]) -> PyResult<PyStorage> {
-            let out = py.detach(|| -> crate::Result<Storage> {
-                let mut s = Storage::for_overwrite(T::DTYPE, xs.len())?;
-                copy(xs, s.as_mut_slice::<T>()?, chunk_for(xs.len()))?;
-                Ok(s)
-            })?;
-            Ok(PyStorage::new(out))
-        }
-        super::dropout::float_array!(src, "src", |xs| run(py, xs))
-    })
 }

@@ -1,4 +1,5 @@
-//! Integer, probability and real arguments. pyo3's own conversion raises OverflowError for a
+//! The conversions every binding shares: float arrays (`float_array!`, `contiguous`)
+//! and integer, probability and real arguments. pyo3's own conversion raises OverflowError for a
 //! negative or huge int and names the argument only in a note; these raise a TypeError
 //! for the wrong type and a ValueError for a value out of range, each naming the
 //! argument and its value, as the package's checks in Python do.
@@ -97,4 +98,48 @@ pub fn finite(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
         Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => Err(out_of_range(obj, name, "finite")),
         Err(_) => Err(not_a_number()),
     }
+}
+
+/// Run `$body` with `$slice` bound to the contiguous float32 or float64 data of the
+/// numpy array `$arr`; any other dtype is a TypeError naming `$name`.
+macro_rules! float_array {
+    ($arr:expr, $name:expr, |$slice:ident| $body:expr) => {{
+        use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
+        let arr = $arr;
+        if let Ok(a) = arr.extract::<PyReadonlyArrayDyn<'_, f32>>() {
+            let $slice: &[f32] = $crate::python::convert::contiguous(&a, $name)?;
+            $body
+        } else if let Ok(a) = arr.extract::<PyReadonlyArrayDyn<'_, f64>>() {
+            let $slice: &[f64] = $crate::python::convert::contiguous(&a, $name)?;
+            $body
+        } else {
+            let dtype = match arr.cast::<numpy::PyUntypedArray>() {
+                Ok(u) => u.dtype().to_string(),
+                Err(_) => format!("{} (not a numpy array)", arr.get_type().name()?),
+            };
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "{} must be a float32 or float64 array, got {}",
+                $name, dtype
+            )));
+        }
+    }};
+}
+pub(crate) use float_array;
+
+/// The elements of `a` in C order. `as_slice` alone would also take a Fortran-ordered
+/// array and hand over its elements in memory order, which is not the array's order.
+pub(crate) fn contiguous<'a, T: numpy::Element>(
+    a: &'a numpy::PyReadonlyArrayDyn<'_, T>,
+    name: &str,
+) -> PyResult<&'a [T]> {
+    use numpy::PyUntypedArrayMethods;
+    let slice = if a.is_c_contiguous() { a.as_slice().ok() } else { None };
+    slice.ok_or_else(|| {
+        let what = if a.is_c_contiguous() { "a misaligned" } else { "a non-C-contiguous" };
+        PyValueError::new_err(format!(
+            "{name} must be a C-contiguous, aligned array, got {what} one (shape {:?}, strides {:?})",
+            a.shape(),
+            a.strides()
+        ))
+    })
 }
