@@ -5,10 +5,10 @@
 
 use std::time::Instant;
 
-use lucid::dropout::{self, alpha};
+use lucid::dropout::{self, Coefficients};
 use lucid::floor;
 use lucid::mask::BitMask;
-use lucid::par::DEFAULT_CHUNK;
+use lucid::par::Chunk;
 use lucid::rng::{self, Float, Generator};
 use lucid::storage::Storage;
 
@@ -31,24 +31,24 @@ fn bench<T: Float>(n: usize, reps: usize) {
     // large): a Vec's 4 KiB pages cost TLB misses that would slow the floor and hide
     // how close the kernels come to it.
     let mut input = Storage::for_overwrite(T::DTYPE, n).unwrap();
-    rng::fill_normal(&mut g, input.as_mut_slice::<T>().unwrap(), DEFAULT_CHUNK).unwrap();
+    rng::fill_normal(&mut g, input.as_mut_slice::<T>().unwrap(), Chunk::DEFAULT).unwrap();
     let x = input.as_slice::<T>().unwrap();
     let fresh = || Storage::for_overwrite(T::DTYPE, n).unwrap();
 
     let floor = median_ms(reps, || {
         let mut y = fresh();
-        floor::copy(x, y.as_mut_slice::<T>().unwrap(), DEFAULT_CHUNK).unwrap();
+        floor::copy(x, y.as_mut_slice::<T>().unwrap(), Chunk::DEFAULT).unwrap();
     });
     let mut mask = BitMask::zeros(n);
     let forward = median_ms(reps, || {
         let mut y = fresh();
-        let plan = alpha::plan(0.1, n, &mut g).unwrap();
-        dropout::forward(x, y.as_mut_slice::<T>().unwrap(), &mut mask, &plan, DEFAULT_CHUNK).unwrap();
+        let plan = dropout::plan(Coefficients::alpha(0.1).unwrap(), n, &mut g).unwrap();
+        dropout::forward(x, y.as_mut_slice::<T>().unwrap(), &mut mask, &plan, Chunk::DEFAULT).unwrap();
     });
-    let a = alpha::coefficients(0.1).unwrap().a;
+    let a = Coefficients::alpha(0.1).unwrap().a;
     let backward = median_ms(reps, || {
         let mut dx = fresh();
-        dropout::backward(x, &mask, a, dx.as_mut_slice::<T>().unwrap(), DEFAULT_CHUNK).unwrap();
+        dropout::backward(x, &mask, a, dx.as_mut_slice::<T>().unwrap(), Chunk::DEFAULT).unwrap();
     });
     println!(
         "| {n:>11} | {:>7} | {floor:>9.2} | {forward:>9.2} | {:>5.2} | {backward:>9.2} | {:>5.2} |",
@@ -62,7 +62,7 @@ fn main() {
     let sizes: Vec<usize> =
         std::env::args().skip(1).filter_map(|a| a.parse::<f64>().ok()).map(|v| v as usize).collect();
     let sizes = if sizes.is_empty() { vec![10_000_000, 100_000_000] } else { sizes };
-    println!("threads: {}", lucid::pool::num_threads().expect("thread pool"));
+    println!("threads: {}", lucid::par::num_threads().expect("thread pool"));
     println!("| N | dtype | floor ms | forward ms | ×floor | backward ms | ×floor |");
     println!("|---|---|---|---|---|---|---|");
     for n in sizes {

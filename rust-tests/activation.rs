@@ -3,19 +3,34 @@
 
 mod common;
 
-use lucid::activation::{backward, forward, Elu, Gelu};
-use lucid::dropout::alpha::{ALPHA, LAMBDA};
+use common::chunk;
+use lucid::activation::{
+    backward, forward, Activation, Elu, Gelu, SELU_ALPHA as ALPHA, SELU_SCALE as LAMBDA,
+};
+use lucid::par::Chunk;
 
 const SELU: Elu = Elu { alpha: ALPHA, scale: LAMBDA };
 
-/// Each function under test as (name, value, slope).
+/// Each activation under test as (name, activation, value, slope).
 type Scalar = Box<dyn Fn(f64) -> f64 + Sync>;
 
-fn functions() -> [(&'static str, Scalar, Scalar); 3] {
+fn functions() -> [(&'static str, Activation, Scalar, Scalar); 4] {
+    let elu = Elu { alpha: 0.7, scale: 1.3 };
     [
-        ("gelu", Box::new(|x| Gelu::Exact.value(x)), Box::new(|x| Gelu::Exact.slope(x))),
-        ("gelu tanh", Box::new(|x| Gelu::Tanh.value(x)), Box::new(|x| Gelu::Tanh.slope(x))),
-        ("selu", Box::new(|x| SELU.value(x)), Box::new(|x| SELU.slope(x))),
+        ("gelu", Activation::Gelu, Box::new(|x| Gelu::Exact.value(x)), Box::new(|x| Gelu::Exact.slope(x))),
+        (
+            "gelu tanh",
+            Activation::GeluTanh,
+            Box::new(|x| Gelu::Tanh.value(x)),
+            Box::new(|x| Gelu::Tanh.slope(x)),
+        ),
+        ("selu", Activation::Selu, Box::new(|x| SELU.value(x)), Box::new(|x| SELU.slope(x))),
+        (
+            "elu",
+            Activation::Elu { alpha: 0.7, scale: 1.3 },
+            Box::new(move |x| elu.value(x)),
+            Box::new(move |x| elu.slope(x)),
+        ),
     ]
 }
 
@@ -67,7 +82,7 @@ fn selu_and_elu_match_their_definitions() {
 
 #[test]
 fn the_derivatives_agree_with_central_differences() {
-    for (name, value, slope) in functions() {
+    for (name, _, value, slope) in functions() {
         for i in -60..=60 {
             let x = i as f64 / 10.0 + 0.013; // off the grid and off SELU's kink at 0
             let h = 1e-5;
@@ -83,24 +98,28 @@ fn the_derivatives_agree_with_central_differences() {
 fn results_do_not_depend_on_the_chunk_size() {
     let x: Vec<f32> = (0..20_011).map(|i| (i as f32 * 0.37).sin() * 8.0).collect();
     let dy: Vec<f32> = (0..20_011).map(|i| (i as f32 * 0.11).cos()).collect();
-    for (name, value, slope) in functions() {
+    for (name, act, value, slope) in functions() {
         let (mut y, mut dx) = (vec![0f32; x.len()], vec![0f32; x.len()]);
-        forward(&x, &mut y, &value, 1 << 20).unwrap();
-        backward(&x, &dy, &mut dx, &slope, 1 << 20).unwrap();
+        forward(&x, &mut y, act, chunk(1 << 20)).unwrap();
+        backward(&x, &dy, &mut dx, act, chunk(1 << 20)).unwrap();
         // Each output is the float64 value rounded once; dx is dy times the rounded slope.
         assert!(x.iter().zip(&y).all(|(&v, &o)| o == value(v as f64) as f32), "{name}");
         assert!(x.iter().zip(&dy).zip(&dx).all(|((&v, &g), &o)| o == g * slope(v as f64) as f32), "{name}");
         // A one-element dy stands for that value everywhere.
         let (mut one, mut full) = (vec![0f32; x.len()], vec![0f32; x.len()]);
-        backward(&x, &[0.75], &mut one, &slope, 4096).unwrap();
-        backward(&x, &vec![0.75; x.len()], &mut full, &slope, 4096).unwrap();
+        backward(&x, &[0.75], &mut one, act, chunk(4096)).unwrap();
+        backward(&x, &vec![0.75; x.len()], &mut full, act, chunk(4096)).unwrap();
         assert!(one == full, "{name}: a broadcast dy");
-        for chunk in [64, 4096, 4992] {
+        for size in [4096, 8192, 3 * 4096] {
             let (mut y2, mut dx2) = (vec![0f32; x.len()], vec![0f32; x.len()]);
-            forward(&x, &mut y2, &value, chunk).unwrap();
-            backward(&x, &dy, &mut dx2, &slope, chunk).unwrap();
-            assert!(y2 == y && dx2 == dx, "{name} chunk {chunk}");
+            forward(&x, &mut y2, act, chunk(size)).unwrap();
+            backward(&x, &dy, &mut dx2, act, chunk(size)).unwrap();
+            assert!(y2 == y && dx2 == dx, "{name} chunk {size}");
         }
+        // The scalar form agrees with the formula it names.
+        assert!(x
+            .iter()
+            .all(|&v| act.value(v as f64) == value(v as f64) && act.slope(v as f64) == slope(v as f64)));
     }
 }
 
@@ -108,19 +127,31 @@ fn results_do_not_depend_on_the_chunk_size() {
 fn every_simd_level_gives_the_same_values() {
     // The test above compares each output with the function called here (baseline
     // x86_64 code); at the default level the kernels run their AVX2 build.
-    common::rerun_at_simd_level("results_do_not_depend_on_the_chunk_size", "scalar");
+    common::at_every_simd_level(|_| results_do_not_depend_on_the_chunk_size());
 }
 
 #[test]
 fn bad_arguments_are_errors_naming_them() {
     let err = Gelu::parse("erf").unwrap_err().to_string();
     assert!(err.contains("approximate") && err.contains("\"erf\""), "{err}");
-    let f = |v: f64| SELU.value(v);
-    let err = forward(&[1.0f64; 3], &mut [0.0; 2], f, 64).unwrap_err().to_string();
+    let f = Activation::Selu;
+    let err = forward(&[1.0f64; 3], &mut [0.0; 2], f, Chunk::DEFAULT).unwrap_err().to_string();
     assert!(err.contains("out") && err.contains("2 elements"), "{err}");
-    let err = backward(&[1.0f64; 3], &[1.0; 4], &mut [0.0; 3], f, 64).unwrap_err().to_string();
+    let err = backward(&[1.0f64; 3], &[1.0; 4], &mut [0.0; 3], f, Chunk::DEFAULT).unwrap_err().to_string();
     assert!(err.contains("dy") && err.contains("4 elements"), "{err}");
-    assert!(forward(&[1.0f64; 3], &mut [0.0; 3], f, 0).is_err(), "chunk 0");
+    assert!(Chunk::new(0).is_err(), "chunk 0");
+    // The table: names and params are checked, each error naming the argument and value.
+    assert_eq!(Activation::parse("selu", &[]).unwrap(), Activation::Selu);
+    assert_eq!(Activation::parse("elu", &[0.5]).unwrap(), Activation::Elu { alpha: 0.5, scale: 1.0 });
+    let err = Activation::parse("relu", &[]).unwrap_err().to_string();
+    assert_eq!(err, "name must be one of \"elu\", \"selu\", \"gelu\", \"gelu_tanh\", got \"relu\"");
+    let err = Activation::parse("gelu", &[1.0]).unwrap_err().to_string();
+    assert_eq!(err, "params must be () for \"gelu\", got (1.0,)");
+    let err = Activation::parse("elu", &[1.0, f64::INFINITY]).unwrap_err().to_string();
+    assert!(
+        err.starts_with("params must be (alpha,) or (alpha, scale)") && err.ends_with("got (1.0, inf)"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -6,16 +6,20 @@
 
 mod common;
 
-use common::{aligned_zeros, edge_sizes, ramp, reference_keep, with_threads};
-use lucid::dropout::alpha::{self, ALPHA, ALPHA_PRIME, LAMBDA};
-use lucid::dropout::{self, Plan};
+use common::{aligned_zeros, at_every_simd_level, chunk, edge_sizes, ramp, reference_keep, with_threads};
+use lucid::dropout::{self, Coefficients, Plan, ALPHA, ALPHA_PRIME, LAMBDA};
 use lucid::mask::BitMask;
-use lucid::par::DEFAULT_CHUNK;
+use lucid::par::{Chunk, DEFAULT_CHUNK};
 use lucid::rng::{self, Float, Generator};
 use rand_core::Rng;
 
-fn run<T: Float>(x: &[T], p: f64, gen: &mut Generator, chunk: usize) -> (Vec<T>, BitMask, Plan) {
-    let plan = alpha::plan(p, x.len(), gen).unwrap();
+/// Check p and reserve the words an alpha-dropout forward of n elements uses.
+fn alpha_plan(p: f64, n: usize, gen: &mut Generator) -> lucid::Result<Plan> {
+    dropout::plan(Coefficients::alpha(p)?, n, gen)
+}
+
+fn run<T: Float>(x: &[T], p: f64, gen: &mut Generator, chunk: Chunk) -> (Vec<T>, BitMask, Plan) {
+    let plan = alpha_plan(p, x.len(), gen).unwrap();
     let mut y = aligned_zeros::<T>(x.len());
     let mut mask = BitMask::zeros(x.len());
     dropout::forward(x, y.as_mut_slice().unwrap(), &mut mask, &plan, chunk).unwrap();
@@ -25,7 +29,7 @@ fn run<T: Float>(x: &[T], p: f64, gen: &mut Generator, chunk: usize) -> (Vec<T>,
 /// dropout::backward into an aligned buffer, as from a tensor.
 fn backward(dy: &[f32], mask: &BitMask, a: f64) -> Vec<f32> {
     let mut dx = aligned_zeros::<f32>(mask.len());
-    dropout::backward(dy, mask, a, dx.as_mut_slice().unwrap(), DEFAULT_CHUNK).unwrap();
+    dropout::backward(dy, mask, a, dx.as_mut_slice().unwrap(), Chunk::DEFAULT).unwrap();
     dx.as_slice().unwrap().to_vec()
 }
 
@@ -45,7 +49,7 @@ fn coefficients_keep_zero_mean_and_unit_variance() {
     // For x with mean 0 and variance 1: E[y] = (1−p)·B + p·(Aα' + B) and
     // E[y²] = (1−p)(A² + B²) + p(Aα' + B)² must be 0 and 1.
     for p in [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.99] {
-        let c = alpha::coefficients(p).unwrap();
+        let c = Coefficients::alpha(p).unwrap();
         let mean = (1.0 - p) * c.b + p * c.dropped;
         let second = (1.0 - p) * (c.a * c.a + c.b * c.b) + p * c.dropped * c.dropped;
         assert!(mean.abs() < 1e-12, "p={p}: mean {mean}");
@@ -60,7 +64,7 @@ fn outputs_follow_the_law_given_the_mask_and_the_mask_follows_the_contract() {
         let n = 10_000;
         let x = as_f32(&ramp(n));
         let mut g = Generator::new(31, 2);
-        let (y, mask, plan) = run(&x, p, &mut g, DEFAULT_CHUNK);
+        let (y, mask, plan) = run(&x, p, &mut g, Chunk::DEFAULT);
         let draw = plan.draw.expect("0 < p < 1 draws words");
         let c = plan.coef;
         let (a, b, d) = (c.a as f32, c.b as f32, c.dropped as f32);
@@ -86,7 +90,7 @@ fn optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p() {
         for (j, &p) in ps.iter().enumerate() {
             let mut g = Generator::from_state(k as u64, j as u64, 16 * (k * 7 + j) as u64);
             let x = as_f32(&ramp(n));
-            let (y, mask, plan) = run(&x, p, &mut g, DEFAULT_CHUNK);
+            let (y, mask, plan) = run(&x, p, &mut g, Chunk::DEFAULT);
             let keep = reference_keep(&plan.draw.unwrap(), n, plan.coef.threshold);
             let d = plan.coef.dropped as f32;
             let (a, b) = (plan.coef.a as f32, plan.coef.b as f32);
@@ -103,7 +107,7 @@ fn optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p() {
 fn ties_are_settled_by_their_tie_word() {
     // p = 0.1: T >> 24 = 230, so an element whose byte is 230 is decided by its tie word.
     let n = 3 * DEFAULT_CHUNK;
-    let (_, mask, plan) = run(&vec![0f32; n], 0.1, &mut Generator::new(5, 0), DEFAULT_CHUNK);
+    let (_, mask, plan) = run(&vec![0f32; n], 0.1, &mut Generator::new(5, 0), Chunk::DEFAULT);
     let draw = plan.draw.unwrap();
     let mut stream = draw.rng_at(0);
     let bytes: Vec<u8> = (0..n / 4).flat_map(|_| stream.next_u32().to_le_bytes()).collect();
@@ -121,7 +125,7 @@ fn ties_are_settled_by_their_tie_word() {
 #[test]
 fn float64_runs_in_float64() {
     let x = ramp(5000);
-    let (y, mask, plan) = run(&x, 0.3, &mut Generator::new(8, 0), DEFAULT_CHUNK);
+    let (y, mask, plan) = run(&x, 0.3, &mut Generator::new(8, 0), Chunk::DEFAULT);
     let c = plan.coef;
     for i in 0..x.len() {
         let want = if mask.get(i) { c.a * x[i] + c.b } else { c.dropped };
@@ -133,20 +137,20 @@ fn float64_runs_in_float64() {
 fn results_are_bit_identical_for_any_thread_count_and_chunk_size() {
     for n in edge_sizes() {
         let x = as_f32(&ramp(n));
-        let reference = with_threads(1, || run(&x, 0.2, &mut Generator::new(99, 1), DEFAULT_CHUNK));
-        for (threads, chunk) in [(2, DEFAULT_CHUNK), (8, DEFAULT_CHUNK), (8, 4096), (2, 3 * 4096), (1, 8192)]
-        {
+        let reference = with_threads(1, || run(&x, 0.2, &mut Generator::new(99, 1), Chunk::DEFAULT));
+        for (threads, size) in [(2, DEFAULT_CHUNK), (8, DEFAULT_CHUNK), (8, 4096), (2, 3 * 4096), (1, 8192)] {
+            let chunk = chunk(size);
             let got = with_threads(threads, || run(&x, 0.2, &mut Generator::new(99, 1), chunk));
             let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&got.0), bits(&reference.0), "n={n} threads={threads} chunk={chunk}");
-            assert_eq!(got.1, reference.1, "mask n={n} threads={threads} chunk={chunk}");
+            assert_eq!(bits(&got.0), bits(&reference.0), "n={n} threads={threads} chunk={size}");
+            assert_eq!(got.1, reference.1, "mask n={n} threads={threads} chunk={size}");
             let dy = as_f32(&ramp(n).iter().map(|v| v * 3.0).collect::<Vec<_>>());
             let backward = |chunk| {
                 let mut dx = vec![0f32; n];
                 dropout::backward(&dy, &got.1, got.2.coef.a, &mut dx, chunk).unwrap();
                 dx
             };
-            let single = with_threads(1, || backward(DEFAULT_CHUNK));
+            let single = with_threads(1, || backward(Chunk::DEFAULT));
             assert_eq!(bits(&with_threads(threads, || backward(chunk))), bits(&single), "dx n={n}");
         }
     }
@@ -156,22 +160,21 @@ fn results_are_bit_identical_for_any_thread_count_and_chunk_size() {
 fn consecutive_calls_draw_fresh_masks() {
     let x = vec![1f32; 4096];
     let mut g = Generator::new(3, 0);
-    let (_, first, _) = run(&x, 0.5, &mut g, DEFAULT_CHUNK);
-    let (_, second, _) = run(&x, 0.5, &mut g, DEFAULT_CHUNK);
+    let (_, first, _) = run(&x, 0.5, &mut g, Chunk::DEFAULT);
+    let (_, second, _) = run(&x, 0.5, &mut g, Chunk::DEFAULT);
     assert_ne!(first, second);
     // Replaying the state replays the mask.
-    let (_, again, _) = run(&x, 0.5, &mut Generator::new(3, 0), DEFAULT_CHUNK);
+    let (_, again, _) = run(&x, 0.5, &mut Generator::new(3, 0), Chunk::DEFAULT);
     assert_eq!(first, again);
 }
 
 #[test]
 fn chunk_sizes_must_hold_whole_spans() {
-    let x = vec![0f32; 100];
-    let plan = alpha::plan(0.5, 100, &mut Generator::new(0, 0)).unwrap();
     for bad in [0, 64, 4000, 4096 + 64] {
-        let err = dropout::forward(&x, &mut [0f32; 100], &mut BitMask::zeros(100), &plan, bad).unwrap_err();
+        let err = Chunk::new(bad).unwrap_err();
         assert_eq!(err.to_string(), format!("chunk must be a positive multiple of 4096, got {bad}"));
     }
+    assert_eq!(Chunk::new(3 * 4096).unwrap().elements(), 3 * 4096);
 }
 
 #[test]
@@ -180,7 +183,7 @@ fn keep_fraction_is_one_minus_p() {
     let x = vec![0f32; n];
     let mut g = Generator::new(17, 0);
     for p in [0.05, 0.1, 0.5, 0.9] {
-        let (_, mask, _) = run(&x, p, &mut g, DEFAULT_CHUNK);
+        let (_, mask, _) = run(&x, p, &mut g, Chunk::DEFAULT);
         let kept = mask.count_ones() as f64;
         let sd = (n as f64 * p * (1.0 - p)).sqrt();
         assert!((kept - n as f64 * (1.0 - p)).abs() <= 5.0 * sd, "p={p}: kept {kept} of {n}");
@@ -192,9 +195,9 @@ fn standard_normal_input_keeps_mean_zero_and_variance_one() {
     let n = 1_000_000usize;
     let mut g = Generator::new(2017, 0);
     let mut x = vec![0f64; n];
-    rng::fill_normal(&mut g, &mut x, DEFAULT_CHUNK).unwrap();
+    rng::fill_normal(&mut g, &mut x, Chunk::DEFAULT).unwrap();
     for p in [0.05, 0.1, 0.2, 0.5] {
-        let (y, _, _) = run(&x, p, &mut g, DEFAULT_CHUNK);
+        let (y, _, _) = run(&x, p, &mut g, Chunk::DEFAULT);
         let nf = n as f64;
         let mean = y.iter().sum::<f64>() / nf;
         let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (nf - 1.0);
@@ -211,7 +214,7 @@ fn standard_normal_input_keeps_mean_zero_and_variance_one() {
 fn backward_is_a_times_mask_times_dy() {
     let n = 3 * DEFAULT_CHUNK + 9;
     let x = as_f32(&ramp(n));
-    let (_, mask, plan) = run(&x, 0.4, &mut Generator::new(1, 0), DEFAULT_CHUNK);
+    let (_, mask, plan) = run(&x, 0.4, &mut Generator::new(1, 0), Chunk::DEFAULT);
     let dy: Vec<f32> = ramp(n).iter().rev().map(|&v| v as f32 * 2.5).collect();
     let dx = backward(&dy, &mask, plan.coef.a);
     let a = plan.coef.a as f32;
@@ -225,15 +228,15 @@ fn backward_is_a_times_mask_times_dy() {
 fn p_zero_is_identity_and_p_one_is_zero_without_drawing() {
     let x = as_f32(&ramp(1000));
     let mut g = Generator::new(4, 0);
-    let (y, mask, plan) = run(&x, 0.0, &mut g, DEFAULT_CHUNK);
+    let (y, mask, plan) = run(&x, 0.0, &mut g, Chunk::DEFAULT);
     assert_eq!(y, x);
     assert_eq!(mask.count_ones(), 1000);
     assert_eq!(plan.coef.a, 1.0);
-    let (y, mask, plan) = run(&x, 1.0, &mut g, DEFAULT_CHUNK);
+    let (y, mask, plan) = run(&x, 1.0, &mut g, Chunk::DEFAULT);
     assert!(y.iter().all(|&v| v == 0.0));
     assert_eq!(mask.count_ones(), 0);
     let mut dx = vec![1f32; 1000];
-    dropout::backward(&x, &mask, plan.coef.a, &mut dx, DEFAULT_CHUNK).unwrap();
+    dropout::backward(&x, &mask, plan.coef.a, &mut dx, Chunk::DEFAULT).unwrap();
     assert!(dx.iter().all(|&v| v == 0.0));
     assert_eq!(g.offset(), 0, "p = 0 and p = 1 draw no words");
 }
@@ -241,7 +244,7 @@ fn p_zero_is_identity_and_p_one_is_zero_without_drawing() {
 #[test]
 fn nan_stays_nan_where_kept() {
     let x = vec![f32::NAN; 512];
-    let (y, mask, plan) = run(&x, 0.5, &mut Generator::new(6, 0), DEFAULT_CHUNK);
+    let (y, mask, plan) = run(&x, 0.5, &mut Generator::new(6, 0), Chunk::DEFAULT);
     for i in 0..x.len() {
         if mask.get(i) {
             assert!(y[i].is_nan());
@@ -255,7 +258,7 @@ fn nan_stays_nan_where_kept() {
 fn bad_p_is_an_error_naming_p() {
     let mut g = Generator::new(0, 0);
     for bad in [-0.1, 1.0000001, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        let err = alpha::plan(bad, 10, &mut g).unwrap_err();
+        let err = alpha_plan(bad, 10, &mut g).unwrap_err();
         assert!(err.to_string().starts_with("p must be a probability in [0, 1], got"), "{err}");
     }
     assert_eq!(g.offset(), 0);
@@ -263,11 +266,11 @@ fn bad_p_is_an_error_naming_p() {
 
 #[test]
 fn mismatched_lengths_are_errors() {
-    let plan = alpha::plan(0.5, 10, &mut Generator::new(0, 0)).unwrap();
+    let plan = alpha_plan(0.5, 10, &mut Generator::new(0, 0)).unwrap();
     let x = vec![0f32; 10];
-    assert!(dropout::forward(&x, &mut [0f32; 9], &mut BitMask::zeros(10), &plan, DEFAULT_CHUNK).is_err());
-    assert!(dropout::forward(&x, &mut [0f32; 10], &mut BitMask::zeros(11), &plan, DEFAULT_CHUNK).is_err());
-    assert!(dropout::backward(&x, &BitMask::zeros(10), 1.0, &mut [0f32; 3], DEFAULT_CHUNK).is_err());
+    assert!(dropout::forward(&x, &mut [0f32; 9], &mut BitMask::zeros(10), &plan, Chunk::DEFAULT).is_err());
+    assert!(dropout::forward(&x, &mut [0f32; 10], &mut BitMask::zeros(11), &plan, Chunk::DEFAULT).is_err());
+    assert!(dropout::backward(&x, &BitMask::zeros(10), 1.0, &mut [0f32; 3], Chunk::DEFAULT).is_err());
 }
 
 #[test]
@@ -284,78 +287,82 @@ fn bit_mask_packs_bits_and_pads_with_zeros() {
 #[test]
 fn a_one_element_dy_is_broadcast() {
     let n = 2 * DEFAULT_CHUNK + 100;
-    let (_, mask, plan) = run(&vec![0f32; n], 0.3, &mut Generator::new(8, 0), DEFAULT_CHUNK);
+    let (_, mask, plan) = run(&vec![0f32; n], 0.3, &mut Generator::new(8, 0), Chunk::DEFAULT);
     for c in [1.0f32, -2.5, f32::NAN] {
         let full = backward(&vec![c; n], &mask, plan.coef.a);
         let one = backward(&[c], &mask, plan.coef.a);
         let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&one), bits(&full), "dy = {c}");
     }
-    assert!(dropout::backward(&[1f32, 2.0], &mask, 1.0, &mut vec![0f32; n], DEFAULT_CHUNK).is_err());
+    assert!(dropout::backward(&[1f32, 2.0], &mask, 1.0, &mut vec![0f32; n], Chunk::DEFAULT).is_err());
 }
 
 #[test]
 fn every_simd_level_agrees_with_the_reference() {
-    for level in ["scalar", "avx2"] {
-        for test in [
-            "optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p",
-            "a_one_element_dy_is_broadcast",
-            "backward_is_a_times_mask_times_dy",
-        ] {
-            common::rerun_at_simd_level(test, level);
-        }
-    }
+    at_every_simd_level(|_| {
+        optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p();
+        a_one_element_dy_is_broadcast();
+        backward_is_a_times_mask_times_dy();
+    });
 }
 
 #[test]
 fn streaming_stores_give_the_same_bits() {
-    // With LUCID_STREAM_BYTES=0 every output streams (on CPUs with AVX-512): the
-    // kernels must still agree with the reference bit for bit.
-    if std::env::var("LUCID_STREAM_BYTES").as_deref() == Ok("0") {
+    // With a threshold of 0 every output streams (on CPUs with AVX-512): the kernels
+    // must still agree with the reference bit for bit.
+    common::with_stream_bytes(0, || {
         let avx512 = lucid::simd::level() >= lucid::simd::Level::Avx512;
         assert_eq!(lucid::stream::streams::<f32>(1), avx512);
-        return;
-    }
-    for test in [
-        "streaming_stores_give_the_same_bits",
-        "optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p",
-        "float64_runs_in_float64",
-        "a_one_element_dy_is_broadcast",
-        "backward_is_a_times_mask_times_dy",
-        "p_zero_is_identity_and_p_one_is_zero_without_drawing",
-    ] {
-        common::rerun_with_env(test, "LUCID_STREAM_BYTES", "0");
-    }
+        optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p();
+        float64_runs_in_float64();
+        a_one_element_dy_is_broadcast();
+        backward_is_a_times_mask_times_dy();
+        p_zero_is_identity_and_p_one_is_zero_without_drawing();
+    });
 }
 
 #[test]
-fn simd_level_is_capped_by_the_environment() {
-    use lucid::simd::{level, Level};
-    match std::env::var("LUCID_SIMD").as_deref() {
-        Ok("scalar") => assert_eq!(level(), Level::Scalar),
-        Ok("avx2") => assert!(level() <= Level::Avx2),
-        _ => {
-            common::rerun_at_simd_level("simd_level_is_capped_by_the_environment", "scalar");
-            common::rerun_at_simd_level("simd_level_is_capped_by_the_environment", "avx2");
+fn simd_level_is_set_in_process_and_checked() {
+    use lucid::simd::{self, Level};
+    at_every_simd_level(|level| {
+        assert_eq!(simd::level(), level);
+        assert_eq!(simd::config().unwrap().level, level);
+    });
+    common::with_simd_config(|| {
+        let before = simd::config().unwrap();
+        if Level::supported() < Level::Avx512 {
+            let err = simd::set_level(Level::Avx512).unwrap_err().to_string();
+            assert!(err.starts_with("level must be a level this CPU supports"), "{err}");
+            assert!(err.ends_with("got \"avx512\""), "{err}");
+            assert_eq!(simd::config().unwrap(), before, "a refused level changed the settings");
         }
-    }
+        // The environment caps the level it names, and a bad value is an error naming it.
+        let from = |level: &str| simd::Config::from_vars(Some(level), None);
+        assert_eq!(from("scalar").unwrap().level, Level::Scalar);
+        assert!(from("avx2").unwrap().level <= Level::Avx2);
+        assert_eq!(from("avx512").unwrap().level, Level::supported());
+        let err = simd::Config::from_vars(None, Some("lots")).unwrap_err().to_string();
+        assert_eq!(err, "LUCID_STREAM_BYTES must be a number of bytes, got \"lots\"");
+        let err = Level::parse(simd::LEVEL_VAR, "avx9").unwrap_err().to_string();
+        assert_eq!(err, "LUCID_SIMD must be one of \"scalar\", \"avx2\", \"avx512\", got \"avx9\"");
+    });
 }
 
 #[test]
 fn chunk_for_depends_on_n_only_and_keeps_spans_whole() {
-    use lucid::par::{chunk_for, DEFAULT_CHUNK};
-    assert_eq!(chunk_for(4096), DEFAULT_CHUNK, "small inputs are one chunk");
-    assert_eq!(chunk_for(DEFAULT_CHUNK), DEFAULT_CHUNK);
+    let chunk_for = Chunk::for_len;
+    assert_eq!(chunk_for(4096), Chunk::DEFAULT, "small inputs are one chunk");
+    assert_eq!(chunk_for(DEFAULT_CHUNK), Chunk::DEFAULT);
     for n in [DEFAULT_CHUNK + 1, 100_000, 300_000, 10_000_000, usize::MAX / 2] {
-        let c = chunk_for(n);
-        assert!(lucid::dropout::keep::check_chunk(c).is_ok(), "n={n} chunk={c}");
+        let c = chunk_for(n).elements();
+        assert!(Chunk::new(c).is_ok() && c.is_multiple_of(lucid::dropout::keep::SPAN), "n={n} chunk={c}");
         assert!(c <= DEFAULT_CHUNK && (n.div_ceil(c) >= 8 || c == DEFAULT_CHUNK), "n={n} chunk={c}");
     }
     // And the result does not depend on it: the chunk each n gets, against the default.
     for n in [100_000usize, 300_001] {
         let x = as_f32(&ramp(n));
         let a = run(&x, 0.3, &mut Generator::new(4, 4), chunk_for(n));
-        let b = run(&x, 0.3, &mut Generator::new(4, 4), DEFAULT_CHUNK);
+        let b = run(&x, 0.3, &mut Generator::new(4, 4), Chunk::DEFAULT);
         assert_eq!(a.1, b.1);
         assert_eq!(
             a.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),

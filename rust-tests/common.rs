@@ -1,7 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::sync::{Mutex, MutexGuard};
+
+use lucid::par::{Chunk, DEFAULT_CHUNK};
 use lucid::rng::Draw;
+use lucid::simd::{self, Level};
 use lucid::storage::{Element, Storage};
 use rand_core::Rng;
 use rayon::ThreadPoolBuilder;
@@ -11,7 +15,7 @@ use rayon::ThreadPoolBuilder;
 /// that asks for 8 threads really gets 8.
 pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
     ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool").install(|| {
-        assert_eq!(lucid::pool::num_threads().expect("pool"), threads, "the kernels' thread count");
+        assert_eq!(lucid::par::num_threads().expect("pool"), threads, "the kernels' thread count");
         f()
     })
 }
@@ -19,7 +23,7 @@ pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R 
 /// Sizes around every boundary the kernels care about: empty, one, a mask word, a
 /// ChaCha block, the default chunk and its neighbours, several chunks with a tail.
 pub fn edge_sizes() -> Vec<usize> {
-    let c = lucid::par::DEFAULT_CHUNK;
+    let c = DEFAULT_CHUNK;
     vec![0, 1, 2, 15, 16, 17, 63, 64, 65, 127, 1000, c - 1, c, c + 1, 3 * c + 77]
 }
 
@@ -55,27 +59,51 @@ pub fn reference_keep(draw: &Draw, n: usize, threshold: u64) -> Vec<bool> {
     keep
 }
 
-/// Run one test of the current test binary again in a child process with
-/// `LUCID_SIMD=level`, so the scalar and AVX2 code paths are tested on any CPU.
-pub fn rerun_at_simd_level(test: &str, level: &str) {
-    rerun_with_env(test, "LUCID_SIMD", level);
+/// Tests that change or read the SIMD configuration take turns: it is one setting for
+/// the process, and the tests of a binary run in parallel threads. No result depends
+/// on it, so tests that leave it alone may run at any level meanwhile.
+static SIMD: Mutex<()> = Mutex::new(());
+
+fn simd_turn() -> MutexGuard<'static, ()> {
+    SIMD.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Run one test of the current test binary again in a child process with the
-/// environment variable `key` set to `value` (the kernels read it once per process).
-pub fn rerun_with_env(test: &str, key: &str, value: &str) {
-    let exe = std::env::current_exe().expect("test binary path");
-    let out = std::process::Command::new(exe)
-        .args(["--exact", test, "--test-threads=1"])
-        .env(key, value)
-        .output()
-        .expect("run the test binary");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("1 passed"), "{test} at {key}={value}:\n{text}");
+/// Run `f` once at every SIMD level this CPU supports (and so every code path it can
+/// run), then restore the configuration as it was.
+pub fn at_every_simd_level(mut f: impl FnMut(Level)) {
+    let _turn = simd_turn();
+    let before = simd::config().expect("SIMD settings");
+    for level in Level::ALL.into_iter().filter(|&l| l <= Level::supported()) {
+        simd::set_level(level).expect("a supported level");
+        assert_eq!(simd::level(), level);
+        f(level);
+    }
+    simd::set_config(Some(before.level), Some(before.stream_bytes)).expect("restore");
+}
+
+/// Run `f` with outputs of `bytes` bytes and more streamed, then restore the threshold.
+pub fn with_stream_bytes<R>(bytes: usize, f: impl FnOnce() -> R) -> R {
+    let _turn = simd_turn();
+    let before = simd::config().expect("SIMD settings");
+    simd::set_stream_bytes(bytes).expect("set the threshold");
+    let out = f();
+    simd::set_config(Some(before.level), Some(before.stream_bytes)).expect("restore");
+    out
+}
+
+/// Run `f` while no other test changes the SIMD configuration.
+pub fn with_simd_config<R>(f: impl FnOnce() -> R) -> R {
+    let _turn = simd_turn();
+    f()
 }
 
 /// n zeros of T in a 64-byte-aligned buffer, as the kernels get them from a tensor:
-/// the streaming stores of `lucid::stream` need that alignment and fall back without it.
+/// the streaming stores need that alignment and fall back without it.
 pub fn aligned_zeros<T: Element>(n: usize) -> Storage {
     Storage::zeros(T::DTYPE, n).expect("allocate")
+}
+
+/// A chunk of `elements` elements (a multiple of 4096).
+pub fn chunk(elements: usize) -> Chunk {
+    Chunk::new(elements).expect("a valid chunk")
 }

@@ -4,9 +4,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use lucid::dropout::{self, alpha};
+use lucid::dropout::{self, Coefficients};
 use lucid::mask::BitMask;
-use lucid::pool;
+use lucid::par::{self as pool, Chunk};
 use lucid::rng::Generator;
 use lucid::storage::{DType, Storage};
 
@@ -15,8 +15,8 @@ fn forward(n: usize, seed: u64) -> (Vec<u32>, Vec<u64>) {
     let x: Vec<f32> = common::ramp(n).into_iter().map(|v| v as f32).collect();
     let mut y = vec![0f32; n];
     let mut mask = BitMask::zeros(n);
-    let plan = dropout::plan(alpha::coefficients(0.1).unwrap(), n, &mut Generator::new(seed, 0)).unwrap();
-    dropout::forward(&x, &mut y, &mut mask, &plan, lucid::par::chunk_for(n)).unwrap();
+    let plan = dropout::plan(Coefficients::alpha(0.1).unwrap(), n, &mut Generator::new(seed, 0)).unwrap();
+    dropout::forward(&x, &mut y, &mut mask, &plan, Chunk::for_len(n)).unwrap();
     (y.iter().map(|v| v.to_bits()).collect(), mask.words().to_vec())
 }
 

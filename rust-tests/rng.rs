@@ -5,7 +5,7 @@ mod common;
 
 use chacha20::ChaCha8Rng;
 use common::with_threads;
-use lucid::par::DEFAULT_CHUNK;
+use lucid::par::{Chunk, DEFAULT_CHUNK};
 use lucid::rng::{self, Draw, Generator};
 use rand_core::{Rng, SeedableRng};
 
@@ -76,18 +76,19 @@ fn one_call_equals_two_calls_at_the_right_offsets() {
     let n = 3 * DEFAULT_CHUNK + 5;
     let draw = Draw { seed: 11, stream: 2, start: 48 };
     let mut whole = vec![0f32; n];
-    rng::uniform_from(&draw, &mut whole, DEFAULT_CHUNK).unwrap();
+    rng::uniform_from(&draw, &mut whole, Chunk::DEFAULT).unwrap();
     let cut = DEFAULT_CHUNK + 13;
     let mut first = vec![0f32; cut];
     let mut second = vec![0f32; n - cut];
-    rng::uniform_from(&draw, &mut first, DEFAULT_CHUNK).unwrap();
-    rng::uniform_from(&Draw { start: draw.start + cut as u64, ..draw }, &mut second, DEFAULT_CHUNK).unwrap();
+    rng::uniform_from(&draw, &mut first, Chunk::DEFAULT).unwrap();
+    rng::uniform_from(&Draw { start: draw.start + cut as u64, ..draw }, &mut second, Chunk::DEFAULT).unwrap();
     first.extend(second);
     assert_eq!(whole, first);
 }
 
-fn sample_all(threads: usize, chunk: usize, n: usize) -> (Vec<f32>, Vec<f64>, Vec<f32>, Vec<u8>) {
+fn sample_all(threads: usize, size: usize, n: usize) -> (Vec<f32>, Vec<f64>, Vec<f32>, Vec<u8>) {
     with_threads(threads, || {
+        let chunk = Chunk::new(size).unwrap();
         let draw = Draw { seed: 123, stream: 4, start: 32 };
         let mut u32s = vec![0f32; n];
         let mut u64s = vec![0f64; n];
@@ -106,7 +107,8 @@ fn sample_all(threads: usize, chunk: usize, n: usize) -> (Vec<f32>, Vec<f64>, Ve
 fn samplers_are_bit_identical_for_any_thread_count_and_chunk() {
     for n in common::edge_sizes() {
         let reference = sample_all(1, DEFAULT_CHUNK, n);
-        for (threads, chunk) in [(2, DEFAULT_CHUNK), (8, DEFAULT_CHUNK), (8, 64), (2, 4096), (1, 128)] {
+        for (threads, chunk) in [(2, DEFAULT_CHUNK), (8, DEFAULT_CHUNK), (8, 4096), (2, 3 * 4096), (1, 8192)]
+        {
             let got = sample_all(threads, chunk, n);
             // Compare bits, so NaN or -0.0 could not hide a difference.
             let bits32 = |v: &Vec<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -132,13 +134,13 @@ fn samplers_use_the_documented_words() {
     let draw = Draw { seed: 77, stream: 0, start: 0 };
     let w = words(&draw, 8);
     let mut f = vec![0f32; 4];
-    rng::uniform_from(&draw, &mut f, DEFAULT_CHUNK).unwrap();
+    rng::uniform_from(&draw, &mut f, Chunk::DEFAULT).unwrap();
     assert_eq!(f[2], rng::unit_f32(w[2]));
     let mut d = vec![0f64; 2];
-    rng::uniform_from(&draw, &mut d, DEFAULT_CHUNK).unwrap();
+    rng::uniform_from(&draw, &mut d, Chunk::DEFAULT).unwrap();
     assert_eq!(d[1], rng::unit_f64(w[2], w[3]));
     let mut z = vec![0f64; 3];
-    rng::normal_from(&draw, &mut z, DEFAULT_CHUNK).unwrap();
+    rng::normal_from(&draw, &mut z, Chunk::DEFAULT).unwrap();
     assert_eq!((z[0], z[1]), rng::normal_pair(w[0], w[1]));
     assert_eq!(z[2], rng::normal_pair(w[2], w[3]).0);
     assert_eq!(rng::normal_words(3), 4);
@@ -168,11 +170,11 @@ fn uniform_and_normal_have_their_moments() {
     let n = 1_000_000;
     let mut g = Generator::new(2024, 0);
     let mut u = vec![0f64; n];
-    rng::fill_uniform(&mut g, &mut u, DEFAULT_CHUNK).unwrap();
+    rng::fill_uniform(&mut g, &mut u, Chunk::DEFAULT).unwrap();
     assert!(u.iter().all(|&x| (0.0..1.0).contains(&x)));
     assert_mean(&u, 0.5, (1.0f64 / 12.0).sqrt(), "uniform");
     let mut z = vec![0f64; n];
-    rng::fill_normal(&mut g, &mut z, DEFAULT_CHUNK).unwrap();
+    rng::fill_normal(&mut g, &mut z, Chunk::DEFAULT).unwrap();
     assert_mean(&z, 0.0, 1.0, "normal");
     // z² has mean 1 and variance 2.
     let sq: Vec<f64> = z.iter().map(|x| x * x).collect();
@@ -186,7 +188,7 @@ fn bernoulli_hits_each_probability() {
     for p in [0.0, 0.01, 0.3, 0.5, 0.99, 1.0] {
         let probs = vec![p; n];
         let mut out = vec![0u8; n];
-        rng::fill_bernoulli(&mut g, &probs, &mut out, DEFAULT_CHUNK).unwrap();
+        rng::fill_bernoulli(&mut g, &probs, &mut out, Chunk::DEFAULT).unwrap();
         let ones = out.iter().map(|&b| b as f64).sum::<f64>();
         let sd = (n as f64 * p * (1.0 - p)).sqrt();
         assert!((ones - n as f64 * p).abs() <= 5.0 * sd, "p={p}: {ones} ones");
@@ -197,7 +199,7 @@ fn bernoulli_hits_each_probability() {
 fn bernoulli_rejects_bad_probabilities_by_name() {
     let mut g = Generator::new(5, 0);
     for bad in [-0.1, 1.5, f64::NAN] {
-        let err = rng::fill_bernoulli(&mut g, &[0.5, bad], &mut [0u8; 2], DEFAULT_CHUNK).unwrap_err();
+        let err = rng::fill_bernoulli(&mut g, &[0.5, bad], &mut [0u8; 2], Chunk::DEFAULT).unwrap_err();
         assert!(err.to_string().starts_with("probs must be in [0, 1]"), "{err}");
     }
     assert_eq!(g.offset(), 0, "a rejected call reserves no words");
@@ -205,8 +207,7 @@ fn bernoulli_rejects_bad_probabilities_by_name() {
 
 #[test]
 fn chunk_sizes_that_split_mask_words_are_rejected() {
-    let draw = Draw { seed: 0, stream: 0, start: 0 };
     for bad in [0usize, 1, 100] {
-        assert!(rng::uniform_from(&draw, &mut [0f32; 10], bad).is_err(), "chunk {bad}");
+        assert!(Chunk::new(bad).is_err(), "chunk {bad}");
     }
 }

@@ -73,6 +73,10 @@ fn nan_and_signed_zero_survive_streaming() {
 
 #[test]
 fn outputs_stream_from_the_threshold_on() {
+    common::with_simd_config(outputs_stream_from_the_threshold);
+}
+
+fn outputs_stream_from_the_threshold() {
     let t = stream::threshold();
     let avx512 = simd::level() >= simd::Level::Avx512;
     if t > 0 {

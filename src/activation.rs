@@ -6,8 +6,112 @@
 //! eˣ and eˣ − 1 are written out below, branch-free, so the ELU loops vectorise.
 
 use crate::element::Float;
-use crate::error::{LucidError, Result};
-use crate::par::for_each_chunk_mut;
+use crate::error::{float_repr, LucidError, Result};
+use crate::par::{for_each_chunk_mut, Chunk};
+
+/// SELU's α (Klambauer et al. 2017): with [`SELU_SCALE`], the fixed point of mean 0
+/// and variance 1.
+pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_2;
+/// SELU's scale λ.
+pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
+
+/// The element-wise activations the kernels compute, by name: the table `lucid._C`'s
+/// `activation_forward` and `activation_backward` read. A new one is a variant, its
+/// formula (a value and a slope in f64, as [`Elu`] and [`Gelu`] have), its arm in
+/// [`Activation::parse`] and its arm in `with_formula!`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    /// "elu", params (alpha,) or (alpha, scale): scale·x above 0, scale·α·(eˣ − 1) below.
+    Elu { alpha: f64, scale: f64 },
+    /// "selu", no params: ELU with α = [`SELU_ALPHA`] and scale = [`SELU_SCALE`].
+    Selu,
+    /// "gelu", no params: x·Φ(x), exact.
+    Gelu,
+    /// "gelu_tanh", no params: PyTorch's tanh form of GELU.
+    GeluTanh,
+}
+
+/// SELU as the ELU it is.
+const SELU: Elu = Elu { alpha: SELU_ALPHA, scale: SELU_SCALE };
+
+/// Run `$body` with `$f` bound to the formula of the activation `$act` as its own type
+/// ([`Elu`] or [`Gelu`]), so every kernel loop is compiled for one formula and vectorises.
+macro_rules! with_formula {
+    ($act:expr, |$f:ident| $body:expr) => {
+        match $act {
+            Activation::Elu { alpha, scale } => {
+                let $f = Elu { alpha, scale };
+                $body
+            }
+            Activation::Selu => {
+                let $f = SELU;
+                $body
+            }
+            Activation::Gelu => {
+                let $f = Gelu::Exact;
+                $body
+            }
+            Activation::GeluTanh => {
+                let $f = Gelu::Tanh;
+                $body
+            }
+        }
+    };
+}
+
+fn show(params: &[f64]) -> String {
+    let items: Vec<String> = params.iter().map(|&v| float_repr(v)).collect();
+    match items.len() {
+        1 => format!("({},)", items[0]),
+        _ => format!("({})", items.join(", ")),
+    }
+}
+
+impl Activation {
+    pub const NAMES: [&'static str; 4] = ["elu", "selu", "gelu", "gelu_tanh"];
+
+    /// The activation `name` with its parameters `params`: an unknown name, or params
+    /// the activation does not take, is an error naming the argument and its value.
+    pub fn parse(name: &str, params: &[f64]) -> Result<Activation> {
+        let none = |act: Activation| {
+            if params.is_empty() {
+                Ok(act)
+            } else {
+                Err(LucidError::value("params", show(params), format!("() for {name:?}")))
+            }
+        };
+        match name {
+            "elu" => match *params {
+                [alpha] if alpha.is_finite() => Ok(Activation::Elu { alpha, scale: 1.0 }),
+                [alpha, scale] if alpha.is_finite() && scale.is_finite() => {
+                    Ok(Activation::Elu { alpha, scale })
+                }
+                _ => Err(LucidError::value(
+                    "params",
+                    show(params),
+                    "(alpha,) or (alpha, scale) of finite numbers for \"elu\"",
+                )),
+            },
+            "selu" => none(Activation::Selu),
+            "gelu" => none(Activation::Gelu),
+            "gelu_tanh" => none(Activation::GeluTanh),
+            other => {
+                let names: Vec<String> = Activation::NAMES.iter().map(|n| format!("{n:?}")).collect();
+                Err(LucidError::value("name", format!("{other:?}"), format!("one of {}", names.join(", "))))
+            }
+        }
+    }
+
+    /// f(x) in f64.
+    pub fn value(self, x: f64) -> f64 {
+        with_formula!(self, |f| f.value(x))
+    }
+
+    /// f'(x) in f64.
+    pub fn slope(self, x: f64) -> f64 {
+        with_formula!(self, |f| f.slope(x))
+    }
+}
 
 /// Which GELU: PyTorch's `approximate="none"` or `"tanh"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,35 +352,37 @@ fn map_scaled_chunk<T: Float>(
     map_scaled(xs, dy, dx, slope)
 }
 
-/// out[i] = f(x[i]) for the scalar function f (in f64), in chunks of `chunk`.
-pub fn forward<T: Float>(x: &[T], out: &mut [T], f: impl Fn(f64) -> f64 + Sync, chunk: usize) -> Result<()> {
+/// out[i] = act(x[i]), each value computed in f64 and rounded once to T.
+pub fn forward<T: Float>(x: &[T], out: &mut [T], act: Activation, chunk: Chunk) -> Result<()> {
     check_length("out", out.len(), x.len())?;
-    for_each_chunk_mut(out, chunk, |c, part| map_chunk(&x[c * chunk..c * chunk + part.len()], part, &f))
+    with_formula!(act, |f| {
+        for_each_chunk_mut(out, chunk, |c, part| {
+            let first = c * chunk.elements();
+            map_chunk(&x[first..first + part.len()], part, &|v| f.value(v))
+        })
+    })
 }
 
-/// dx[i] = dy[i] · slope(x[i]), the slope rounded to T first, in chunks of `chunk`.
-/// A `dy` of one element stands for that value everywhere (the gradient of a sum), so
-/// a full-size dy of ones is never made.
-pub fn backward<T: Float>(
-    x: &[T],
-    dy: &[T],
-    dx: &mut [T],
-    slope: impl Fn(f64) -> f64 + Sync,
-    chunk: usize,
-) -> Result<()> {
+/// dx[i] = dy[i] · act'(x[i]), the slope rounded to T first. A `dy` of one element
+/// stands for that value everywhere (the gradient of a sum), so a full-size dy of ones
+/// is never made.
+pub fn backward<T: Float>(x: &[T], dy: &[T], dx: &mut [T], act: Activation, chunk: Chunk) -> Result<()> {
     let broadcast = dy.len() == 1;
     if !broadcast && dy.len() != x.len() {
         let (got, want) = (format!("{} elements", dy.len()), format!("{} elements or one", x.len()));
         return Err(LucidError::value("dy", got, want));
     }
     check_length("dx", dx.len(), x.len())?;
-    for_each_chunk_mut(dx, chunk, |c, part| {
-        let range = c * chunk..c * chunk + part.len();
-        let xs = &x[range.clone()];
-        if broadcast {
-            map_scaled_chunk(xs, std::iter::repeat(dy[0]), part, &slope)
-        } else {
-            map_scaled_chunk(xs, dy[range].iter().copied(), part, &slope)
-        }
+    with_formula!(act, |f| {
+        for_each_chunk_mut(dx, chunk, |c, part| {
+            let range = c * chunk.elements()..c * chunk.elements() + part.len();
+            let xs = &x[range.clone()];
+            let slope = |v| f.slope(v);
+            if broadcast {
+                map_scaled_chunk(xs, std::iter::repeat(dy[0]), part, &slope)
+            } else {
+                map_scaled_chunk(xs, dy[range].iter().copied(), part, &slope)
+            }
+        })
     })
 }

@@ -42,3 +42,36 @@ impl fmt::Display for LucidError {
 }
 
 impl std::error::Error for LucidError {}
+
+/// `v` as Python's `str(float)` writes it (`nan`, `inf`, `-0.1`, `2.0`, `1e-05`,
+/// `1.5e+16`), so a message about a float reads the same from the core as from Python.
+pub fn float_repr(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    // Rust's `{:e}` gives the shortest digits that read back as v, as Python's repr does.
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("an integer exponent");
+    let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if (-4..16).contains(&exp) {
+        let point = exp + 1; // digits before the decimal point
+        let (int, frac) = if point <= 0 {
+            ("0".to_string(), format!("{}{digits}", "0".repeat((-point) as usize)))
+        } else if point as usize >= digits.len() {
+            (format!("{digits}{}", "0".repeat(point as usize - digits.len())), "0".to_string())
+        } else {
+            (digits[..point as usize].to_string(), digits[point as usize..].to_string())
+        };
+        format!("{sign}{int}.{frac}")
+    } else {
+        let (head, tail) = digits.split_at(1);
+        let tail = if tail.is_empty() { String::new() } else { format!(".{tail}") };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{head}{tail}e{esign}{:02}", exp.abs())
+    }
+}

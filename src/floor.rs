@@ -3,19 +3,19 @@
 //! ([`crate::stream`]) so that neither imports the other.
 
 use crate::error::{LucidError, Result};
-use crate::par::for_each_chunk_mut;
+use crate::par::{for_each_chunk_mut, Chunk};
 use crate::stream;
 
 /// Copy `src` into `dst` with the kernels' chunking, thread pool and store policy
 /// (streaming stores for outputs of [`stream::threshold`] bytes and more): the floor
 /// that the benchmarks compare every kernel against (no randomness, same bytes moved).
-pub fn copy<T: Copy + Send + Sync>(src: &[T], dst: &mut [T], chunk: usize) -> Result<()> {
+pub fn copy<T: Copy + Send + Sync>(src: &[T], dst: &mut [T], chunk: Chunk) -> Result<()> {
     if src.len() != dst.len() {
         return Err(LucidError::value("dst", dst.len(), format!("of length {}", src.len())));
     }
     let streamed = stream::streams::<T>(dst.len());
     for_each_chunk_mut(dst, chunk, |c, part| {
-        let from = &src[c * chunk..c * chunk + part.len()];
+        let from = &src[c * chunk.elements()..c * chunk.elements() + part.len()];
         if streamed {
             stream::copy(from, part);
             stream::fence();

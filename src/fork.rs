@@ -1,9 +1,10 @@
 //! Safety across `fork()`. A child process has only the thread that forked, so any
 //! lock another thread held at that moment would stay locked in the child forever,
 //! and the thread pool's workers are gone. Handlers registered with `pthread_atfork`
-//! make every lock of the core safe: before the fork the forking thread takes the
-//! thread pool's and the buffer pool's locks (so no other thread holds them in the
-//! copied memory) and finishes any lazy configuration reads; afterwards the parent
+//! make every lock of the core safe: before the fork the forking thread takes the SIMD
+//! settings', the thread pool's and the buffer pool's locks (so no other thread holds
+//! them in the copied memory), reading the settings from the environment first if no
+//! kernel has yet; afterwards the parent
 //! simply lets go, while the child also forgets the thread pool, so its next
 //! parallel kernel starts a fresh one. Nothing is registered until [`register`] runs.
 
@@ -11,11 +12,12 @@
 mod handlers {
     use std::cell::RefCell;
 
-    use crate::{pool, simd, storage, stream};
+    use crate::{par, simd, storage};
 
     struct Held {
+        _settings: simd::ForkGuard,
         _buffers: storage::ForkGuard,
-        threads: pool::ForkGuard,
+        threads: par::ForkGuard,
     }
 
     thread_local! {
@@ -24,12 +26,12 @@ mod handlers {
     }
 
     pub extern "C" fn prepare() {
-        // Settled here, so a child never sees one half-initialised.
-        simd::level();
-        stream::threshold();
-        // The same order everywhere: the thread pool's lock, then the buffers'.
-        let threads = pool::lock_for_fork();
-        let held = Held { _buffers: storage::lock_for_fork(), threads };
+        // The same order everywhere: the SIMD settings' lock (which reads them from the
+        // environment first, so a child never sees them half-read), the thread pool's,
+        // then the buffers'.
+        let settings = simd::lock_for_fork();
+        let threads = par::lock_for_fork();
+        let held = Held { _settings: settings, _buffers: storage::lock_for_fork(), threads };
         HELD.with(|h| *h.borrow_mut() = Some(held));
     }
 
@@ -39,7 +41,7 @@ mod handlers {
 
     pub extern "C" fn child() {
         if let Some(held) = HELD.with(|h| h.borrow_mut().take()) {
-            let Held { _buffers, threads } = held;
+            let Held { _settings, _buffers, threads } = held;
             threads.forget_pool();
         }
     }
@@ -47,8 +49,8 @@ mod handlers {
 
 /// Install the fork handlers (once per process; later calls do nothing). `lucid._C`
 /// calls this when it is imported; a Rust program that forks and uses lucid in the
-/// child calls it once before its first fork. This module sits above the thread pool
-/// and the buffer pool, which know nothing of it.
+/// child calls it once before its first fork. This module sits above the SIMD
+/// settings, the thread pool and the buffer pool, which know nothing of it.
 pub fn register() {
     #[cfg(unix)]
     {

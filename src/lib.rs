@@ -17,7 +17,6 @@ pub mod floor;
 pub mod fork;
 pub mod mask;
 pub mod par;
-pub mod pool;
 pub mod rng;
 pub mod simd;
 pub mod storage;

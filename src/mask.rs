@@ -104,4 +104,63 @@ impl BitMask {
             *o = if self.words[i / 64] >> (i % 64) & 1 == 1 { one } else { zero };
         }
     }
+
+    /// This mask, read as an array of `noise` shape in C order, expanded to `shape`:
+    /// the same rank, every noise dimension equal to the shape's or 1 (repeated along
+    /// it). Bit i of the result is the bit of element i of `shape` taken from `noise`.
+    pub fn broadcast(&self, noise: &[usize], shape: &[usize]) -> crate::Result<BitMask> {
+        let show = |dims: &[usize]| {
+            let items: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+            if items.len() == 1 {
+                format!("({},)", items[0])
+            } else {
+                format!("({})", items.join(", "))
+            }
+        };
+        if noise.len() != shape.len() || noise.iter().zip(shape).any(|(&m, &n)| m != n && m != 1) {
+            return Err(crate::LucidError::value(
+                "noise_shape",
+                show(noise),
+                format!("a shape of the same rank that broadcasts to {}", show(shape)),
+            ));
+        }
+        if noise.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) != Some(self.len) {
+            return Err(crate::LucidError::value(
+                "noise_shape",
+                show(noise),
+                format!("a shape of {} elements, the mask's length", self.len),
+            ));
+        }
+        let total = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
+            crate::LucidError::value("shape", show(shape), "a shape whose element count fits in memory")
+        })?;
+        let mut out = BitMask::try_zeros(total)?;
+        if total == 0 {
+            return Ok(out);
+        }
+        // The source index of each output element, by an odometer over the output's
+        // index: along a broadcast dimension the source does not move.
+        let rank = shape.len();
+        let mut stride = vec![0usize; rank]; // the noise array's stride, 0 where broadcast
+        let mut step = 1;
+        for k in (0..rank).rev() {
+            stride[k] = if noise[k] == 1 { 0 } else { step };
+            step *= noise[k];
+        }
+        let (mut index, mut src) = (vec![0usize; rank], 0usize);
+        let words = &mut out.words;
+        for i in 0..total {
+            words[i / 64] |= (self.words[src / 64] >> (src % 64) & 1) << (i % 64);
+            for k in (0..rank).rev() {
+                index[k] += 1;
+                src += stride[k];
+                if index[k] < shape[k] {
+                    break;
+                }
+                src -= stride[k] * index[k];
+                index[k] = 0;
+            }
+        }
+        Ok(out)
+    }
 }

@@ -13,7 +13,7 @@ use rand_core::{Rng, SeedableRng};
 
 pub use crate::element::{unit_f32, unit_f64, Float};
 use crate::error::{LucidError, Result};
-use crate::par;
+use crate::par::{self, Chunk};
 
 /// 32-bit words in one ChaCha block.
 pub const BLOCK_WORDS: u64 = 16;
@@ -100,15 +100,15 @@ pub fn threshold(prob: f64) -> u64 {
 }
 
 /// Fill `out` with uniforms in [0, 1), reserving the words from `gen`.
-pub fn fill_uniform<T: Float>(gen: &mut Generator, out: &mut [T], chunk: usize) -> Result<()> {
+pub fn fill_uniform<T: Float>(gen: &mut Generator, out: &mut [T], chunk: Chunk) -> Result<()> {
     let draw = gen.reserve(out.len() as u64 * T::UNIFORM_WORDS)?;
     uniform_from(&draw, out, chunk)
 }
 
 /// Fill `out` with uniforms from an already reserved draw.
-pub fn uniform_from<T: Float>(draw: &Draw, out: &mut [T], chunk: usize) -> Result<()> {
+pub fn uniform_from<T: Float>(draw: &Draw, out: &mut [T], chunk: Chunk) -> Result<()> {
     par::for_each_chunk_mut(out, chunk, |c, part| {
-        let mut rng = draw.rng_at((c * chunk) as u64 * T::UNIFORM_WORDS);
+        let mut rng = draw.rng_at((c * chunk.elements()) as u64 * T::UNIFORM_WORDS);
         for v in part.iter_mut() {
             *v = T::uniform(&mut rng);
         }
@@ -121,15 +121,15 @@ pub fn normal_words(n: usize) -> u64 {
 }
 
 /// Fill `out` with standard normals (Box–Muller), reserving the words from `gen`.
-pub fn fill_normal<T: Float>(gen: &mut Generator, out: &mut [T], chunk: usize) -> Result<()> {
+pub fn fill_normal<T: Float>(gen: &mut Generator, out: &mut [T], chunk: Chunk) -> Result<()> {
     let draw = gen.reserve(normal_words(out.len()))?;
     normal_from(&draw, out, chunk)
 }
 
 /// Fill `out` with standard normals from an already reserved draw.
-pub fn normal_from<T: Float>(draw: &Draw, out: &mut [T], chunk: usize) -> Result<()> {
+pub fn normal_from<T: Float>(draw: &Draw, out: &mut [T], chunk: Chunk) -> Result<()> {
     par::for_each_chunk_mut(out, chunk, |c, part| {
-        let mut rng = draw.rng_at((c * chunk) as u64);
+        let mut rng = draw.rng_at((c * chunk.elements()) as u64);
         for pair in part.chunks_mut(2) {
             let w0 = rng.next_u32();
             let (z0, z1) = normal_pair(w0, rng.next_u32());
@@ -154,7 +154,7 @@ pub fn fill_bernoulli<T: Float>(
     gen: &mut Generator,
     probs: &[T],
     out: &mut [u8],
-    chunk: usize,
+    chunk: Chunk,
 ) -> Result<()> {
     check_probs(probs)?;
     let draw = gen.reserve(probs.len() as u64)?;
@@ -162,13 +162,13 @@ pub fn fill_bernoulli<T: Float>(
 }
 
 /// The Bernoulli kernel over an already reserved draw; probs must be checked.
-pub fn bernoulli_from<T: Float>(draw: &Draw, probs: &[T], out: &mut [u8], chunk: usize) -> Result<()> {
+pub fn bernoulli_from<T: Float>(draw: &Draw, probs: &[T], out: &mut [u8], chunk: Chunk) -> Result<()> {
     if probs.len() != out.len() {
         return Err(LucidError::value("out", out.len(), format!("of length {}", probs.len())));
     }
     par::for_each_chunk_mut(out, chunk, |c, part| {
-        let mut rng = draw.rng_at((c * chunk) as u64);
-        let ps = &probs[c * chunk..c * chunk + part.len()];
+        let mut rng = draw.rng_at((c * chunk.elements()) as u64);
+        let ps = &probs[c * chunk.elements()..c * chunk.elements() + part.len()];
         for (o, p) in part.iter_mut().zip(ps) {
             *o = ((rng.next_u32() as u64) < threshold(p.to_f64())) as u8;
         }

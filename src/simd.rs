@@ -4,9 +4,11 @@
 //! (a multiply, then an add; never fused), so results do not depend on the CPU.
 
 use std::marker::PhantomData;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::element::Float;
+use crate::error::{LucidError, Result};
 
 /// The widest instruction set the kernels use on this CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -17,32 +19,207 @@ pub enum Level {
     Avx512,
 }
 
-/// The level detected at first use, capped by the environment variable `LUCID_SIMD`
-/// (`scalar`, `avx2` or `avx512`) so tests can run every code path on one machine.
-/// Results are identical at every level; only speed differs.
-pub fn level() -> Level {
-    static LEVEL: OnceLock<Level> = OnceLock::new();
-    *LEVEL.get_or_init(|| {
-        let detected = detect();
-        match std::env::var("LUCID_SIMD").as_deref() {
-            Ok("scalar") => Level::Scalar,
-            Ok("avx2") => detected.min(Level::Avx2),
-            _ => detected,
-        }
-    })
-}
+impl Level {
+    pub const ALL: [Level; 3] = [Level::Scalar, Level::Avx2, Level::Avx512];
 
-fn detect() -> Level {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
-            return Level::Avx512;
-        }
-        if std::is_x86_feature_detected!("avx2") {
-            return Level::Avx2;
+    /// Its name in [`LEVEL_VAR`] and `lucid._C.set_simd`: "scalar", "avx2" or "avx512".
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Scalar => "scalar",
+            Level::Avx2 => "avx2",
+            Level::Avx512 => "avx512",
         }
     }
-    Level::Scalar
+
+    /// The level named `name`; anything else is an error naming `arg` and the value.
+    pub fn parse(arg: &'static str, name: &str) -> Result<Level> {
+        Level::ALL.into_iter().find(|l| l.name() == name).ok_or_else(|| {
+            LucidError::value(arg, format!("{name:?}"), "one of \"scalar\", \"avx2\", \"avx512\"")
+        })
+    }
+
+    /// The widest level this CPU supports.
+    pub fn supported() -> Level {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
+                return Level::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                return Level::Avx2;
+            }
+        }
+        Level::Scalar
+    }
+
+    fn code(self) -> u8 {
+        self as u8 + 1
+    }
+
+    fn from_code(code: u8) -> Level {
+        Level::ALL[code as usize - 1]
+    }
+}
+
+/// Caps the level: `scalar`, `avx2` or `avx512` (a level above the CPU's means the
+/// CPU's); unset or empty, the CPU's own. Any other value is an error at first use.
+pub const LEVEL_VAR: &str = "LUCID_SIMD";
+/// Outputs of this many bytes and more are written with streaming stores: a decimal
+/// number of bytes; unset or empty, [`STREAM_BYTES`]. Any other value is an error at
+/// first use.
+pub const STREAM_BYTES_VAR: &str = "LUCID_STREAM_BYTES";
+/// Outputs of this many bytes and more are written with streaming stores by default:
+/// 64 MiB is more than most CPUs' last-level cache, so the output would be written
+/// back to memory anyway.
+pub const STREAM_BYTES: usize = 64 << 20;
+
+/// How the kernels run: the widest instruction set they use, and the output size from
+/// which they stream their stores (on CPUs with AVX-512; see [`streams`]). Results are
+/// identical for every configuration; only speed differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub level: Level,
+    pub stream_bytes: usize,
+}
+
+struct Settings {
+    config: Config,
+    /// A bad value of [`LEVEL_VAR`] and of [`STREAM_BYTES_VAR`], until set in-process.
+    errors: [Option<LucidError>; 2],
+}
+
+/// The settings, read from the environment at first use (None until then).
+static SETTINGS: Mutex<Option<Settings>> = Mutex::new(None);
+/// Copies of the settled values for the kernels' hot paths; LEVEL is 0 until settled.
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+static STREAM: AtomicUsize = AtomicUsize::new(STREAM_BYTES);
+
+impl Config {
+    /// The configuration the values of [`LEVEL_VAR`] and [`STREAM_BYTES_VAR`] give
+    /// (None or empty: unset), or the error of the first bad one.
+    pub fn from_vars(level: Option<&str>, stream_bytes: Option<&str>) -> Result<Config> {
+        let s = Settings::from_vars(level, stream_bytes);
+        match s.errors.into_iter().flatten().next() {
+            Some(err) => Err(err),
+            None => Ok(s.config),
+        }
+    }
+}
+
+impl Settings {
+    fn from_vars(level: Option<&str>, stream_bytes: Option<&str>) -> Settings {
+        let supported = Level::supported();
+        let mut errors = [None, None];
+        let level = match level.filter(|v| !v.is_empty()) {
+            None => supported,
+            Some(v) => Level::parse(LEVEL_VAR, v).unwrap_or_else(|e| {
+                errors[0] = Some(e);
+                supported
+            }),
+        };
+        let stream_bytes = match stream_bytes.filter(|v| !v.is_empty()) {
+            None => STREAM_BYTES,
+            Some(v) => v.parse().unwrap_or_else(|_| {
+                errors[1] = Some(LucidError::value(STREAM_BYTES_VAR, format!("{v:?}"), "a number of bytes"));
+                STREAM_BYTES
+            }),
+        };
+        Settings { config: Config { level: level.min(supported), stream_bytes }, errors }
+    }
+
+    fn from_env() -> Settings {
+        let var = |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+        Settings::from_vars(var(LEVEL_VAR).as_deref(), var(STREAM_BYTES_VAR).as_deref())
+    }
+}
+
+/// The settings' lock, with the settings read from the environment if they were not yet.
+fn settled() -> MutexGuard<'static, Option<Settings>> {
+    // No code that holds the lock can panic; recover the data if it ever was poisoned.
+    let mut s = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+    if s.is_none() {
+        let fresh = Settings::from_env();
+        publish(fresh.config);
+        *s = Some(fresh);
+    }
+    s
+}
+
+fn publish(config: Config) {
+    STREAM.store(config.stream_bytes, Ordering::Relaxed);
+    LEVEL.store(config.level.code(), Ordering::Release);
+}
+
+/// The configuration, or the error of a bad [`LEVEL_VAR`] or [`STREAM_BYTES_VAR`]
+/// (until the setting it spoils is set in-process). Every kernel that runs over chunks
+/// checks it first (`crate::par`).
+pub fn config() -> Result<Config> {
+    let s = settled();
+    let s = s.as_ref().expect("settled");
+    match s.errors.iter().flatten().next() {
+        Some(err) => Err(err.clone()),
+        None => Ok(s.config),
+    }
+}
+
+/// Set the level, the streaming threshold or both (None leaves one as it is). A level
+/// above what this CPU supports is an error naming it, and changes nothing.
+pub fn set_config(level: Option<Level>, stream_bytes: Option<usize>) -> Result<()> {
+    let supported = Level::supported();
+    if let Some(l) = level.filter(|&l| l > supported) {
+        let names: Vec<&str> = Level::ALL.iter().filter(|&&k| k <= supported).map(|k| k.name()).collect();
+        let expected = format!("a level this CPU supports ({})", names.join(", "));
+        return Err(LucidError::value("level", format!("{:?}", l.name()), expected));
+    }
+    let mut guard = settled();
+    let s = guard.as_mut().expect("settled");
+    if let Some(l) = level {
+        s.config.level = l;
+        s.errors[0] = None;
+    }
+    if let Some(b) = stream_bytes {
+        s.config.stream_bytes = b;
+        s.errors[1] = None;
+    }
+    publish(s.config);
+    Ok(())
+}
+
+/// Run the kernels at `level` from now on (see [`set_config`]).
+pub fn set_level(level: Level) -> Result<()> {
+    set_config(Some(level), None)
+}
+
+/// Stream outputs of `bytes` bytes and more from now on (see [`set_config`]).
+pub fn set_stream_bytes(bytes: usize) -> Result<()> {
+    set_config(None, Some(bytes))
+}
+
+/// The level the kernels run at. A bad [`LEVEL_VAR`] runs them at the CPU's level
+/// (and [`config`] reports it); no result depends on the level.
+#[inline]
+pub fn level() -> Level {
+    match LEVEL.load(Ordering::Acquire) {
+        0 => settled().as_ref().expect("settled").config.level,
+        code => Level::from_code(code),
+    }
+}
+
+/// The output size in bytes from which stores are streamed.
+#[inline]
+pub fn stream_bytes() -> usize {
+    if LEVEL.load(Ordering::Acquire) == 0 {
+        drop(settled());
+    }
+    STREAM.load(Ordering::Relaxed)
+}
+
+/// The settings' lock, held by the forking thread across `fork()` (see `crate::fork`),
+/// with the settings read first so a child never sees them half-read.
+pub(crate) struct ForkGuard(#[allow(dead_code)] MutexGuard<'static, Option<Settings>>);
+
+pub(crate) fn lock_for_fork() -> ForkGuard {
+    ForkGuard(settled())
 }
 
 /// Memory a kernel is about to read, handed to a compute-heavy step (the keystream)

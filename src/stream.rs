@@ -15,24 +15,13 @@
 
 #[cfg(target_arch = "x86_64")]
 use std::any::TypeId;
-use std::sync::OnceLock;
 
 use crate::element::Float;
 use crate::simd::{self, level, Level};
 
-/// Outputs of this many bytes and more are written with streaming stores by default:
-/// 64 MiB is more than most CPUs' last-level cache, so the output would be written
-/// back to memory anyway.
-pub const STREAM_BYTES: usize = 64 << 20;
-
-/// The size in bytes from which outputs are streamed: [`STREAM_BYTES`], or the
-/// environment variable `LUCID_STREAM_BYTES` (read once) so tests can run the
-/// streaming path on small inputs and benchmarks can switch it off.
+/// The size in bytes from which outputs are streamed ([`simd::Config::stream_bytes`]).
 pub fn threshold() -> usize {
-    static THRESHOLD: OnceLock<usize> = OnceLock::new();
-    *THRESHOLD.get_or_init(|| {
-        std::env::var("LUCID_STREAM_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(STREAM_BYTES)
-    })
+    simd::stream_bytes()
 }
 
 /// Whether a kernel writing `len` elements of T streams them.

@@ -10,12 +10,14 @@ __all__ = [
     "Storage",
     "Generator",
     "Mask",
+    "check_p",
     "memory_allocated",
     "memory_cached",
     "empty_cache",
     "parallel_copy",
     "dropout_coefficients",
     "dropout_forward",
+    "dropout_apply",
     "dropout_backward",
     "dropout_mask",
     "dropout_rows_forward",
@@ -23,16 +25,24 @@ __all__ = [
     "set_num_threads",
     "get_num_threads",
     "_panic_in_pool",
+    "set_simd",
+    "get_simd",
+    "activation_forward",
+    "activation_backward",
     "gelu",
     "gelu_backward",
     "elu",
     "elu_backward",
+    "SELU_ALPHA",
+    "SELU_SCALE",
     "LAMBDA",
     "ALPHA",
     "ALPHA_PRIME",
     "DEFAULT_CHUNK",
 ]
 
+SELU_ALPHA: float
+SELU_SCALE: float
 LAMBDA: float
 ALPHA: float
 ALPHA_PRIME: float
@@ -89,6 +99,7 @@ class Mask:
     def __len__(self) -> int: ...
     def count_ones(self) -> int: ...
     def to_storage(self, dtype: str = "float32") -> Storage: ...
+    def broadcast(self, noise_shape: tuple[int, ...], shape: tuple[int, ...]) -> Mask: ...
     def __reduce__(self) -> tuple[Any, tuple[tuple[str, float, int, bytes]]]: ...
     @classmethod
     def _from_state(cls, state: tuple[str, float, int, bytes]) -> Mask: ...
@@ -97,6 +108,7 @@ def memory_allocated() -> int: ...
 def memory_cached() -> int: ...
 def empty_cache() -> None: ...
 def parallel_copy(src: npt.NDArray[np.floating[Any]]) -> Storage: ...
+def check_p(p: object) -> float: ...
 def dropout_coefficients(p: float, kind: str = "alpha") -> tuple[float, float, float]: ...
 def dropout_forward(
     x: npt.NDArray[np.floating[Any]],
@@ -105,6 +117,7 @@ def dropout_forward(
     kind: str = "alpha",
     chunk: int | None = None,
 ) -> tuple[Storage, Mask]: ...
+def dropout_apply(x: npt.NDArray[np.floating[Any]], mask: Mask) -> Storage: ...
 def dropout_backward(
     dy: npt.NDArray[np.floating[Any]], mask: Mask, chunk: int | None = None
 ) -> Storage: ...
@@ -120,6 +133,17 @@ def dropout_rows_backward(
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
 def _panic_in_pool(message: str) -> None: ...
+def set_simd(level: str | None = None, stream_bytes: int | None = None) -> None: ...
+def get_simd() -> tuple[str, int]: ...
+def activation_forward(
+    name: str, x: npt.NDArray[np.floating[Any]], params: tuple[float, ...] = ()
+) -> Storage: ...
+def activation_backward(
+    name: str,
+    x: npt.NDArray[np.floating[Any]],
+    dy: npt.NDArray[np.floating[Any]],
+    params: tuple[float, ...] = (),
+) -> Storage: ...
 def gelu(x: npt.NDArray[np.floating[Any]], approximate: str = "none") -> Storage: ...
 def gelu_backward(
     x: npt.NDArray[np.floating[Any]], dy: npt.NDArray[np.floating[Any]], approximate: str = "none"

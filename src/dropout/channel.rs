@@ -5,12 +5,10 @@
 //! y = the dropped value; backward: dx = dy·(a or 0), so NaN in dy propagates.
 //! No randomness here, so chunking cannot change a result.
 
-use rayon::prelude::*;
-
 use crate::element::Float;
 use crate::error::{LucidError, Result};
 use crate::mask::BitMask;
-use crate::par::check_chunk;
+use crate::par::{self, Chunk};
 use crate::simd;
 
 use super::Coefficients;
@@ -32,12 +30,11 @@ fn check_rows(name: &'static str, len: usize, mask: &BitMask, row: usize) -> Res
 fn for_each_run<T: Send>(
     out: &mut [T],
     row: usize,
-    chunk: usize,
+    chunk: Chunk,
     f: impl Fn(usize, usize, &mut [T]) + Sync + Send,
 ) -> Result<()> {
-    check_chunk(chunk)?;
-    let run = |index: usize, part: &mut [T]| {
-        let start = index * chunk;
+    par::for_each_chunk_mut(out, chunk, |index, part| {
+        let start = index * chunk.elements();
         if row == 1 {
             return f(start, 0, part);
         }
@@ -48,15 +45,7 @@ fn for_each_run<T: Send>(
             f(at / row, at % row, &mut part[done..done + len]);
             done += len;
         }
-    };
-    if out.len() <= chunk {
-        run(0, out);
-    } else {
-        crate::pool::install(|| {
-            out.par_chunks_mut(chunk).enumerate().for_each(|(index, part)| run(index, part))
-        })?;
-    }
-    Ok(())
+    })
 }
 
 /// y = a·x + b on rows whose bit is set, the dropped value on the others.
@@ -66,7 +55,7 @@ pub fn forward<T: Float>(
     mask: &BitMask,
     row: usize,
     coef: &Coefficients,
-    chunk: usize,
+    chunk: Chunk,
 ) -> Result<()> {
     check_rows("x", x.len(), mask, row)?;
     check_rows("y", y.len(), mask, row)?;
@@ -93,7 +82,7 @@ pub fn backward<T: Float>(
     row: usize,
     a: f64,
     dx: &mut [T],
-    chunk: usize,
+    chunk: Chunk,
 ) -> Result<()> {
     check_rows("dx", dx.len(), mask, row)?;
     let broadcast = dy.len() == 1 && dx.len() != 1;

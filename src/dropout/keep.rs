@@ -18,6 +18,7 @@
 //! never by the thread count or the chunk size (chunks hold whole spans).
 
 use crate::chacha::Keystream;
+use crate::par::Chunk;
 use crate::rng::Draw;
 use crate::simd::Ahead;
 
@@ -25,16 +26,8 @@ use crate::simd::Ahead;
 pub const GROUP: usize = 64;
 /// Elements whose bytes are drawn at once: 1 KiB of keystream, in L1 beside x and y.
 pub const BLOCK: usize = 1024;
-/// Elements that share one tie region; chunks must be whole spans.
-pub const SPAN: usize = 4096;
-
-/// A chunk size the keep-based kernels accept: a positive multiple of [`SPAN`].
-pub fn check_chunk(chunk: usize) -> crate::Result<()> {
-    if chunk == 0 || !chunk.is_multiple_of(SPAN) {
-        return Err(crate::LucidError::value("chunk", chunk, format!("a positive multiple of {SPAN}")));
-    }
-    Ok(())
-}
+/// Elements that share one tie region; a chunk ([`Chunk`]) is whole spans.
+pub const SPAN: usize = Chunk::STEP;
 
 /// Words of keystream bytes a call of n elements uses, rounded to whole ChaCha blocks.
 pub fn byte_words(n: usize) -> u64 {

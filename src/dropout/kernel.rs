@@ -1,22 +1,83 @@
-//! The family's element-wise kernels: one affine map for kept elements and one value
-//! for dropped ones, so alpha dropout and standard dropout share every line.
+//! The family's coefficients and element-wise kernels: one affine map for kept
+//! elements and one value for dropped ones, so alpha dropout and standard dropout
+//! share every line.
+//!
+//! Alpha dropout (Klambauer et al. 2017) keeps SELU networks self-normalising. With
+//! α' = −λα and drop probability p:
+//!
+//! ```text
+//! A = ((1 − p)(1 + p·α'²))^(−1/2)     B = −A·α'·p
+//! keep (mask 1): y = A·x + B           drop (mask 0): y = A·α' + B
+//! backward: dx = A·m·dy
+//! ```
+//!
+//! Standard dropout (Srivastava et al. 2014) is the same kernel with PyTorch's
+//! inverted scaling: A = 1 / (1 − p), B = 0 and a dropped value of 0.
 //!
 //! Which elements are kept is decided by [`keep`](super::keep): exactly with
 //! probability round((1 − p)·2³²) / 2³², from one random byte per element almost always.
 //! The coefficients are computed in f64; the kernels run in the tensor's dtype, with
 //! `A·x + B` as one multiply then one add (never fused), so results are reproducible.
 
-use rayon::prelude::*;
-
+use crate::activation::{SELU_ALPHA, SELU_SCALE};
 use crate::element::Float;
-use crate::error::{LucidError, Result};
+use crate::error::{float_repr, LucidError, Result};
 use crate::mask::BitMask;
-use crate::par::check_chunk;
-use crate::rng::{Draw, Generator};
+use crate::par::{self, Chunk};
+use crate::rng::{threshold, Draw, Generator};
 use crate::simd::{self, Ahead};
 use crate::stream;
 
 use super::keep::{self, Keep, GROUP};
+
+/// SELU's scale λ.
+pub const LAMBDA: f64 = SELU_SCALE;
+/// SELU's α.
+pub const ALPHA: f64 = SELU_ALPHA;
+/// SELU's negative saturation value, −λα: what a dropped unit is set to before the affine fix.
+pub const ALPHA_PRIME: f64 = -LAMBDA * ALPHA;
+
+/// p must be a probability: a number in [0, 1] (NaN is not). The one check of p.
+pub fn check_p(p: f64) -> Result<f64> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(LucidError::value("p", float_repr(p), "a probability in [0, 1]"))
+    }
+}
+
+/// The members of the family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Alpha,
+    Standard,
+}
+
+impl Kind {
+    /// "alpha" or "standard".
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Alpha => "alpha",
+            Kind::Standard => "standard",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Kind> {
+        match name {
+            "alpha" => Ok(Kind::Alpha),
+            "standard" => Ok(Kind::Standard),
+            _ => Err(LucidError::value("kind", format!("{name:?}"), "'alpha' or 'standard'")),
+        }
+    }
+
+    /// The coefficients of this member with drop probability p (checked).
+    pub fn coefficients(self, p: f64) -> Result<Coefficients> {
+        match self {
+            Kind::Alpha => Coefficients::alpha(p),
+            Kind::Standard => Coefficients::standard(p),
+        }
+    }
+}
 
 /// What a dropout does to one element: kept, y = a·x + b; dropped, y = `dropped`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,12 +93,32 @@ pub struct Coefficients {
     pub threshold: u64,
 }
 
-/// p must be a number in [0, 1].
-pub fn check_p(p: f64) -> Result<()> {
-    if (0.0..=1.0).contains(&p) {
-        Ok(())
-    } else {
-        Err(LucidError::value("p", p, "a probability in [0, 1]"))
+impl Coefficients {
+    /// Alpha dropout's A, B and dropped value A·α' + B.
+    pub fn alpha(p: f64) -> Result<Coefficients> {
+        check_p(p)?;
+        let keep = threshold(1.0 - p);
+        Ok(if p == 0.0 {
+            Coefficients { p, a: 1.0, b: 0.0, dropped: ALPHA_PRIME, threshold: keep }
+        } else if p == 1.0 {
+            // As PyTorch: every output is zero and so is the gradient.
+            Coefficients { p, a: 0.0, b: 0.0, dropped: 0.0, threshold: 0 }
+        } else {
+            let a = ((1.0 - p) * (1.0 + p * ALPHA_PRIME * ALPHA_PRIME)).powf(-0.5);
+            let b = -a * ALPHA_PRIME * p;
+            Coefficients { p, a, b, dropped: a * ALPHA_PRIME + b, threshold: keep }
+        })
+    }
+
+    /// Standard dropout's 1 / (1 − p), 0 and 0.
+    pub fn standard(p: f64) -> Result<Coefficients> {
+        check_p(p)?;
+        Ok(if p == 1.0 {
+            // Every output and every gradient is zero, as in PyTorch.
+            Coefficients { p, a: 0.0, b: 0.0, dropped: 0.0, threshold: 0 }
+        } else {
+            Coefficients { p, a: 1.0 / (1.0 - p), b: 0.0, dropped: 0.0, threshold: threshold(1.0 - p) }
+        })
     }
 }
 
@@ -64,10 +145,9 @@ fn check_lengths(name: &'static str, got: usize, want: usize) -> Result<()> {
     }
 }
 
-/// Forward: y and the mask from x, by `plan`. Chunks of `chunk` elements (a multiple
-/// of [`keep::SPAN`]) are independent, so the result does not depend on the thread count.
-pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, chunk: usize) -> Result<()> {
-    keep::check_chunk(chunk)?;
+/// Forward: y and the mask from x, by `plan`. Chunks are independent, so the result
+/// does not depend on the thread count.
+pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, chunk: Chunk) -> Result<()> {
     check_lengths("y", y.len(), x.len())?;
     check_lengths("mask", mask.len(), x.len())?;
     let Some(draw) = plan.draw else {
@@ -86,10 +166,11 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
     let top = decider.top();
     let n = x.len();
     let streamed = stream::streams::<T>(n);
-    let run = |index: usize, xs: &[T], ys: &mut [T], words: &mut [u64]| {
-        let input = Ahead::of(xs);
-        let elements = index * chunk..index * chunk + xs.len();
-        decider.decide_chunk(&draw, n, elements, words, input, |start, bytes, keep, won| {
+    par::for_each_chunk_mut_with_words(y, mask.words_mut(), chunk, |index, ys, words| {
+        let first = index * chunk.elements();
+        let xs = &x[first..first + ys.len()];
+        let elements = first..first + xs.len();
+        decider.decide_chunk(&draw, n, elements, words, Ahead::of(xs), |start, bytes, keep, won| {
             let xb = &xs[start..start + bytes.len()];
             let yb = &mut ys[start..start + bytes.len()];
             if streamed {
@@ -112,94 +193,87 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
         if streamed {
             stream::fence();
         }
-    };
-    let words = mask.words_mut();
-    if x.len() <= chunk {
-        run(0, x, y, words);
-    } else {
-        crate::pool::install(|| {
-            x.par_chunks(chunk)
-                .zip(y.par_chunks_mut(chunk))
-                .zip(words.par_chunks_mut(chunk / 64))
-                .enumerate()
-                .for_each(|(index, ((xs, ys), ws))| run(index, xs, ys, ws))
-        })?;
-    }
-    Ok(())
+    })
+}
+
+/// y = a·x + b where bit i of `mask` is set, the dropped value where not: the forward's
+/// law for a mask drawn before (a noise-shape mask broadcast to x, say).
+pub fn apply<T: Float>(
+    x: &[T],
+    y: &mut [T],
+    mask: &BitMask,
+    coef: &Coefficients,
+    chunk: Chunk,
+) -> Result<()> {
+    check_lengths("x", x.len(), mask.len())?;
+    check_lengths("y", y.len(), mask.len())?;
+    let (a, b, dropped) = (T::from_f64(coef.a), T::from_f64(coef.b), T::from_f64(coef.dropped));
+    let streamed = stream::streams::<T>(y.len());
+    let words = mask.words();
+    par::for_each_chunk_mut(y, chunk, |index, ys| {
+        let first = index * chunk.elements();
+        let (xs, ws) = (&x[first..first + ys.len()], &words[index * chunk.words()..]);
+        if streamed {
+            stream::masked_affine(xs, ys, ws, a, b, dropped);
+            stream::fence();
+        } else {
+            simd::masked_affine(xs, ys, ws, a, b, dropped);
+        }
+    })
 }
 
 /// Backward: dx = A·m·dy, written as dy times (A or 0) so NaN in dy propagates as in PyTorch.
 /// A `dy` of one element stands for that value everywhere (the gradient of a sum):
 /// dx_i = dy·(A or 0), without a full-size dy ever being made.
-pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk: usize) -> Result<()> {
-    check_chunk(chunk)?;
+pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk: Chunk) -> Result<()> {
     check_lengths("dx", dx.len(), mask.len())?;
-    if dy.len() == 1 && mask.len() != 1 {
-        let (kept, dropped) = (dy[0] * T::from_f64(a), dy[0] * T::from_f64(0.0));
-        let streamed = stream::streams::<T>(dx.len());
-        let run = |out: &mut [T], words: &[u64]| {
-            if streamed {
-                stream::masked_fill(out, words, kept, dropped);
-                stream::fence();
-            } else {
-                simd::masked_fill(out, words, kept, dropped)
-            }
-        };
-        if dx.len() <= chunk {
-            run(dx, mask.words());
-        } else {
-            crate::pool::install(|| {
-                dx.par_chunks_mut(chunk).zip(mask.words().par_chunks(chunk / 64)).for_each(|(o, w)| run(o, w))
-            })?;
-        }
-        return Ok(());
+    let broadcast = dy.len() == 1 && mask.len() != 1;
+    if !broadcast {
+        check_lengths("mask", mask.len(), dy.len())?;
     }
-    check_lengths("mask", mask.len(), dy.len())?;
     let scale = T::from_f64(a);
-    let streamed = stream::streams::<T>(dx.len());
-    let run = |gs: &[T], out: &mut [T], words: &[u64]| {
-        if streamed {
-            stream::masked_scale(gs, out, words, scale);
-            stream::fence();
-        } else {
-            simd::masked_scale(gs, out, words, scale)
-        }
+    let (kept, dropped) = match dy.first() {
+        Some(&g) if broadcast => (g * scale, g * T::from_f64(0.0)),
+        _ => (scale, scale), // not used
     };
-    if dy.len() <= chunk {
-        run(dy, dx, mask.words());
-    } else {
-        crate::pool::install(|| {
-            dy.par_chunks(chunk)
-                .zip(dx.par_chunks_mut(chunk))
-                .zip(mask.words().par_chunks(chunk / 64))
-                .for_each(|((gs, out), ws)| run(gs, out, ws))
-        })?;
-    }
-    Ok(())
+    let streamed = stream::streams::<T>(dx.len());
+    let words = mask.words();
+    par::for_each_chunk_mut(dx, chunk, |index, out| {
+        let ws = &words[index * chunk.words()..];
+        if broadcast {
+            if streamed {
+                stream::masked_fill(out, ws, kept, dropped);
+            } else {
+                simd::masked_fill(out, ws, kept, dropped);
+            }
+        } else {
+            let first = index * chunk.elements();
+            let gs = &dy[first..first + out.len()];
+            if streamed {
+                stream::masked_scale(gs, out, ws, scale);
+            } else {
+                simd::masked_scale(gs, out, ws, scale);
+            }
+        }
+        if streamed {
+            stream::fence();
+        }
+    })
 }
 
 /// The keep bits alone, for `mask.len()` decisions drawn by `plan`: the mask the
 /// channel kernels broadcast over rows. Bit i is the one [`forward`] would give
 /// element i of an input of `mask.len()` elements with the same plan.
-pub fn sample(mask: &mut BitMask, plan: &Plan, chunk: usize) -> Result<()> {
-    keep::check_chunk(chunk)?;
+pub fn sample(mask: &mut BitMask, plan: &Plan, chunk: Chunk) -> Result<()> {
     let Some(draw) = plan.draw else {
         *mask = if plan.coef.p == 1.0 { BitMask::zeros(mask.len()) } else { BitMask::ones(mask.len()) };
         return Ok(());
     };
     let decider = Keep::new(plan.coef.threshold);
     let n = mask.len();
-    let run = |index: usize, words: &mut [u64]| {
-        let elements = index * chunk..(index * chunk + chunk).min(n);
+    par::for_each_chunk_words(mask.words_mut(), n, chunk, |index, words| {
+        let first = index * chunk.elements();
+        let elements = first..(first + chunk.elements()).min(n);
         decider.decide_chunk(&draw, n, elements, words, Ahead::NONE, |_, _, _, _| {});
-    };
-    let words = mask.words_mut();
-    if n <= chunk {
-        run(0, words);
-    } else {
-        crate::pool::install(|| {
-            words.par_chunks_mut(chunk / 64).enumerate().for_each(|(index, ws)| run(index, ws))
-        })?;
-    }
-    Ok(())
+    })
 }

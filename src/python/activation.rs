@@ -1,36 +1,38 @@
-//! GELU and ELU/SELU for Python: forward takes a C-contiguous float array x, backward
-//! x and dy of the same dtype, dy of x's length or of one element that stands for all
-//! (the gradient of a sum); each returns a new Storage of that dtype, computed with the
-//! GIL released.
+//! The element-wise activations of the core's table (`crate::activation`) for Python:
+//! `activation_forward(name, x, params)` and `activation_backward(name, x, dy, params)`
+//! serve every one, so a new activation needs nothing here. Forward takes a
+//! C-contiguous float array x, backward x and dy of the same dtype, dy of x's length or
+//! of one element that stands for all (the gradient of a sum); each returns a new
+//! Storage of that dtype, computed with the GIL released. `gelu` and `elu` (and their
+//! backwards) are the older spellings of the same kernels.
 
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::convert::{self, contiguous, float_array};
-use super::errors::guarded;
+use super::convert::{self, contiguous, float_array, guarded, Params};
 use super::storage::PyStorage;
-use crate::activation::{self, Elu, Gelu};
+use crate::activation::{self, Activation, Gelu};
 use crate::element::Float;
-use crate::par::chunk_for;
+use crate::par::Chunk;
 use crate::storage::Storage;
 
-/// out = f(x), element-wise, into a new Storage.
-fn forward<T: Float>(py: Python<'_>, xs: &[T], f: impl Fn(f64) -> f64 + Sync + Send) -> PyResult<PyStorage> {
+/// out = act(x), element-wise, into a new Storage.
+fn forward<T: Float>(py: Python<'_>, xs: &[T], act: Activation) -> PyResult<PyStorage> {
     let out = py.detach(|| -> crate::Result<Storage> {
         let mut out = Storage::for_overwrite(T::DTYPE, xs.len())?;
-        activation::forward(xs, out.as_mut_slice::<T>()?, f, chunk_for(xs.len()))?;
+        activation::forward(xs, out.as_mut_slice::<T>()?, act, Chunk::for_len(xs.len()))?;
         Ok(out)
     })?;
     Ok(PyStorage::new(out))
 }
 
-/// dx = dy · slope(x), element-wise, into a new Storage; dy must have x's dtype.
+/// dx = dy · act'(x), element-wise, into a new Storage; dy must have x's dtype.
 fn backward<T: Float + numpy::Element>(
     py: Python<'_>,
     xs: &[T],
     dy: &Bound<'_, PyAny>,
-    slope: impl Fn(f64) -> f64 + Sync + Send,
+    act: Activation,
 ) -> PyResult<PyStorage> {
     let dy = dy.extract::<PyReadonlyArrayDyn<'_, T>>().map_err(|_| {
         let got = match dy.cast::<numpy::PyUntypedArray>() {
@@ -45,10 +47,48 @@ fn backward<T: Float + numpy::Element>(
     let gs = contiguous(&dy, "dy")?;
     let out = py.detach(|| -> crate::Result<Storage> {
         let mut out = Storage::for_overwrite(T::DTYPE, xs.len())?;
-        activation::backward(xs, gs, out.as_mut_slice::<T>()?, slope, chunk_for(xs.len()))?;
+        activation::backward(xs, gs, out.as_mut_slice::<T>()?, act, Chunk::for_len(xs.len()))?;
         Ok(out)
     })?;
     Ok(PyStorage::new(out))
+}
+
+/// The activation `name` ("elu", "selu", "gelu", "gelu_tanh") of x, element-wise.
+#[pyfunction]
+#[pyo3(signature = (name, x, params = Params::default()), text_signature = "(name, x, params=())")]
+pub fn activation_forward(
+    py: Python<'_>,
+    name: &str,
+    x: &Bound<'_, PyAny>,
+    params: Params,
+) -> PyResult<PyStorage> {
+    guarded(|| {
+        let act = Activation::parse(name, &params.0)?;
+        float_array!(x, "x", |xs| forward(py, xs, act))
+    })
+}
+
+/// dy · act'(x) element-wise for the activation `name`.
+#[pyfunction]
+#[pyo3(signature = (name, x, dy, params = Params::default()), text_signature = "(name, x, dy, params=())")]
+pub fn activation_backward(
+    py: Python<'_>,
+    name: &str,
+    x: &Bound<'_, PyAny>,
+    dy: &Bound<'_, PyAny>,
+    params: Params,
+) -> PyResult<PyStorage> {
+    guarded(|| {
+        let act = Activation::parse(name, &params.0)?;
+        float_array!(x, "x", |xs| backward(py, xs, dy, act))
+    })
+}
+
+fn gelu_form(approximate: &str) -> PyResult<Activation> {
+    Ok(match Gelu::parse(approximate)? {
+        Gelu::Exact => Activation::Gelu,
+        Gelu::Tanh => Activation::GeluTanh,
+    })
 }
 
 /// GELU(x) element-wise; `approximate` is "none" (exact, from erfc) or "tanh".
@@ -56,8 +96,8 @@ fn backward<T: Float + numpy::Element>(
 #[pyo3(signature = (x, approximate = "none"))]
 pub fn gelu(py: Python<'_>, x: &Bound<'_, PyAny>, approximate: &str) -> PyResult<PyStorage> {
     guarded(|| {
-        let form = Gelu::parse(approximate)?;
-        float_array!(x, "x", |xs| forward(py, xs, |v| form.value(v)))
+        let act = gelu_form(approximate)?;
+        float_array!(x, "x", |xs| forward(py, xs, act))
     })
 }
 
@@ -71,15 +111,15 @@ pub fn gelu_backward(
     approximate: &str,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let form = Gelu::parse(approximate)?;
-        float_array!(x, "x", |xs| backward(py, xs, dy, |v| form.slope(v)))
+        let act = gelu_form(approximate)?;
+        float_array!(x, "x", |xs| backward(py, xs, dy, act))
     })
 }
 
 /// alpha, and scale (1 when not given), each a finite real number.
-fn elu_params(alpha: &Bound<'_, PyAny>, scale: Option<&Bound<'_, PyAny>>) -> PyResult<Elu> {
+fn elu_params(alpha: &Bound<'_, PyAny>, scale: Option<&Bound<'_, PyAny>>) -> PyResult<Activation> {
     let scale = scale.map(|s| convert::finite(s, "scale")).transpose()?.unwrap_or(1.0);
-    Ok(Elu { alpha: convert::finite(alpha, "alpha")?, scale })
+    Ok(Activation::Elu { alpha: convert::finite(alpha, "alpha")?, scale })
 }
 
 /// scale · ELU_alpha(x) element-wise (SELU: alpha = ALPHA, scale = LAMBDA).
@@ -92,8 +132,8 @@ pub fn elu(
     scale: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let elu = elu_params(alpha, scale)?;
-        float_array!(x, "x", |xs| forward(py, xs, |v| elu.value(v)))
+        let act = elu_params(alpha, scale)?;
+        float_array!(x, "x", |xs| forward(py, xs, act))
     })
 }
 
@@ -108,7 +148,7 @@ pub fn elu_backward(
     scale: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let elu = elu_params(alpha, scale)?;
-        float_array!(x, "x", |xs| backward(py, xs, dy, |v| elu.slope(v)))
+        let act = elu_params(alpha, scale)?;
+        float_array!(x, "x", |xs| backward(py, xs, dy, act))
     })
 }

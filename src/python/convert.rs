@@ -1,12 +1,45 @@
-//! The conversions every binding shares: float arrays (`float_array!`, `contiguous`)
-//! and integer, probability and real arguments. pyo3's own conversion raises OverflowError for a
-//! negative or huge int and names the argument only in a note; these raise a TypeError
-//! for the wrong type and a ValueError for a value out of range, each naming the
-//! argument and its value, as the package's checks in Python do.
+//! What every binding shares: conversions in, errors out. In: float arrays
+//! (`float_array!`, `contiguous`), counts, shapes, chunks, seeds, p and real numbers.
+//! pyo3's own conversion raises OverflowError for a negative or huge int and names the
+//! argument only in a note; these raise a TypeError for the wrong type and a ValueError
+//! for a value out of range, each naming the argument and its value, as the package's
+//! checks in Python do. Out: the one mapping of core errors to Python exceptions, and
+//! `guarded`, which turns any panic into a RuntimeError.
 
-use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBool;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyTuple, PyType};
+
+use crate::error::LucidError;
+use crate::par::Chunk;
+
+impl From<LucidError> for PyErr {
+    fn from(err: LucidError) -> PyErr {
+        let msg = err.to_string();
+        match err {
+            LucidError::Value { .. } => PyValueError::new_err(msg),
+            LucidError::Type { .. } => PyTypeError::new_err(msg),
+            LucidError::Alloc { .. } => PyMemoryError::new_err(msg),
+            LucidError::Runtime(_) => PyRuntimeError::new_err(msg),
+        }
+    }
+}
+
+/// Run a binding's body, turning a panic anywhere in it (the GIL-holding code, a
+/// kernel with the GIL released, a worker of the thread pool) into a RuntimeError
+/// that `except Exception` catches, instead of pyo3's PanicException, which derives
+/// from BaseException. No panic is expected: this is the last line of defence.
+pub fn guarded<R>(body: impl FnOnce() -> PyResult<R>) -> PyResult<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        Err(PyRuntimeError::new_err(format!("internal error in lucid's core (please report it): {what}")))
+    })
+}
 
 fn describe(obj: &Bound<'_, PyAny>) -> String {
     let ty = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
@@ -69,19 +102,72 @@ pub fn seed(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<u64> {
     }
 }
 
-/// The drop probability p as a float; whether it lies in [0, 1] is the core's check.
+/// `numbers.Real`, imported once.
+fn real_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static REAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    REAL.import(py, "numbers", "Real")
+}
+
+/// The drop probability p: a real number (not a bool) whose float lies in [0, 1].
+/// The type and the conversion are checked here, the range by the core's one rule
+/// ([`crate::dropout::check_p`]); every binding that takes p comes through here.
 pub fn probability(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
-    let not_a_number =
-        || PyTypeError::new_err(format!("p must be a number in [0, 1], got {}", describe(obj)));
-    if obj.is_instance_of::<PyBool>() {
-        return Err(not_a_number());
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance(real_type(obj.py())?)? {
+        return Err(PyTypeError::new_err(format!("p must be a number in [0, 1], got {}", describe(obj))));
     }
-    match obj.extract::<f64>() {
-        Ok(p) => Ok(p),
-        Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => {
-            Err(out_of_range(obj, "p", "a probability in [0, 1]"))
+    let p = obj.extract::<f64>().map_err(|e| {
+        if e.is_instance_of::<PyOverflowError>(obj.py()) {
+            // An int beyond float range, shown as Python's str() shows it.
+            let shown = obj.str().map(|s| s.to_string()).unwrap_or_default();
+            PyValueError::new_err(format!("p must be a probability in [0, 1], got {shown}"))
+        } else {
+            e
         }
-        Err(_) => Err(not_a_number()),
+    })?;
+    Ok(crate::dropout::check_p(p)?)
+}
+
+/// An optional chunk size (None: `default`), checked by the core's one rule.
+pub fn chunk(obj: Option<&Bound<'_, PyAny>>, default: Chunk) -> PyResult<Chunk> {
+    match opt_size(obj, "chunk")? {
+        Some(n) => Ok(Chunk::new(n)?),
+        None => Ok(default),
+    }
+}
+
+/// The `chunk` of `dropout_backward` and of the row kernels, which have always taken
+/// any positive multiple of 64 there: such a size runs as the smallest whole [`Chunk`]
+/// that holds it (no result depends on the chunk). Every other binding takes [`chunk`].
+pub fn covering_chunk(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Chunk>> {
+    let Some(n) = opt_size(obj, "chunk")? else {
+        return Ok(None);
+    };
+    match n.checked_next_multiple_of(Chunk::STEP) {
+        Some(whole) if n > 0 && n.is_multiple_of(64) => Ok(Some(Chunk::new(whole)?)),
+        _ => Err(PyValueError::new_err(format!("chunk must be a positive multiple of 64, got {n}"))),
+    }
+}
+
+/// A shape: a tuple of counts.
+pub fn shape(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<usize>> {
+    let tuple = obj.cast::<PyTuple>().map_err(|_| {
+        PyTypeError::new_err(format!("{name} must be a tuple of ints, got {}", describe(obj)))
+    })?;
+    tuple.iter().map(|d| size(&d, name)).collect()
+}
+
+/// An activation's parameters: a tuple of finite real numbers, `()` by default.
+#[derive(Default)]
+pub struct Params(pub Vec<f64>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Params {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Params> {
+        let tuple = obj.cast::<PyTuple>().map_err(|_| {
+            PyTypeError::new_err(format!("params must be a tuple of real numbers, got {}", describe(&obj)))
+        })?;
+        tuple.iter().map(|v| finite(&v, "params")).collect::<PyResult<_>>().map(Params)
     }
 }
 

@@ -1,27 +1,27 @@
 //! The dropout family for Python: a forward returns the output Storage and a `Mask`
 //! (the bits, n / 8 bytes, with the coefficients); backward takes the upstream
-//! gradient and that mask. `kind` is "alpha" or "standard".
+//! gradient and that mask. `kind` is "alpha" or "standard". Every p comes through
+//! `convert::probability` and so through the core's one rule, `check_p`.
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::convert::{self, float_array};
-use super::errors::guarded;
+use super::convert::{self, float_array, guarded};
 use super::generator::PyGenerator;
 use super::storage::PyStorage;
-use crate::dropout::{self, alpha, channel, standard, Coefficients};
+use crate::dropout::{self, channel, Coefficients, Kind};
 use crate::mask::BitMask;
-use crate::par::chunk_for;
-use crate::storage::{DType, Storage};
+use crate::par::{self, Chunk};
+use crate::storage::{DType, Element, Storage};
 
 /// The kept / dropped bits of one forward call, with the scale backward needs.
 #[pyclass(name = "Mask", module = "lucid._C", frozen)]
 pub struct PyMask {
     bits: BitMask,
     coef: Coefficients,
-    /// "alpha" or "standard": with `coef.p` it gives `coef` back when unpickled.
-    kind: &'static str,
+    /// With `coef.p` it gives `coef` back when unpickled.
+    kind: Kind,
 }
 
 #[pymethods]
@@ -79,6 +79,23 @@ impl PyMask {
         })
     }
 
+    /// This mask, drawn over `noise_shape` (C order), expanded to `shape`: the same
+    /// rank, each noise dimension equal to the shape's or 1 (Keras' noise shapes).
+    /// The kind, p and coefficients stay.
+    fn broadcast(
+        &self,
+        py: Python<'_>,
+        noise_shape: &Bound<'_, PyAny>,
+        shape: &Bound<'_, PyAny>,
+    ) -> PyResult<PyMask> {
+        guarded(|| {
+            let noise = convert::shape(noise_shape, "noise_shape")?;
+            let shape = convert::shape(shape, "shape")?;
+            let bits = py.detach(|| self.bits.broadcast(&noise, &shape))?;
+            Ok(PyMask { bits, coef: self.coef, kind: self.kind })
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!("Mask(len={}, kept={}, a={})", self.bits.len(), self.bits.count_ones(), self.coef.a)
     }
@@ -89,12 +106,12 @@ impl PyMask {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, MaskState<'py>)> {
         let this = slf.get();
         let bytes: Vec<u8> = this.bits.words().iter().flat_map(|w| w.to_le_bytes()).collect();
-        let state = (this.kind, this.coef.p, this.bits.len(), PyBytes::new(slf.py(), &bytes));
+        let state = (this.kind.name(), this.coef.p, this.bits.len(), PyBytes::new(slf.py(), &bytes));
         Ok((slf.get_type().getattr("_from_state")?, (state,)))
     }
 
     /// The Mask that `__reduce__` described; a state it could not have written is a
-    /// ValueError naming the state.
+    /// ValueError naming the state (or p, checked as everywhere).
     #[classmethod]
     fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: &Bound<'_, PyAny>) -> PyResult<PyMask> {
         guarded(|| {
@@ -102,11 +119,12 @@ impl PyMask {
                 let repr = state.repr().map(|r| r.to_string()).unwrap_or_default();
                 PyValueError::new_err(format!("state must be a Mask's pickled state: {why}, got {repr:.200}"))
             };
-            let (kind, p, len, bytes): (String, f64, usize, Vec<u8>) = state
-                .extract::<(String, f64, usize, Bound<'_, PyBytes>)>()
-                .map(|(k, p, n, b)| (k, p, n, b.as_bytes().to_vec()))
+            let (kind, p, len, bytes) = state
+                .extract::<(String, Bound<'_, PyAny>, usize, Bound<'_, PyBytes>)>()
                 .map_err(|_| bad("a (kind, p, len, bytes) tuple".into()))?;
-            let (kind, coef) = coefficients(&kind, p)?;
+            let kind = Kind::parse(&kind)?;
+            let coef = kind.coefficients(convert::probability(&p)?)?;
+            let bytes = bytes.as_bytes();
             if !bytes.len().is_multiple_of(8) {
                 return Err(bad(format!("{} bytes is not a whole number of 64-bit words", bytes.len())));
             }
@@ -121,12 +139,19 @@ impl PyMask {
 /// What `Mask.__reduce__` hands to `Mask._from_state`.
 type MaskState<'py> = ((&'static str, f64, usize, Bound<'py, PyBytes>),);
 
-fn coefficients(kind: &str, p: f64) -> PyResult<(&'static str, Coefficients)> {
-    match kind {
-        "alpha" => Ok(("alpha", alpha::coefficients(p)?)),
-        "standard" => Ok(("standard", standard::coefficients(p)?)),
-        _ => Err(PyValueError::new_err(format!("kind must be 'alpha' or 'standard', got {kind:?}"))),
-    }
+/// `generator` as the Generator it must be; the dropout functions check it themselves.
+fn generator<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> PyResult<&'a Bound<'py, PyGenerator>> {
+    obj.cast::<PyGenerator>().map_err(|_| {
+        let ty = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        PyTypeError::new_err(format!("generator must be a lucid.random.Generator, got {ty}"))
+    })
+}
+
+/// p as a float in [0, 1]: the one rule of p (a bool or a non-real number is a
+/// TypeError, anything else outside [0, 1] a ValueError naming p).
+#[pyfunction]
+pub fn check_p(p: &Bound<'_, PyAny>) -> PyResult<f64> {
+    guarded(|| convert::probability(p))
 }
 
 /// (A, B, dropped value) of dropout `kind` with drop probability p.
@@ -134,12 +159,12 @@ fn coefficients(kind: &str, p: f64) -> PyResult<(&'static str, Coefficients)> {
 #[pyo3(signature = (p, kind = "alpha"))]
 pub fn dropout_coefficients(p: &Bound<'_, PyAny>, kind: &str) -> PyResult<(f64, f64, f64)> {
     guarded(|| {
-        let (_, c) = coefficients(kind, convert::probability(p)?)?;
+        let c = Kind::parse(kind)?.coefficients(convert::probability(p)?)?;
         Ok((c.a, c.b, c.dropped))
     })
 }
 
-fn storage_dtype<T: crate::storage::Element>(_: &[T]) -> DType {
+fn storage_dtype<T: Element>(_: &[T]) -> DType {
     T::DTYPE
 }
 
@@ -151,21 +176,22 @@ pub fn dropout_forward(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
     p: &Bound<'_, PyAny>,
-    generator: &PyGenerator,
+    generator: &Bound<'_, PyAny>,
     kind: &str,
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(PyStorage, PyMask)> {
     guarded(|| {
-        let (kind, coef) = coefficients(kind, convert::probability(p)?)?;
+        let generator = self::generator(generator)?.get();
+        let kind = Kind::parse(kind)?;
+        let coef = kind.coefficients(convert::probability(p)?)?;
         let chunk = convert::opt_size(chunk, "chunk")?;
         float_array!(x, "x", |xs| {
-            let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
+            let chunk = chunk.map(Chunk::new).transpose()?.unwrap_or_else(|| Chunk::for_len(xs.len()));
             // Checked, allocated and the thread pool started before any words are
             // reserved, so a refused call leaves the generator as it was.
-            dropout::keep::check_chunk(chunk)?;
             let mut y = py.detach(|| Storage::for_overwrite(storage_dtype(xs), xs.len()))?;
             let mut bits = BitMask::try_zeros(xs.len())?;
-            py.detach(|| crate::pool::ensure_for(xs.len(), chunk))?;
+            py.detach(|| par::ensure_for(xs.len(), chunk))?;
             let plan = generator.with(|g| dropout::plan(coef, xs.len(), g))?;
             let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
                 dropout::forward(xs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
@@ -184,23 +210,47 @@ pub fn dropout_mask(
     py: Python<'_>,
     numel: &Bound<'_, PyAny>,
     p: &Bound<'_, PyAny>,
-    generator: &PyGenerator,
+    generator: &Bound<'_, PyAny>,
     kind: &str,
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyMask> {
     guarded(|| {
+        let generator = self::generator(generator)?.get();
         let numel = convert::size(numel, "numel")?;
-        let (kind, coef) = coefficients(kind, convert::probability(p)?)?;
-        let chunk = convert::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(numel));
-        dropout::keep::check_chunk(chunk)?;
+        let kind = Kind::parse(kind)?;
+        let coef = kind.coefficients(convert::probability(p)?)?;
+        let chunk = convert::chunk(chunk, Chunk::for_len(numel))?;
         let mut bits = BitMask::try_zeros(numel)?;
-        py.detach(|| crate::pool::ensure_for(numel, chunk))?;
+        py.detach(|| par::ensure_for(numel, chunk))?;
         let plan = generator.with(|g| dropout::plan(coef, numel, g))?;
         let bits = py.detach(|| -> crate::Result<BitMask> {
             dropout::sample(&mut bits, &plan, chunk)?;
             Ok(bits)
         })?;
         Ok(PyMask { bits, coef, kind })
+    })
+}
+
+/// y = A·x + B where `mask` keeps, the dropped value where not, for the C-contiguous
+/// float array `x` of the mask's length (a noise-shape mask broadcast to x, say).
+#[pyfunction]
+pub fn dropout_apply(py: Python<'_>, x: &Bound<'_, PyAny>, mask: &PyMask) -> PyResult<PyStorage> {
+    guarded(|| {
+        float_array!(x, "x", |xs| {
+            if xs.len() != mask.bits.len() {
+                return Err(PyValueError::new_err(format!(
+                    "x must have as many elements as the mask ({}), got {}",
+                    mask.bits.len(),
+                    xs.len()
+                )));
+            }
+            let y = py.detach(|| -> crate::Result<Storage> {
+                let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
+                dropout::apply(xs, y.as_mut_slice()?, &mask.bits, &mask.coef, Chunk::for_len(xs.len()))?;
+                Ok(y)
+            })?;
+            Ok(PyStorage::new(y))
+        })
     })
 }
 
@@ -224,8 +274,7 @@ pub fn dropout_backward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let chunk = convert::opt_size(chunk, "chunk")?.unwrap_or_else(|| chunk_for(mask.bits.len()));
-        crate::par::check_chunk(chunk)?;
+        let chunk = convert::covering_chunk(chunk)?.unwrap_or_else(|| Chunk::for_len(mask.bits.len()));
         float_array!(dy, "dy", |gs| {
             check_dy(gs.len(), mask.bits.len())?;
             let dx = py.detach(|| -> crate::Result<Storage> {
@@ -250,9 +299,9 @@ pub fn dropout_rows_forward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let (row, chunk) = (convert::size(row, "row")?, convert::opt_size(chunk, "chunk")?);
+        let (row, chunk) = (convert::size(row, "row")?, convert::covering_chunk(chunk)?);
         float_array!(x, "x", |xs| {
-            let chunk = chunk.unwrap_or_else(|| chunk_for(xs.len()));
+            let chunk = chunk.unwrap_or_else(|| Chunk::for_len(xs.len()));
             let y = py.detach(|| -> crate::Result<Storage> {
                 let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
                 channel::forward(xs, y.as_mut_slice()?, &mask.bits, row, &mask.coef, chunk)?;
@@ -275,7 +324,7 @@ pub fn dropout_rows_backward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let (row, chunk) = (convert::size(row, "row")?, convert::opt_size(chunk, "chunk")?);
+        let (row, chunk) = (convert::size(row, "row")?, convert::covering_chunk(chunk)?);
         let n = mask.bits.len().checked_mul(row).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "row must fit the mask: {} rows of {row} elements overflow",
@@ -284,7 +333,7 @@ pub fn dropout_rows_backward(
         })?;
         float_array!(dy, "dy", |gs| {
             check_dy(gs.len(), n)?;
-            let chunk = chunk.unwrap_or_else(|| chunk_for(n));
+            let chunk = chunk.unwrap_or_else(|| Chunk::for_len(n));
             let dx = py.detach(|| -> crate::Result<Storage> {
                 let mut dx = Storage::for_overwrite(storage_dtype(gs), n)?;
                 channel::backward(gs, &mask.bits, row, mask.coef.a, dx.as_mut_slice()?, chunk)?;

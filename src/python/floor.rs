@@ -3,10 +3,10 @@
 use pyo3::prelude::*;
 
 use super::convert::float_array;
-use super::errors::guarded;
+use super::convert::guarded;
 use super::storage::PyStorage;
 use crate::floor::copy;
-use crate::par::chunk_for;
+use crate::par::Chunk;
 use crate::storage::{Element, Storage};
 
 /// A new Storage holding a copy of the C-contiguous float array `src`, made with the
@@ -17,7 +17,7 @@ pub fn parallel_copy(py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<PyStora
         fn run<T: Element>(py: Python<'_>, xs: &[T]) -> PyResult<PyStorage> {
             let out = py.detach(|| -> crate::Result<Storage> {
                 let mut s = Storage::for_overwrite(T::DTYPE, xs.len())?;
-                copy(xs, s.as_mut_slice::<T>()?, chunk_for(xs.len()))?;
+                copy(xs, s.as_mut_slice::<T>()?, Chunk::for_len(xs.len()))?;
                 Ok(s)
             })?;
             Ok(PyStorage::new(out))

@@ -7,10 +7,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 
+use super::convert::guarded;
 use super::convert::{self, float_array};
-use super::errors::guarded;
 use super::storage::PyStorage;
-use crate::par::chunk_for;
+use crate::par::Chunk;
 use crate::rng::{self, Draw, Generator};
 use crate::storage::{DType, Storage};
 
@@ -145,12 +145,12 @@ impl PyGenerator {
             // so a call that fails leaves the generator as it was; and numel · 4 or 8 bytes
             // exist, so no count overflows.
             let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
-            py.detach(|| crate::pool::ensure_for(numel, chunk_for(numel)))?;
+            py.detach(|| crate::par::ensure_for(numel, Chunk::for_len(numel)))?;
             let draw = self.reserve(numel as u64 * if dtype == DType::F32 { 1 } else { 2 })?;
             let out = py.detach(|| -> crate::Result<Storage> {
                 match dtype {
-                    DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
-                    _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
+                    DType::F32 => rng::uniform_from::<f32>(&draw, s.as_mut_slice()?, Chunk::for_len(numel))?,
+                    _ => rng::uniform_from::<f64>(&draw, s.as_mut_slice()?, Chunk::for_len(numel))?,
                 }
                 Ok(s)
             })?;
@@ -164,12 +164,12 @@ impl PyGenerator {
             let numel = convert::size(numel, "numel")?;
             let dtype = float_dtype(dtype)?;
             let mut s = py.detach(|| Storage::for_overwrite(dtype, numel))?;
-            py.detach(|| crate::pool::ensure_for(numel, chunk_for(numel)))?;
+            py.detach(|| crate::par::ensure_for(numel, Chunk::for_len(numel)))?;
             let draw = self.reserve(rng::normal_words(numel))?;
             let out = py.detach(|| -> crate::Result<Storage> {
                 match dtype {
-                    DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
-                    _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, chunk_for(numel))?,
+                    DType::F32 => rng::normal_from::<f32>(&draw, s.as_mut_slice()?, Chunk::for_len(numel))?,
+                    _ => rng::normal_from::<f64>(&draw, s.as_mut_slice()?, Chunk::for_len(numel))?,
                 }
                 Ok(s)
             })?;
@@ -184,10 +184,10 @@ impl PyGenerator {
             let out = float_array!(probs, "probs", |ps| {
                 py.detach(|| rng::check_probs(ps))?;
                 let mut s = py.detach(|| Storage::for_overwrite(DType::Bool, ps.len()))?;
-                py.detach(|| crate::pool::ensure_for(ps.len(), chunk_for(ps.len())))?;
+                py.detach(|| crate::par::ensure_for(ps.len(), Chunk::for_len(ps.len())))?;
                 let draw = self.reserve(ps.len() as u64)?;
                 py.detach(|| -> crate::Result<Storage> {
-                    rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, chunk_for(ps.len()))?;
+                    rng::bernoulli_from(&draw, ps, s.as_mut_slice()?, Chunk::for_len(ps.len()))?;
                     Ok(s)
                 })?
             });

@@ -1,43 +1,56 @@
-//! `lucid._C`: thin wrappers over the core. They convert arguments, release the GIL
-//! around every kernel (and every rayon call) and map errors; no logic lives here.
-
-use pyo3::prelude::*;
+//! `lucid._C`: thin wrappers over the core, one file per core module, with the shared
+//! conversions and the error mapping in `convert.rs`. They convert arguments, release
+//! the GIL around every kernel (and every rayon call) and map errors; no logic lives
+//! here. This module is the registry: everything `lucid._C` exports is listed below.
 
 mod activation;
 mod convert;
 mod dropout;
-mod errors;
 mod floor;
 mod generator;
-mod pool;
+mod par;
+mod simd;
 mod storage;
 
-#[pymodule(name = "_C")]
-fn lucid_c(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    crate::fork::register();
-    m.add_class::<storage::PyStorage>()?;
-    m.add_class::<generator::PyGenerator>()?;
-    m.add_class::<dropout::PyMask>()?;
-    m.add_function(wrap_pyfunction!(storage::memory_allocated, m)?)?;
-    m.add_function(wrap_pyfunction!(storage::memory_cached, m)?)?;
-    m.add_function(wrap_pyfunction!(storage::empty_cache, m)?)?;
-    m.add_function(wrap_pyfunction!(floor::parallel_copy, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::dropout_coefficients, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::dropout_forward, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::dropout_backward, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::dropout_mask, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::dropout_rows_forward, m)?)?;
-    m.add_function(wrap_pyfunction!(dropout::dropout_rows_backward, m)?)?;
-    m.add_function(wrap_pyfunction!(pool::set_num_threads, m)?)?;
-    m.add_function(wrap_pyfunction!(pool::get_num_threads, m)?)?;
-    m.add_function(wrap_pyfunction!(pool::_panic_in_pool, m)?)?;
-    m.add_function(wrap_pyfunction!(activation::gelu, m)?)?;
-    m.add_function(wrap_pyfunction!(activation::gelu_backward, m)?)?;
-    m.add_function(wrap_pyfunction!(activation::elu, m)?)?;
-    m.add_function(wrap_pyfunction!(activation::elu_backward, m)?)?;
-    m.add("LAMBDA", crate::dropout::alpha::LAMBDA)?;
-    m.add("ALPHA", crate::dropout::alpha::ALPHA)?;
-    m.add("ALPHA_PRIME", crate::dropout::alpha::ALPHA_PRIME)?;
-    m.add("DEFAULT_CHUNK", crate::par::DEFAULT_CHUNK)?;
-    Ok(())
+#[pyo3::pymodule]
+#[pyo3(name = "_C")]
+mod lucid_c {
+    #[pymodule_export]
+    use super::activation::{
+        activation_backward, activation_forward, elu, elu_backward, gelu, gelu_backward,
+    };
+    #[pymodule_export]
+    use super::dropout::{
+        check_p, dropout_apply, dropout_backward, dropout_coefficients, dropout_forward, dropout_mask,
+        dropout_rows_backward, dropout_rows_forward, PyMask,
+    };
+    #[pymodule_export]
+    use super::floor::parallel_copy;
+    #[pymodule_export]
+    use super::generator::PyGenerator;
+    #[pymodule_export]
+    use super::par::{_panic_in_pool, get_num_threads, set_num_threads};
+    #[pymodule_export]
+    use super::simd::{get_simd, set_simd};
+    #[pymodule_export]
+    use super::storage::{empty_cache, memory_allocated, memory_cached, PyStorage};
+
+    #[pymodule_export]
+    const SELU_ALPHA: f64 = crate::activation::SELU_ALPHA;
+    #[pymodule_export]
+    const SELU_SCALE: f64 = crate::activation::SELU_SCALE;
+    #[pymodule_export]
+    const LAMBDA: f64 = crate::dropout::LAMBDA;
+    #[pymodule_export]
+    const ALPHA: f64 = crate::dropout::ALPHA;
+    #[pymodule_export]
+    const ALPHA_PRIME: f64 = crate::dropout::ALPHA_PRIME;
+    #[pymodule_export]
+    const DEFAULT_CHUNK: usize = crate::par::DEFAULT_CHUNK;
+
+    /// The fork handlers (`crate::fork`), installed when `lucid._C` is imported.
+    #[pymodule_init]
+    fn init() {
+        crate::fork::register();
+    }
 }

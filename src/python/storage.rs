@@ -8,7 +8,7 @@ use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-use super::errors::guarded;
+use super::convert::guarded;
 
 use crate::storage::{allocated_bytes, DType, Storage};
 

@@ -4,28 +4,28 @@
 use pyo3::prelude::*;
 
 use super::convert;
-use super::errors::guarded;
+use super::convert::guarded;
 
 /// Run the kernels on `n` threads from now on.
 #[pyfunction]
 pub fn set_num_threads(py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<()> {
     guarded(|| {
         let n = convert::size(n, "n")?;
-        Ok(py.detach(|| crate::pool::set_num_threads(n))?)
+        Ok(py.detach(|| crate::par::set_num_threads(n))?)
     })
 }
 
 /// How many threads the kernels run on.
 #[pyfunction]
 pub fn get_num_threads(py: Python<'_>) -> PyResult<usize> {
-    guarded(|| Ok(py.detach(crate::pool::num_threads)?))
+    guarded(|| Ok(py.detach(crate::par::num_threads)?))
 }
 
 /// Panic with `message` on one of the pool's workers (a test of the boundary).
 #[pyfunction]
 pub fn _panic_in_pool(py: Python<'_>, message: String) -> PyResult<()> {
     guarded(|| {
-        py.detach(|| crate::pool::install(|| rayon::join(|| (), || panic!("{message}"))))?;
+        py.detach(|| crate::par::install(|| rayon::join(|| (), || panic!("{message}"))))?;
         Ok(())
     })
 }
