@@ -6,7 +6,6 @@
 use std::time::Instant;
 
 use lucid::dropout::{self, Coefficients};
-use lucid::floor;
 use lucid::mask::BitMask;
 use lucid::par::Chunk;
 use lucid::rng::{self, Float, Generator};
@@ -37,7 +36,7 @@ fn bench<T: Float>(n: usize, reps: usize) {
 
     let floor = median_ms(reps, || {
         let mut y = fresh();
-        floor::copy(x, y.as_mut_slice::<T>().unwrap(), Chunk::DEFAULT).unwrap();
+        lucid::par::copy(x, y.as_mut_slice::<T>().unwrap(), Chunk::DEFAULT).unwrap();
     });
     let mut mask = BitMask::zeros(n);
     let forward = median_ms(reps, || {

@@ -74,7 +74,7 @@ fn outputs_follow_the_law_given_the_mask_and_the_mask_follows_the_contract() {
             let want = if keep[i] { a * x[i] + b } else { d };
             assert_eq!(y[i].to_bits(), want.to_bits(), "y[{i}] p={p}");
         }
-        assert_eq!(g.offset(), lucid::dropout::keep::words(n).next_multiple_of(16));
+        assert_eq!(g.offset(), lucid::mask::keep_words(n).next_multiple_of(16));
     }
 }
 
@@ -312,7 +312,7 @@ fn streaming_stores_give_the_same_bits() {
     // must still agree with the reference bit for bit.
     common::with_stream_bytes(0, || {
         let avx512 = lucid::simd::level() >= lucid::simd::Level::Avx512;
-        assert_eq!(lucid::stream::streams::<f32>(1), avx512);
+        assert_eq!(lucid::simd::streams::<f32>(1), avx512);
         optimised_kernel_agrees_with_the_reference_for_every_size_offset_and_p();
         float64_runs_in_float64();
         a_one_element_dy_is_broadcast();
@@ -355,7 +355,7 @@ fn chunk_for_depends_on_n_only_and_keeps_spans_whole() {
     assert_eq!(chunk_for(DEFAULT_CHUNK), Chunk::DEFAULT);
     for n in [DEFAULT_CHUNK + 1, 100_000, 300_000, 10_000_000, usize::MAX / 2] {
         let c = chunk_for(n).elements();
-        assert!(Chunk::new(c).is_ok() && c.is_multiple_of(lucid::dropout::keep::SPAN), "n={n} chunk={c}");
+        assert!(Chunk::new(c).is_ok() && c.is_multiple_of(lucid::mask::SPAN), "n={n} chunk={c}");
         assert!(c <= DEFAULT_CHUNK && (n.div_ceil(c) >= 8 || c == DEFAULT_CHUNK), "n={n} chunk={c}");
     }
     // And the result does not depend on it: the chunk each n gets, against the default.

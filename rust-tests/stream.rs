@@ -1,12 +1,12 @@
-//! Streaming stores: every streamed loop writes the same bits as the ordinary loop in
-//! `lucid::simd`, for every length (whole mask words, partial vectors, tails) and for
+//! Streaming stores: every streamed loop of `lucid::simd` writes the same bits as its
+//! ordinary (cached) loop, for every length (whole mask words, partial vectors, tails) and for
 //! outputs that are and are not 64-byte aligned (the latter fall back).
 
 mod common;
 
 use common::{aligned_zeros, ramp};
 use lucid::rng::Float;
-use lucid::{simd, stream};
+use lucid::simd::{self as stream, Store};
 
 /// Mask words with every kind of bit pattern: all kept, none kept, alternating, mixed.
 fn words(n: usize) -> Vec<u64> {
@@ -38,13 +38,25 @@ fn check<T: Float>() {
                 bits(&out.as_slice::<T>().unwrap()[offset..])
             };
             let case = format!("n={n} offset={offset}");
-            let want = run(&|o| simd::masked_affine(x, o, &w, a, b, d));
-            assert_eq!(run(&|o| stream::masked_affine(x, o, &w, a, b, d)), want, "masked_affine {case}");
-            let want = run(&|o| simd::masked_scale(x, o, &w, a));
-            assert_eq!(run(&|o| stream::masked_scale(x, o, &w, a)), want, "masked_scale {case}");
-            let want = run(&|o| simd::masked_fill(o, &w, a, d));
-            assert_eq!(run(&|o| stream::masked_fill(o, &w, a, d)), want, "masked_fill {case}");
-            assert_eq!(run(&|o| stream::copy(x, o)), bits(x), "copy {case}");
+            let want = run(&|o| stream::masked_affine(x, o, &w, a, b, d, Store::Cached));
+            assert_eq!(
+                run(&|o| stream::masked_affine(x, o, &w, a, b, d, Store::Streamed)),
+                want,
+                "masked_affine {case}"
+            );
+            let want = run(&|o| stream::masked_scale(x, o, &w, a, Store::Cached));
+            assert_eq!(
+                run(&|o| stream::masked_scale(x, o, &w, a, Store::Streamed)),
+                want,
+                "masked_scale {case}"
+            );
+            let want = run(&|o| stream::masked_fill(o, &w, a, d, Store::Cached));
+            assert_eq!(
+                run(&|o| stream::masked_fill(o, &w, a, d, Store::Streamed)),
+                want,
+                "masked_fill {case}"
+            );
+            assert_eq!(run(&|o| stream::copy(x, o, Store::Streamed)), bits(x), "copy {case}");
         }
     }
 }
@@ -61,7 +73,7 @@ fn nan_and_signed_zero_survive_streaming() {
     let n = x.len();
     let w = vec![u64::MAX, 0x5555];
     let mut out = aligned_zeros::<f32>(n);
-    stream::masked_scale(&x, out.as_mut_slice().unwrap(), &w, 2.0);
+    stream::masked_scale(&x, out.as_mut_slice().unwrap(), &w, 2.0, Store::Streamed);
     stream::fence();
     let out = out.as_slice::<f32>().unwrap();
     for i in 0..n {
@@ -77,8 +89,8 @@ fn outputs_stream_from_the_threshold_on() {
 }
 
 fn outputs_stream_from_the_threshold() {
-    let t = stream::threshold();
-    let avx512 = simd::level() >= simd::Level::Avx512;
+    let t = stream::stream_bytes();
+    let avx512 = stream::level() >= stream::Level::Avx512;
     if t > 0 {
         assert!(!stream::streams::<f32>((t - 1) / 4), "below the threshold");
     }

@@ -5,9 +5,9 @@
 //! the dtype, as `dy * slope` would. erfc is libm's (a port of musl's, under 1 ulp);
 //! eˣ and eˣ − 1 are written out below, branch-free, so the ELU loops vectorise.
 
-use crate::element::Float;
 use crate::error::{float_repr, LucidError, Result};
 use crate::par::{for_each_chunk_mut, Chunk};
+use crate::simd::Float;
 
 /// SELU's α (Klambauer et al. 2017): with [`SELU_SCALE`], the fixed point of mean 0
 /// and variance 1.

@@ -174,13 +174,13 @@ mod avx2 {
 
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn rotl<const L: i32, const R: i32>(v: __m256i) -> __m256i {
+    fn rotl<const L: i32, const R: i32>(v: __m256i) -> __m256i {
         _mm256_or_si256(_mm256_slli_epi32::<L>(v), _mm256_srli_epi32::<R>(v))
     }
 
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn quarter(x: &mut [__m256i; 16], a: usize, b: usize, c: usize, d: usize) {
+    fn quarter(x: &mut [__m256i; 16], a: usize, b: usize, c: usize, d: usize) {
         // Byte shuffles rotate by 16 and 8; shifts rotate by 12 and 7.
         let r16 = _mm256_set_epi8(
             13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2, 13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6,
@@ -203,7 +203,7 @@ mod avx2 {
     /// Transpose an 8×8 matrix of 32-bit words held as eight rows.
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn transpose8(r: [__m256i; 8]) -> [__m256i; 8] {
+    fn transpose8(r: [__m256i; 8]) -> [__m256i; 8] {
         let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
         let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
         let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
@@ -242,9 +242,11 @@ mod avx2 {
         for (i, v) in input.iter_mut().enumerate() {
             *v = _mm256_set1_epi32(state[i] as i32);
         }
-        // SAFETY (loads): lo and hi are 8 u32 = 32 bytes each; loadu has no alignment need.
-        input[12] = _mm256_loadu_si256(lo.as_ptr() as *const __m256i);
-        input[13] = _mm256_loadu_si256(hi.as_ptr() as *const __m256i);
+        // SAFETY: lo and hi are 8 u32 = 32 bytes each; loadu has no alignment need.
+        unsafe {
+            input[12] = _mm256_loadu_si256(lo.as_ptr() as *const __m256i);
+            input[13] = _mm256_loadu_si256(hi.as_ptr() as *const __m256i);
+        }
         let mut x = input;
         for round in 0..4 {
             double_round!(quarter, x);
@@ -258,9 +260,11 @@ mod avx2 {
         let high = transpose8([x[8], x[9], x[10], x[11], x[12], x[13], x[14], x[15]]);
         let dst = out.as_mut_ptr() as *mut __m256i;
         for j in 0..8 {
-            // SAFETY (stores): out has 128 words; block j takes words 16j..16j + 16.
-            _mm256_storeu_si256(dst.add(2 * j), low[j]);
-            _mm256_storeu_si256(dst.add(2 * j + 1), high[j]);
+            // SAFETY: out has 128 words (asserted); block j takes words 16j..16j + 16.
+            unsafe {
+                _mm256_storeu_si256(dst.add(2 * j), low[j]);
+                _mm256_storeu_si256(dst.add(2 * j + 1), high[j]);
+            }
         }
     }
 }
@@ -273,7 +277,7 @@ mod avx512 {
 
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn quarter(x: &mut [__m512i; 16], a: usize, b: usize, c: usize, d: usize) {
+    fn quarter(x: &mut [__m512i; 16], a: usize, b: usize, c: usize, d: usize) {
         x[a] = _mm512_add_epi32(x[a], x[b]);
         x[d] = _mm512_rol_epi32::<16>(_mm512_xor_si512(x[d], x[a]));
         x[c] = _mm512_add_epi32(x[c], x[d]);
@@ -294,9 +298,11 @@ mod avx512 {
         for (i, v) in input.iter_mut().enumerate() {
             *v = _mm512_set1_epi32(state[i] as i32);
         }
-        // SAFETY (loads): lo and hi are 16 u32 = 64 bytes each; loadu needs no alignment.
-        input[12] = _mm512_loadu_si512(lo.as_ptr() as *const __m512i);
-        input[13] = _mm512_loadu_si512(hi.as_ptr() as *const __m512i);
+        // SAFETY: lo and hi are 16 u32 = 64 bytes each; loadu needs no alignment.
+        unsafe {
+            input[12] = _mm512_loadu_si512(lo.as_ptr() as *const __m512i);
+            input[13] = _mm512_loadu_si512(hi.as_ptr() as *const __m512i);
+        }
         let mut x = input;
         for round in 0..4 {
             double_round!(quarter, x);
@@ -326,11 +332,13 @@ mod avx512 {
             let w = _mm512_shuffle_i32x4::<0xDD>(u[k], u[4 + k]);
             let v2 = _mm512_shuffle_i32x4::<0x88>(u[8 + k], u[12 + k]);
             let w2 = _mm512_shuffle_i32x4::<0xDD>(u[8 + k], u[12 + k]);
-            // SAFETY (stores): out has 256 words; block c takes words 16c..16c + 16.
-            _mm512_storeu_si512(dst.add(k), _mm512_shuffle_i32x4::<0x88>(v, v2));
-            _mm512_storeu_si512(dst.add(8 + k), _mm512_shuffle_i32x4::<0xDD>(v, v2));
-            _mm512_storeu_si512(dst.add(4 + k), _mm512_shuffle_i32x4::<0x88>(w, w2));
-            _mm512_storeu_si512(dst.add(12 + k), _mm512_shuffle_i32x4::<0xDD>(w, w2));
+            // SAFETY: out has 256 words (asserted); block c takes words 16c..16c + 16.
+            unsafe {
+                _mm512_storeu_si512(dst.add(k), _mm512_shuffle_i32x4::<0x88>(v, v2));
+                _mm512_storeu_si512(dst.add(8 + k), _mm512_shuffle_i32x4::<0xDD>(v, v2));
+                _mm512_storeu_si512(dst.add(4 + k), _mm512_shuffle_i32x4::<0x88>(w, w2));
+                _mm512_storeu_si512(dst.add(12 + k), _mm512_shuffle_i32x4::<0xDD>(w, w2));
+            }
         }
     }
 }

@@ -133,6 +133,23 @@ pub fn for_each_chunk_mut_with_words<T: Send, U: Send>(
     })
 }
 
+/// Copy `src` into `dst` with the kernels' chunking, thread pool and store policy
+/// (streaming stores for outputs of `simd::Config::stream_bytes` and more): the floor
+/// that the benchmarks compare every kernel against (no randomness, same bytes moved).
+pub fn copy<T: Copy + Send + Sync>(src: &[T], dst: &mut [T], chunk: Chunk) -> Result<()> {
+    if src.len() != dst.len() {
+        return Err(LucidError::value("dst", dst.len(), format!("of length {}", src.len())));
+    }
+    let store = simd::Store::for_output::<T>(dst.len());
+    for_each_chunk_mut(dst, chunk, |c, part| {
+        let from = &src[c * chunk.elements()..c * chunk.elements() + part.len()];
+        simd::copy(from, part, store);
+        if store == simd::Store::Streamed {
+            simd::fence();
+        }
+    })
+}
+
 struct State {
     pool: Option<Arc<ThreadPool>>,
     /// The count from [`set_num_threads`]; None: rayon's default (RAYON_NUM_THREADS,

@@ -11,9 +11,43 @@
 use chacha20::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
-pub use crate::element::{unit_f32, unit_f64, Float};
 use crate::error::{LucidError, Result};
 use crate::par::{self, Chunk};
+pub use crate::simd::Float;
+
+/// Uniform in [0, 1) from one word: the top 24 bits.
+#[inline]
+pub fn unit_f32(w: u32) -> f32 {
+    (w >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+}
+
+/// Uniform in [0, 1) from two words: the top 53 of their 64 bits.
+#[inline]
+pub fn unit_f64(hi: u32, lo: u32) -> f64 {
+    ((((hi as u64) << 32) | lo as u64) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The floats the samplers fill, with their per-dtype sampling hook.
+pub trait Sample: Float {
+    /// Words one uniform takes.
+    const UNIFORM_WORDS: u64;
+    fn uniform(rng: &mut ChaCha8Rng) -> Self;
+}
+
+impl Sample for f32 {
+    const UNIFORM_WORDS: u64 = 1;
+    fn uniform(rng: &mut ChaCha8Rng) -> f32 {
+        unit_f32(rng.next_u32())
+    }
+}
+
+impl Sample for f64 {
+    const UNIFORM_WORDS: u64 = 2;
+    fn uniform(rng: &mut ChaCha8Rng) -> f64 {
+        let hi = rng.next_u32();
+        unit_f64(hi, rng.next_u32())
+    }
+}
 
 /// 32-bit words in one ChaCha block.
 pub const BLOCK_WORDS: u64 = 16;
@@ -100,13 +134,13 @@ pub fn threshold(prob: f64) -> u64 {
 }
 
 /// Fill `out` with uniforms in [0, 1), reserving the words from `gen`.
-pub fn fill_uniform<T: Float>(gen: &mut Generator, out: &mut [T], chunk: Chunk) -> Result<()> {
+pub fn fill_uniform<T: Sample>(gen: &mut Generator, out: &mut [T], chunk: Chunk) -> Result<()> {
     let draw = gen.reserve(out.len() as u64 * T::UNIFORM_WORDS)?;
     uniform_from(&draw, out, chunk)
 }
 
 /// Fill `out` with uniforms from an already reserved draw.
-pub fn uniform_from<T: Float>(draw: &Draw, out: &mut [T], chunk: Chunk) -> Result<()> {
+pub fn uniform_from<T: Sample>(draw: &Draw, out: &mut [T], chunk: Chunk) -> Result<()> {
     par::for_each_chunk_mut(out, chunk, |c, part| {
         let mut rng = draw.rng_at((c * chunk.elements()) as u64 * T::UNIFORM_WORDS);
         for v in part.iter_mut() {

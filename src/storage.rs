@@ -1,5 +1,6 @@
-//! `Storage`: an owned, 64-byte-aligned, typed, contiguous buffer. Every tensor's
-//! values live in one; Python views it through the buffer protocol without copying.
+//! `Storage`: an owned, 64-byte-aligned, typed, contiguous buffer, and the element
+//! types it holds (`DType`, `Element`). Every tensor's values live in one; Python views
+//! it through the buffer protocol without copying.
 //!
 //! Large buffers (≥ 64 KiB) are kept in a small pool when freed and handed out again
 //! for the same size: a fresh buffer costs a page fault per 4 KiB on first touch,
@@ -9,8 +10,62 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-pub use crate::element::{DType, Element};
 use crate::error::{LucidError, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    F32,
+    F64,
+    I64,
+    Bool,
+}
+
+impl DType {
+    pub const ALL: [DType; 4] = [DType::F32, DType::F64, DType::I64, DType::Bool];
+
+    pub fn itemsize(self) -> usize {
+        match self {
+            DType::F32 => 4,
+            DType::F64 | DType::I64 => 8,
+            DType::Bool => 1,
+        }
+    }
+
+    /// The name numpy uses for this dtype.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+            DType::I64 => "int64",
+            DType::Bool => "bool",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<DType> {
+        DType::ALL.into_iter().find(|d| d.name() == name).ok_or_else(|| {
+            LucidError::dtype("dtype", format!("{name:?}"), "one of float32, float64, int64, bool")
+        })
+    }
+}
+
+/// Rust element types that a storage can be viewed as. `bool` is viewed as `u8`
+/// (0 or 1) so that a stray byte written from Python can never be an invalid `bool`.
+pub trait Element: Copy + Send + Sync + 'static {
+    const DTYPE: DType;
+}
+
+impl Element for f32 {
+    const DTYPE: DType = DType::F32;
+}
+impl Element for f64 {
+    const DTYPE: DType = DType::F64;
+}
+impl Element for i64 {
+    const DTYPE: DType = DType::I64;
+}
+impl Element for u8 {
+    const DTYPE: DType = DType::Bool;
+}
 
 /// Alignment of every buffer: a cache line, and enough for any SIMD load.
 pub const ALIGN: usize = 64;

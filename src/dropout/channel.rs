@@ -5,11 +5,11 @@
 //! y = the dropped value; backward: dx = dy·(a or 0), so NaN in dy propagates.
 //! No randomness here, so chunking cannot change a result.
 
-use crate::element::Float;
 use crate::error::{LucidError, Result};
 use crate::mask::BitMask;
 use crate::par::{self, Chunk};
-use crate::simd;
+use crate::simd::Float;
+use crate::simd::{self, Store};
 
 use super::Coefficients;
 
@@ -66,7 +66,7 @@ pub fn forward<T: Float>(
         let xs = &x[start..start + ys.len()];
         if row == 1 {
             // One row per element: the mask is an element mask (chunks start on a word).
-            simd::masked_affine(xs, ys, &words[r / 64..], a, b, dropped);
+            simd::masked_affine(xs, ys, &words[r / 64..], a, b, dropped, Store::Cached);
         } else if mask.get(r) {
             simd::affine(xs, ys, a, b);
         } else {
@@ -94,7 +94,7 @@ pub fn backward<T: Float>(
     for_each_run(dx, row, chunk, |r, at, out| {
         if broadcast {
             if row == 1 {
-                simd::masked_fill(out, &words[r / 64..], dy[0] * scale, dy[0] * zero);
+                simd::masked_fill(out, &words[r / 64..], dy[0] * scale, dy[0] * zero, Store::Cached);
             } else {
                 out.fill(dy[0] * if mask.get(r) { scale } else { zero });
             }
@@ -103,7 +103,7 @@ pub fn backward<T: Float>(
         let start = r * row + at;
         let gs = &dy[start..start + out.len()];
         if row == 1 {
-            simd::masked_scale(gs, out, &words[r / 64..], scale);
+            simd::masked_scale(gs, out, &words[r / 64..], scale, Store::Cached);
         } else {
             simd::scale(gs, out, if mask.get(r) { scale } else { zero });
         }

@@ -14,21 +14,18 @@
 //! Standard dropout (Srivastava et al. 2014) is the same kernel with PyTorch's
 //! inverted scaling: A = 1 / (1 − p), B = 0 and a dropped value of 0.
 //!
-//! Which elements are kept is decided by [`keep`](super::keep): exactly with
+//! Which elements are kept is decided by the keep rule ([`Keep`]): exactly with
 //! probability round((1 − p)·2³²) / 2³², from one random byte per element almost always.
 //! The coefficients are computed in f64; the kernels run in the tensor's dtype, with
 //! `A·x + B` as one multiply then one add (never fused), so results are reproducible.
 
 use crate::activation::{SELU_ALPHA, SELU_SCALE};
-use crate::element::Float;
 use crate::error::{float_repr, LucidError, Result};
-use crate::mask::BitMask;
+use crate::mask::{self, BitMask, Keep, GROUP};
 use crate::par::{self, Chunk};
 use crate::rng::{threshold, Draw, Generator};
-use crate::simd::{self, Ahead};
-use crate::stream;
-
-use super::keep::{self, Keep, GROUP};
+use crate::simd::Float;
+use crate::simd::{self, affine_of, Ahead, Store};
 
 /// SELU's scale λ.
 pub const LAMBDA: f64 = SELU_SCALE;
@@ -130,10 +127,10 @@ pub struct Plan {
     pub draw: Option<Draw>,
 }
 
-/// Reserve the words a forward of n elements with `coef` uses (see [`keep::words`]).
+/// Reserve the words a forward of n elements with `coef` uses (see [`mask::keep_words`]).
 pub fn plan(coef: Coefficients, n: usize, gen: &mut Generator) -> Result<Plan> {
     let samples = coef.p > 0.0 && coef.p < 1.0 && n > 0;
-    let draw = if samples { Some(gen.reserve(keep::words(n))?) } else { None };
+    let draw = if samples { Some(gen.reserve(mask::keep_words(n))?) } else { None };
     Ok(Plan { coef, draw })
 }
 
@@ -155,7 +152,7 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
             y.fill(T::from_f64(0.0));
             *mask = BitMask::zeros(x.len());
         } else {
-            crate::floor::copy(x, y, chunk)?;
+            par::copy(x, y, chunk)?;
             *mask = BitMask::ones(x.len());
         }
         return Ok(());
@@ -165,7 +162,7 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
     let decider = Keep::new(c.threshold);
     let top = decider.top();
     let n = x.len();
-    let streamed = stream::streams::<T>(n);
+    let store = Store::for_output::<T>(n);
     par::for_each_chunk_mut_with_words(y, mask.words_mut(), chunk, |index, ys, words| {
         let first = index * chunk.elements();
         let xs = &x[first..first + ys.len()];
@@ -173,9 +170,9 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
         decider.decide_chunk(&draw, n, elements, words, Ahead::of(xs), |start, bytes, keep, won| {
             let xb = &xs[start..start + bytes.len()];
             let yb = &mut ys[start..start + bytes.len()];
-            if streamed {
+            if store == Store::Streamed {
                 // Every bit is final here, ties included: one pass, straight to memory.
-                stream::masked_affine(xb, yb, keep, a, b, dropped);
+                simd::masked_affine(xb, yb, keep, a, b, dropped, store);
                 return;
             }
             // The byte decides almost every element.
@@ -185,13 +182,13 @@ pub fn forward<T: Float>(x: &[T], y: &mut [T], mask: &mut BitMask, plan: &Plan, 
                 let mut w = word;
                 while w != 0 {
                     let i = g * GROUP + w.trailing_zeros() as usize;
-                    yb[i] = a * xb[i] + b;
+                    yb[i] = affine_of(xb[i], a, b);
                     w &= w - 1;
                 }
             }
         });
-        if streamed {
-            stream::fence();
+        if store == Store::Streamed {
+            simd::fence();
         }
     })
 }
@@ -208,16 +205,14 @@ pub fn apply<T: Float>(
     check_lengths("x", x.len(), mask.len())?;
     check_lengths("y", y.len(), mask.len())?;
     let (a, b, dropped) = (T::from_f64(coef.a), T::from_f64(coef.b), T::from_f64(coef.dropped));
-    let streamed = stream::streams::<T>(y.len());
+    let store = Store::for_output::<T>(y.len());
     let words = mask.words();
     par::for_each_chunk_mut(y, chunk, |index, ys| {
         let first = index * chunk.elements();
         let (xs, ws) = (&x[first..first + ys.len()], &words[index * chunk.words()..]);
-        if streamed {
-            stream::masked_affine(xs, ys, ws, a, b, dropped);
-            stream::fence();
-        } else {
-            simd::masked_affine(xs, ys, ws, a, b, dropped);
+        simd::masked_affine(xs, ys, ws, a, b, dropped, store);
+        if store == Store::Streamed {
+            simd::fence();
         }
     })
 }
@@ -236,27 +231,18 @@ pub fn backward<T: Float>(dy: &[T], mask: &BitMask, a: f64, dx: &mut [T], chunk:
         Some(&g) if broadcast => (g * scale, g * T::from_f64(0.0)),
         _ => (scale, scale), // not used
     };
-    let streamed = stream::streams::<T>(dx.len());
+    let store = Store::for_output::<T>(dx.len());
     let words = mask.words();
     par::for_each_chunk_mut(dx, chunk, |index, out| {
         let ws = &words[index * chunk.words()..];
         if broadcast {
-            if streamed {
-                stream::masked_fill(out, ws, kept, dropped);
-            } else {
-                simd::masked_fill(out, ws, kept, dropped);
-            }
+            simd::masked_fill(out, ws, kept, dropped, store);
         } else {
             let first = index * chunk.elements();
-            let gs = &dy[first..first + out.len()];
-            if streamed {
-                stream::masked_scale(gs, out, ws, scale);
-            } else {
-                simd::masked_scale(gs, out, ws, scale);
-            }
+            simd::masked_scale(&dy[first..first + out.len()], out, ws, scale, store);
         }
-        if streamed {
-            stream::fence();
+        if store == Store::Streamed {
+            simd::fence();
         }
     })
 }

@@ -5,7 +5,6 @@
 //! [`apply`] and [`backward`] use them element by element and [`channel`] row by row.
 
 pub mod channel;
-pub mod keep;
 mod kernel;
 
 pub use kernel::{

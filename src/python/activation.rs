@@ -13,8 +13,8 @@ use pyo3::prelude::*;
 use super::convert::{self, contiguous, float_array, guarded, Params};
 use super::storage::PyStorage;
 use crate::activation::{self, Activation, Gelu};
-use crate::element::Float;
 use crate::par::Chunk;
+use crate::simd::Float;
 use crate::storage::Storage;
 
 /// out = act(x), element-wise, into a new Storage.

@@ -6,7 +6,6 @@
 mod activation;
 mod convert;
 mod dropout;
-mod floor;
 mod generator;
 mod par;
 mod simd;
@@ -25,11 +24,9 @@ mod lucid_c {
         dropout_rows_backward, dropout_rows_forward, PyMask,
     };
     #[pymodule_export]
-    use super::floor::parallel_copy;
-    #[pymodule_export]
     use super::generator::PyGenerator;
     #[pymodule_export]
-    use super::par::{_panic_in_pool, get_num_threads, set_num_threads};
+    use super::par::{_panic_in_pool, get_num_threads, parallel_copy, set_num_threads};
     #[pymodule_export]
     use super::simd::{get_simd, set_simd};
     #[pymodule_export]
