@@ -6,8 +6,9 @@
 mod activation;
 mod convert;
 mod dropout;
-mod generator;
+mod mask;
 mod par;
+mod rng;
 mod simd;
 mod storage;
 
@@ -21,12 +22,14 @@ mod lucid_c {
     #[pymodule_export]
     use super::dropout::{
         check_p, dropout_apply, dropout_backward, dropout_coefficients, dropout_forward, dropout_mask,
-        dropout_rows_backward, dropout_rows_forward, PyMask,
+        dropout_rows_backward, dropout_rows_forward,
     };
     #[pymodule_export]
-    use super::generator::PyGenerator;
+    use super::mask::PyMask;
     #[pymodule_export]
     use super::par::{_panic_in_pool, get_num_threads, parallel_copy, set_num_threads};
+    #[pymodule_export]
+    use super::rng::PyGenerator;
     #[pymodule_export]
     use super::simd::{get_simd, set_simd};
     #[pymodule_export]

@@ -1,5 +1,6 @@
-//! `Generator` for Python. The state sits behind a mutex so threads can share one
-//! generator: a call reserves its words under the lock, then samples without it.
+//! `Generator` for Python (the core's `rng`). The state sits behind a mutex so threads
+//! can share one generator: a call reserves its words under the lock, then samples
+//! without it.
 
 use std::sync::Mutex;
 
