@@ -27,9 +27,9 @@ from lucid._ops._common import dtype_of, index_arg, operand
 from lucid._ops.elementwise import Add, Div, Mul, Sub
 from lucid._ops.movement import Reshape, SetItem
 from lucid._tensor import Tensor
-from lucid.autograd import versions
-from lucid.autograd.function import Function, parents_of
-from lucid.autograd.mode import grad_enabled
+from lucid.autograd.function import Function, grad_enabled, parents_of
+from lucid.autograd.versions import family, needed
+from lucid.autograd.versions import record as saved_version
 
 __all__ = ["apply_inplace", "bump", "iadd", "imul", "isub", "itruediv", "setitem"]
 
@@ -45,8 +45,10 @@ def _describe(tensor: Any) -> str:
 
 
 def check_writable(op: str, target: Any) -> None:
-    """Refuse, in grad mode, the in-place writes PyTorch refuses."""
-    members = versions.family(target)
+    """Refuse, in grad mode, the in-place writes PyTorch refuses (no-op otherwise)."""
+    if not grad_enabled():
+        return
+    members = family(target)
     for member in members:
         if member._ctx is None and member._requires_grad:
             what = "a leaf Variable" if member is target else "a view of a leaf Variable"
@@ -64,9 +66,12 @@ def check_writable(op: str, target: Any) -> None:
         )
 
 
-def apply_inplace(op: str, fn: type[Function], target: Any, *others: Any, **kwargs: Any) -> Any:
-    """Run ``fn`` on ``(target, *others)`` with the result written into ``target``'s
-    storage; returns ``target``. ``op`` names the operation in errors.
+def apply_inplace(
+    op: str, fn: type[Function] | Function, target: Any, *others: Any, **kwargs: Any
+) -> Any:
+    """Run ``fn`` (a Function class, or a node made by the caller, which then reads what
+    forward kept on it) on ``(target, *others)`` with the result written into
+    ``target``'s storage; returns ``target``. ``op`` names the operation in errors.
 
     ``fn.forward`` writes into ``kwargs["out"]`` when the caller passes target's array
     there, or returns new values, which are copied in.
@@ -74,9 +79,8 @@ def apply_inplace(op: str, fn: type[Function], target: Any, *others: Any, **kwar
     tensor_cls = Tensor
     inputs = (target, *others)
     recording = grad_enabled()
-    if recording:
-        check_writable(op, target)
-    ctx = fn()
+    check_writable(op, target)
+    ctx = fn() if isinstance(fn, type) else fn
     needs = ctx.needs_input_grad = tuple(
         isinstance(x, tensor_cls) and x._requires_grad for x in inputs
     )
@@ -84,19 +88,19 @@ def apply_inplace(op: str, fn: type[Function], target: Any, *others: Any, **kwar
     arrays = [x._data if isinstance(x, tensor_cls) else x for x in inputs]
     saved = []
     if record:
-        for i in versions.needed(fn, inputs, needs, tensor_cls):
+        for i in needed(ctx, inputs, needs, tensor_cls):
             x = inputs[i]
             if x._version_counter is target._version_counter:
                 arrays[i] = _storage.copy_of(arrays[i])  # this write destroys them
             else:
-                saved.append(versions.record(i, x))
+                saved.append(saved_version(i, x))
     result = ctx.forward(*arrays, **kwargs)
     if result is not target._data:
         np.copyto(target._data, result)
     bump(target)
     if record:
-        if fn.saved_output:
-            saved.append(versions.record(None, target))
+        if ctx.saved_output:
+            saved.append(saved_version(None, target))
         ctx._saved = tuple(saved)
         ctx.parents = parents_of(inputs, needs)
         _rebase(target, ctx)
@@ -105,7 +109,7 @@ def apply_inplace(op: str, fn: type[Function], target: Any, *others: Any, **kwar
 
 def _rebase(target: Any, ctx: Function) -> None:
     """Make ``ctx`` the history of ``target``, and a reshape of it that of its reshapes."""
-    for member in versions.family(target):
+    for member in family(target):
         if member._ctx is not None:
             member._ctx._out = None  # keep_grad now means the gradient of the new values
         if member is target:

@@ -8,20 +8,50 @@ A recorded Function is a node of the graph: its ``parents`` are the nodes that m
 inputs' values (a Function, or a leaf Tensor that requires grad), not the input Tensors,
 so an in-place write that gives a tensor a new history leaves earlier consumers of the
 tensor sending their gradient to its old one.
+
+Also here: the switch that says whether ops record the graph (``grad_enabled``; the
+``no_grad`` context managers over it are in lucid.autograd.mode), and ``Kernel``, the
+one adapter for ops that run a Rust kernel of lucid._C.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
-from lucid.autograd import versions
-from lucid.autograd.mode import grad_enabled
+from lucid.autograd.versions import saved_versions, share
 
-__all__ = ["Function", "unbroadcast"]
+__all__ = [
+    "Function",
+    "Kernel",
+    "grad_enabled",
+    "kernel_gradient",
+    "set_grad_enabled",
+    "unbroadcast",
+]
+
+
+class _GradState(threading.local):
+    enabled = True
+
+
+# Per thread, as in PyTorch: a no_grad evaluation loop in one thread never stops another
+# thread from recording its training step.
+_grad = _GradState()
+
+
+def grad_enabled() -> bool:
+    """True when operations on tensors that require grad record the graph."""
+    return _grad.enabled
+
+
+def set_grad_enabled(mode: bool) -> None:
+    """Turn graph recording on or off for the current thread."""
+    _grad.enabled = bool(mode)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -86,26 +116,31 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
-        """Run forward on the inputs' arrays; record the node when a gradient can flow.
+        """Run forward on the inputs' arrays; record the node when a gradient can flow."""
+        return cls().run(*inputs, **kwargs)
+
+    def run(self, *inputs: Any, **kwargs: Any) -> Any:
+        """``apply`` on this node, for a caller that reads what forward kept on it (the
+        dropout mask, say) whether or not the node is recorded.
 
         The node is recorded when grad mode is on, some Tensor input requires grad and
         the output is floating-point (integer and bool results have no gradient).
         """
         tensor = _tensor_class
-        ctx = cls()
+        cls = type(self)
         # List comprehensions, not generators: this runs for every op.
-        needs = ctx.needs_input_grad = tuple(
+        needs = self.needs_input_grad = tuple(
             [isinstance(x, tensor) and x._requires_grad for x in inputs]
         )
         arrays = [x._data if isinstance(x, tensor) else x for x in inputs]
-        out = tensor._wrap(ctx.forward(*arrays, **kwargs), _origin=cls.__name__)
+        out = tensor._wrap(self.forward(*arrays, **kwargs), _origin=cls.__name__)
         if cls.is_view:
-            versions.share(out, inputs[0])
-        if grad_enabled() and True in needs and out._data.dtype.kind == "f":
-            ctx.parents = parents_of(inputs, needs)
+            share(out, inputs[0])
+        if _grad.enabled and True in needs and out._data.dtype.kind == "f":
+            self.parents = parents_of(inputs, needs)
             if cls.saved_inputs or cls.saved_output:
-                ctx._saved = versions.saved_versions(cls, inputs, needs, out, tensor)
-            ctx._set_output(out)
+                self._saved = saved_versions(cls, inputs, needs, out, tensor)
+            self._set_output(out)
         return out
 
     def _set_output(self, out: Any) -> None:
@@ -114,6 +149,46 @@ class Function:
         self._out = weakref.ref(out)
         out._ctx = self
         out._requires_grad = True
+
+
+def kernel_gradient(grad: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The broadcast-seed rule: the upstream gradient as lucid._C's backward kernels take
+    it, flat and C-contiguous in the input's dtype, or as one element when it is one
+    value everywhere (zero strides: the seed of ``backward()`` or the gradient of a
+    sum), which the kernels spread without a full-size array ever being made."""
+    if grad.size > 1 and not any(grad.strides):
+        return np.full(1, grad.flat[0], dtype=dtype)
+    return np.ascontiguousarray(grad, dtype=dtype).reshape(-1)
+
+
+class Kernel(Function):
+    """The adapter for an op on one float tensor that runs a lucid._C kernel.
+
+    A subclass defines ``kernel(x, ...)``, given x flat and C-contiguous and forward's
+    other arguments, and ``kernel_backward(dy)``, given the upstream gradient by the
+    broadcast-seed rule (:func:`kernel_gradient`); each returns a new ``_C.Storage`` of
+    x's length, which the adapter views in x's shape. ``self.x`` is the flat input when
+    the subclass declares that backward reads it (``saved_inputs``).
+    """
+
+    fresh_grads = True  # every dx is a new Storage
+
+    def forward(self, x: np.ndarray, *args: Any, **kwargs: Any) -> np.ndarray:  # type: ignore[override]
+        self.shape, self.dtype = x.shape, x.dtype
+        flat = np.ascontiguousarray(x).reshape(-1)
+        if self.saved_inputs:
+            self.x = flat
+        return np.asarray(self.kernel(flat, *args, **kwargs)).reshape(self.shape)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:  # type: ignore[override]
+        dx = self.kernel_backward(kernel_gradient(grad, self.dtype))
+        return (np.asarray(dx).reshape(self.shape),)
+
+    def kernel(self, x: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define kernel")
+
+    def kernel_backward(self, dy: np.ndarray) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define kernel_backward")
 
 
 def parents_of(inputs: tuple[Any, ...], needs: tuple[bool, ...]) -> tuple[Any, ...]:

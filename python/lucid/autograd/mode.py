@@ -1,36 +1,17 @@
-"""Whether operations record the graph: ``no_grad``, ``enable_grad``, ``grad_enabled``.
-
-The switch is per thread (as in PyTorch), so a ``no_grad`` evaluation loop in one thread
-never stops another thread from recording its training step.
-"""
+"""``no_grad`` and ``enable_grad``: context managers and decorators over the per-thread
+switch (``grad_enabled``, in lucid.autograd.function, which every op reads)."""
 
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["enable_grad", "grad_enabled", "no_grad", "set_grad_enabled"]
+from lucid.autograd.function import grad_enabled, set_grad_enabled
+
+__all__ = ["enable_grad", "no_grad"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _State(threading.local):
-    enabled = True
-
-
-_state = _State()
-
-
-def grad_enabled() -> bool:
-    """True when operations on tensors that require grad record the graph."""
-    return _state.enabled
-
-
-def set_grad_enabled(mode: bool) -> None:
-    """Turn graph recording on or off for the current thread."""
-    _state.enabled = bool(mode)
 
 
 class _GradMode:
@@ -52,11 +33,11 @@ class _GradMode:
         self._previous: list[bool] = []
 
     def __enter__(self) -> None:
-        self._previous.append(_state.enabled)
-        _state.enabled = self._mode
+        self._previous.append(grad_enabled())
+        set_grad_enabled(self._mode)
 
     def __exit__(self, *exc: object) -> None:
-        _state.enabled = self._previous.pop()
+        set_grad_enabled(self._previous.pop())
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
