@@ -136,7 +136,9 @@ def _reduce(loss: np.ndarray, reduction: str, divisor: float, dtype: np.dtype) -
     return out
 
 
-def _upstream(grad: np.ndarray, reduction: str, divisor: float, shape: tuple[int, ...]) -> Any:
+def _per_element_grad(
+    grad: np.ndarray, reduction: str, divisor: float, shape: tuple[int, ...]
+) -> Any:
     """The output's gradient as a factor per loss element (broadcasts to ``shape``)."""
     if reduction == "none":
         return grad.reshape(shape)

@@ -1,5 +1,7 @@
-"""Activation functions, one small Function each: forward computes with numpy into new
-Rust storage in the input's dtype, and backward sits next to it.
+"""Activation functions, one small Function each, backward next to forward: numpy ones
+compute into new Rust storage in the input's dtype; Rust ones (ELU, SELU, GELU) name
+their formula in the core's table (lucid._C.activation_forward) through the Kernel
+adapter.
 
 ``selu``, ``elu``, ``leaky_relu`` and ``relu`` take ``inplace=True``: the result is
 written into the input's storage, the input is returned, and the op is recorded as the
@@ -15,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _C, _storage
+import lucid._C as _C
 from lucid._ops import inplace as _inplace
 from lucid._ops._common import new as _new
 from lucid._tensor import Tensor
-from lucid.autograd import Function
+from lucid.autograd.function import Function, Kernel
 
 __all__ = [
     "SELU_ALPHA",
@@ -35,9 +37,9 @@ __all__ = [
     "tanh",
 ]
 
-# Klambauer et al. (2017): the fixed point of mean 0 and variance 1.
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
+#: Klambauer et al. (2017): the fixed point of mean 0 and variance 1 (the core's values).
+SELU_ALPHA: float = _C.SELU_ALPHA
+SELU_SCALE: float = _C.SELU_SCALE
 
 _GELU_APPROXIMATIONS = ("none", "tanh")
 
@@ -104,19 +106,12 @@ def _like(x: np.ndarray, op: str) -> np.ndarray:
 def _run(cls: type[Function], input_: Tensor, inplace: bool, op: str, **kwargs: Any) -> Tensor:
     if not inplace:
         return cls.apply(input_, **kwargs)
-    return _inplace.apply_inplace(f"{op}(inplace=True)", cls, input_, out=input_.data, **kwargs)
+    if not issubclass(cls, Kernel):  # numpy ops write into out=; kernels' values are copied in
+        kwargs["out"] = input_.data
+    return _inplace.apply_inplace(f"{op}(inplace=True)", cls, input_, **kwargs)
 
 
 # ---- element-wise activations -------------------------------------------------------
-
-
-def _upstream(grad: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """The upstream gradient as the Rust backward kernels take it: C-contiguous in the
-    input's dtype, or one element when it is one value broadcast (the gradient of a
-    sum), which the kernels spread without a full-size array ever being made."""
-    if grad.size > 1 and not any(grad.strides):
-        return np.full(1, grad.flat[0], dtype=dtype)
-    return np.ascontiguousarray(grad, dtype=dtype)
 
 
 class ReLU(Function):
@@ -143,35 +138,40 @@ class LeakyReLU(Function):
         return (grad * self.factor,)
 
 
-class ELU(Function):
-    """scale·x for x > 0, scale·alpha·(eˣ − 1) otherwise (expm1: exact for tiny x); SELU
-    is the SELU constants. One pass each way in Rust (lucid._C.elu), in float64 per
-    element, rounded once to the input's dtype."""
+class RustActivation(Kernel):
+    """An element-wise activation of the core's table, named by ``name``: one pass each
+    way in Rust; backward reads x."""
 
-    op = "elu"
-    fresh_grads = True  # dx is new storage
+    name = ""
     saved_inputs = {0: None}
 
-    def forward(
-        self, x: np.ndarray, alpha: float, scale: float = 1.0, out: np.ndarray | None = None
-    ) -> np.ndarray:
-        # ascontiguousarray makes a 0-d array 1-d: keep the shape apart.
-        self.x, self.shape = np.ascontiguousarray(x), x.shape
-        self.alpha, self.scale = alpha, scale
-        values = _storage.wrap(_C.elu(self.x, alpha, scale), self.shape)
-        if out is None:
-            return values
-        np.copyto(out, values)  # inplace=True
-        return out
+    def kernel(self, x: np.ndarray, params: tuple[float, ...] = ()) -> Any:  # type: ignore[override]
+        self.params = params
+        return _C.activation_forward(self.name, x, params)
 
-    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        # At x = 0 the negative branch's slope (scale·alpha), as PyTorch's elu_backward.
-        dx = _C.elu_backward(self.x, _upstream(grad, self.x.dtype), self.alpha, self.scale)
-        return (_storage.wrap(dx, self.shape),)
+    def kernel_backward(self, dy: np.ndarray) -> Any:
+        return _C.activation_backward(self.name, self.x, dy, self.params)
 
 
-class SELU(ELU):
-    op = "selu"
+class ELU(RustActivation):
+    """scale·x for x > 0, scale·alpha·(eˣ − 1) otherwise, params (alpha, scale); at
+    x = 0 the slope of the negative branch, as PyTorch's elu_backward."""
+
+    name = "elu"
+
+
+class SELU(RustActivation):
+    """ELU with the SELU constants, which the core holds."""
+
+    name = "selu"
+
+
+class GELU(RustActivation):
+    """x·Φ(x), Φ from erfc (exact in the lower tail), or the tanh approximation."""
+
+    def kernel(self, x: np.ndarray, approximate: str = "none") -> Any:  # type: ignore[override]
+        self.name = "gelu" if approximate == "none" else "gelu_tanh"
+        return super().kernel(x)
 
 
 class Tanh(Function):
@@ -199,26 +199,6 @@ class Sigmoid(Function):
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         return (grad * (self.y * (1 - self.y)),)
-
-
-class GELU(Function):
-    """x·Φ(x), Φ from erfc (exact in the lower tail), or the tanh approximation.
-
-    Computed in Rust (lucid._C.gelu: numpy has no erf), in float64 per element, and
-    stored in the input's dtype; backward is dy times the derivative made the same way.
-    """
-
-    fresh_grads = True  # dx is new storage
-    saved_inputs = {0: None}
-
-    def forward(self, x: np.ndarray, approximate: str = "none") -> np.ndarray:
-        # ascontiguousarray makes a 0-d array 1-d: keep the shape apart.
-        self.x, self.shape, self.approximate = np.ascontiguousarray(x), x.shape, approximate
-        return _storage.wrap(_C.gelu(self.x, approximate), self.shape)
-
-    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        dx = _C.gelu_backward(self.x, _upstream(grad, self.x.dtype), self.approximate)
-        return (_storage.wrap(dx, self.shape),)
 
 
 # ---- along an axis ------------------------------------------------------------------
@@ -288,13 +268,12 @@ def elu(input_: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha·(eˣ − 1) otherwise; alpha must be finite and >= 0."""
     alpha = check_real("alpha", alpha, nonnegative=True)
     x = check_input(input_, "elu")
-    return _run(ELU, x, bool(inplace), "elu", alpha=alpha)
+    return _run(ELU, x, bool(inplace), "elu", params=(alpha,))
 
 
 def selu(input_: Tensor, inplace: bool = False) -> Tensor:
     """SELU_SCALE · elu(x, SELU_ALPHA): keeps N(0, 1) inputs at mean 0 and variance 1."""
-    x = check_input(input_, "selu")
-    return _run(SELU, x, bool(inplace), "selu", alpha=SELU_ALPHA, scale=SELU_SCALE)
+    return _run(SELU, check_input(input_, "selu"), bool(inplace), "selu")
 
 
 def gelu(input_: Tensor, approximate: str = "none") -> Tensor:

@@ -22,8 +22,8 @@ from lucid.nn.functional._loss_args import (
     _class_args,
     _constant,
     _float_target,
+    _per_element_grad,
     _reduce,
-    _upstream,
 )
 
 __all__ = [
@@ -49,7 +49,7 @@ class MSELossFunction(Function):
         return _reduce(np.square(self.diff), reduction, float(x.size), x.dtype)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        g = _upstream(grad, self.reduction, float(self.diff.size), self.diff.shape)
+        g = _per_element_grad(grad, self.reduction, float(self.diff.size), self.diff.shape)
         dx = (2 * g * self.diff).astype(self.dtype, copy=False)
         need_x, need_y = self.needs_input_grad
         return (dx if need_x else None, -dx if need_y else None)
@@ -109,7 +109,7 @@ class CrossEntropyFunction(Function):
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         n, c, d = self.logp.shape
         eps = self.eps
-        g = np.broadcast_to(_upstream(grad, self.reduction, self.divisor, (n, d)), (n, d))
+        g = np.broadcast_to(_per_element_grad(grad, self.reduction, self.divisor, (n, d)), (n, d))
         q_sum = (1 - eps) * self.wt + (eps / c) * self.wc.sum() * self.valid
         dx = _storage.empty(self.shape, self.logp.dtype)
         dx3 = dx.reshape(n, c, d)
@@ -149,7 +149,7 @@ class NLLLossFunction(Function):
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         n, _, d = self.dims
-        g = _upstream(grad, self.reduction, self.divisor, (n, d))
+        g = _per_element_grad(grad, self.reduction, self.divisor, (n, d))
         dx = _storage.zeros(self.shape, self.dtype)
         dx.reshape(self.dims)[np.arange(n)[:, None], self.ti, np.arange(d)] = -g * self.wt
         return (dx,)
@@ -229,7 +229,7 @@ class BCEFunction(Function):
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         x, y = self.x, self.y
-        g = _upstream(grad, self.reduction, float(x.size), x.shape)
+        g = _per_element_grad(grad, self.reduction, float(x.size), x.shape)
         if self.weight is not None:
             g = g * self.weight
         need_x, need_y = self.needs_input_grad
@@ -291,7 +291,7 @@ class BCEWithLogitsFunction(Function):
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         x, y, pw = self.x, self.y, self.pos_weight
-        g = _upstream(grad, self.reduction, float(x.size), x.shape)
+        g = _per_element_grad(grad, self.reduction, float(x.size), x.shape)
         if self.weight is not None:
             g = g * self.weight
         need_x, need_y = self.needs_input_grad
