@@ -123,7 +123,8 @@ for fn, arg in ARRAY_ARGS.items():
         refused(f"CALL[{fn!r}](BAD[{bad!r}])", "ValueError", message, key=f"{fn}-{bad}")
 
 # p, as the raw functions take it.
-BAD_P = {"-0.1": "-0.1", "1.0000001": "1.0000001", "float('nan')": "NaN", "float('inf')": "inf"}
+# One rule (the core's check_p), so p is shown as Python shows a float, here and in nn.
+BAD_P = {"-0.1": "-0.1", "1.0000001": "1.0000001", "float('nan')": "nan", "float('inf')": "inf"}
 BAD_P |= {"float('-inf')": "-inf", "10**400": str(10**400)}
 P_TYPES = {"'0.5'": "str '0.5'", "None": "NoneType None", "True": "bool True"}
 for call in ["_C.dropout_coefficients({})", "_C.dropout_forward(x6, {}, g)"] + [
@@ -191,9 +192,13 @@ DTYPE = "dtype must be one of float32, float64, int64, bool, got "
 refused("_C.Storage('float16', 3)", "TypeError", DTYPE + '"float16"')
 refused("mask(3).to_storage('x')", "TypeError", DTYPE + '"x"')
 refused("g.rand(3, 'int64')", "TypeError", "dtype must be float32 or float64, got int64")
+refused(
+    "_C.dropout_forward(x6, 0.5, None)",
+    "TypeError",
+    "generator must be a lucid.random.Generator, got NoneType",
+)
 # An argument of the wrong Python type: pyo3 names it in a note ("while processing").
 for expr, arg, value in [
-    ("_C.dropout_forward(x6, 0.5, None)", "generator", "None"),
     ("_C.dropout_backward(x6, 'bits')", "mask", "str"),
     ("_C.dropout_mask(3, 0.5, g, kind=None)", "kind", "None"),
     ("_C.Storage(None, 3)", "dtype", "None"),

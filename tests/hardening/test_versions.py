@@ -18,11 +18,12 @@ import lucid
 import lucid.nn.functional as F
 from lucid import Tensor, nn
 from lucid._ops import elementwise, linalg, movement, reduce
-from lucid.autograd import Function
-from lucid.nn.functional import _dropout_ops
+from lucid.autograd import Function, Kernel
 
-act, lin, loss = (
-    importlib.import_module(f"lucid.nn.functional.{m}") for m in ("activation", "linear", "loss")
+# By module: lucid.nn.functional's names (dropout, linear) hide its submodules.
+act, drop, lin, loss = (
+    importlib.import_module(f"lucid.nn.functional.{m}")
+    for m in ("activation", "dropout", "linear", "loss")
 )
 
 RNG = np.random.default_rng(0)
@@ -270,11 +271,11 @@ KEEPS_NOTHING = {
     "Mul by a number": (elementwise.Mul, lambda x, w: x * 3.0),
     "ReLU": (act.ReLU, lambda x, w: F.relu(x)),
     "LeakyReLU": (act.LeakyReLU, lambda x, w: F.leaky_relu(x, 0.1)),
-    "ElementDropout": (_dropout_ops.ElementDropout, lambda x, w: F.alpha_dropout(x, 0.5)),
-    "RowDropout": (_dropout_ops.RowDropout, lambda x, w: F.dropout1d(x.reshape(3, 1), 0.5)),
-    "BroadcastDropout": (
-        _dropout_ops.BroadcastDropout,
-        lambda x, w: F.alpha_dropout(x.reshape(1, 3), 0.5, noise_shape=(1, 1)),
+    "ElementDropout": (drop.ElementDropout, lambda x, w: F.alpha_dropout(x, 0.5)),
+    "RowDropout": (drop.RowDropout, lambda x, w: F.dropout1d(x.reshape(3, 1), 0.5)),
+    "MaskDropout": (
+        drop.MaskDropout,
+        lambda x, w: F.alpha_dropout(lucid.stack([x, x]), 0.5, noise_shape=(1, 3)),
     ),
     "MSELossFunction": (loss.MSELossFunction, lambda x, w: F.mse_loss(x, w)),
     "CrossEntropyFunction": (
@@ -290,7 +291,15 @@ def _set(a, w):
     return a
 
 
-ABSTRACT = {reduce._Reduce, elementwise._Pairwise, reduce._Extreme, act._AlongAxis}
+ABSTRACT = {
+    Kernel,
+    act.RustActivation,
+    drop.DropoutKernel,
+    reduce._Reduce,
+    elementwise._Pairwise,
+    reduce._Extreme,
+    act._AlongAxis,
+}
 
 
 def _all_functions():

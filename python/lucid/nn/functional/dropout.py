@@ -17,17 +17,16 @@ A dropped element is set to the dropped value, so a NaN there does not survive.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+import lucid._C as _C
+from lucid import random as _random
+from lucid._ops import inplace as _inplace
 from lucid._tensor import Tensor
-from lucid.nn.functional import _dropout_ops
-from lucid.nn.functional._dropout_ops import OnMask
-from lucid.random import check_generator
+from lucid.autograd.function import Kernel
 
 __all__ = [
     "alpha_dropout",
@@ -41,18 +40,70 @@ __all__ = [
 
 _NAMES = {"standard": "dropout", "alpha": "alpha_dropout"}  # for errors
 
+#: p as a float in [0, 1]: the core's rule (a non-number is a TypeError, anything else
+#: outside [0, 1] a ValueError), called by the functions and the modules alike.
+check_p = _C.check_p
 
-def check_p(p: Any) -> float:
-    """p as a float in [0, 1]; a non-number is a TypeError and anything else a ValueError."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"p must be a number in [0, 1], got {type(p).__name__} {p!r}")
-    try:
-        p = float(p)
-    except OverflowError:  # an int beyond float range
-        raise ValueError(f"p must be a probability in [0, 1], got {p}") from None
-    if math.isnan(p) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must be a probability in [0, 1], got {p}")
-    return p
+
+# ---- the operations: each keeps only the bit mask (and a row length) for backward ----
+
+
+class DropoutKernel(Kernel):
+    """What the three share: the mask, and dx = A·mask·dy from it."""
+
+    mask: _C.Mask
+
+    def kernel_backward(self, dy: np.ndarray) -> Any:
+        return _C.dropout_backward(dy, self.mask)
+
+
+class ElementDropout(DropoutKernel):
+    """One keep decision per element, drawn and applied in one fused pass."""
+
+    def kernel(self, x: np.ndarray, p: float, generator: Any, kind: str) -> Any:  # type: ignore[override]
+        y, self.mask = _C.dropout_forward(x, p, generator, kind)
+        return y
+
+
+class RowDropout(DropoutKernel):
+    """One decision per row: the noise shape is x's first k dimensions then ones (one
+    per channel, say), so x is rows of equal length and the mask one bit per row."""
+
+    def kernel(self, x: np.ndarray, mask: _C.Mask, row: int) -> Any:  # type: ignore[override]
+        self.mask, self.row = mask, row
+        return _C.dropout_rows_forward(x, mask, row)
+
+    def kernel_backward(self, dy: np.ndarray) -> Any:
+        return _C.dropout_rows_backward(dy, self.mask, self.row)
+
+
+class MaskDropout(DropoutKernel):
+    """Any other noise shape: the mask drawn over it, broadcast to x's shape in Rust
+    (one bit per element of x)."""
+
+    def kernel(self, x: np.ndarray, mask: _C.Mask) -> Any:  # type: ignore[override]
+        self.mask = mask
+        return _C.dropout_apply(x, mask)
+
+
+def _node(
+    shape: tuple[int, ...], noise: tuple[int, ...], p: float, generator: Any, kind: str
+) -> tuple[DropoutKernel, dict[str, Any], _C.Mask | None]:
+    """The operation that a mask of ``noise`` shape (checked to broadcast to ``shape``
+    at the same rank) calls for, its arguments, and the mask when drawn before it."""
+    if noise == shape:
+        return ElementDropout(), {"p": p, "generator": generator, "kind": kind}, None
+    mask = _C.dropout_mask(int(np.prod(noise, dtype=np.int64)), p, generator, kind)
+    k = len(shape)
+    while k and noise[k - 1] == 1:
+        k -= 1
+    if noise[:k] == shape[:k]:
+        rows = int(np.prod(noise, dtype=np.int64))
+        return RowDropout(), {"mask": mask, "row": int(np.prod(shape)) // rows if rows else 0}, mask
+    return MaskDropout(), {"mask": mask.broadcast(noise, shape)}, mask
+
+
+# ---- argument checks ------------------------------------------------------------------
 
 
 def check_input(input_: Any) -> Tensor:
@@ -119,18 +170,18 @@ def run(
     inplace: bool,
     kind: str,
     noise_shape: Any = None,
-    on_mask: OnMask | None = None,
     channels: tuple[str, int | None] | None = None,
-) -> Tensor:
+) -> tuple[Tensor, Any, tuple[int, ...]]:
     """The family's one code path: checks, eval mode, the noise shape, in-place.
 
-    ``inplace=True`` writes the result into ``input_``'s storage and returns it, recorded
-    as its new history; in grad mode a leaf that requires grad is refused (RuntimeError)
-    before anything is drawn.
+    Returns the output, the mask drawn (a ``_C.Mask`` over the noise shape, None when
+    nothing was drawn: eval mode or p = 0) and the noise shape; the layers keep the last
+    two. ``inplace=True`` writes the result into ``input_``'s storage and returns it,
+    recorded as its new history; in grad mode a leaf that requires grad is refused
+    (RuntimeError) before anything is drawn.
     """
     p = check_p(p)
     x = check_input(input_)
-    gen = check_generator(generator)
     shape = tuple(x.shape)
     if channels is not None:
         noise = channel_noise_shape(channels[0], shape, channels[1])
@@ -139,11 +190,21 @@ def run(
     else:
         noise = check_noise_shape(noise_shape, shape)
     if not training or p == 0.0:
-        return x
-    name = None
+        return x, None, noise
+    gen = _random.default_generator if generator is None else generator
     if inplace:
+        # Checked before the mask is drawn, so a refused write draws nothing.
         name = channels[0] if channels is not None else _NAMES[kind]
-    return _dropout_ops.apply(x, p, gen, kind, noise, on_mask, inplace_as=name)
+        op = f"{name}(inplace=True)"
+        _inplace.check_writable(op, x)
+    node, kwargs, mask = _node(shape, noise, p, gen, kind)
+    if not inplace:
+        y = node.run(x, **kwargs)
+    else:
+        # The values are made out of place and copied in (the kernels write new
+        # storage), so they are bit for bit those of inplace=False.
+        y = _inplace.apply_inplace(op, node, x, **kwargs)
+    return y, node.mask if mask is None else mask, noise
 
 
 def dropout(
@@ -155,7 +216,7 @@ def dropout(
     Eval mode (``training=False``) and p = 0 return ``input_`` itself; p = 1 gives
     zeros and a zero gradient. ``generator`` defaults to lucid.random's default.
     """
-    return run(input_, p, training, generator, inplace, "standard")
+    return run(input_, p, training, generator, inplace, "standard")[0]
 
 
 def dropout1d(
@@ -163,7 +224,7 @@ def dropout1d(
     generator: Any = None,
 ) -> Tensor:  # fmt: skip
     """Zero whole channels of an (N, C, L) or (C, L) input; scale the rest by 1 / (1 − p)."""
-    return run(input_, p, training, generator, inplace, "standard", channels=("dropout1d", 1))
+    return run(input_, p, training, generator, inplace, "standard", channels=("dropout1d", 1))[0]
 
 
 def dropout2d(
@@ -171,7 +232,7 @@ def dropout2d(
     generator: Any = None,
 ) -> Tensor:  # fmt: skip
     """Zero whole channels of an (N, C, H, W) or (C, H, W) input; scale the rest by 1 / (1 − p)."""
-    return run(input_, p, training, generator, inplace, "standard", channels=("dropout2d", 2))
+    return run(input_, p, training, generator, inplace, "standard", channels=("dropout2d", 2))[0]
 
 
 def dropout3d(
@@ -179,7 +240,7 @@ def dropout3d(
     generator: Any = None,
 ) -> Tensor:  # fmt: skip
     """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input; scale the rest."""
-    return run(input_, p, training, generator, inplace, "standard", channels=("dropout3d", 3))
+    return run(input_, p, training, generator, inplace, "standard", channels=("dropout3d", 3))[0]
 
 
 def alpha_dropout(
@@ -192,7 +253,7 @@ def alpha_dropout(
     (N, 1, F) shares one mask over the time axis of an (N, T, F) input. Eval mode and
     p = 0 return ``input_`` itself; p = 1 gives zeros and a zero gradient, as PyTorch.
     """
-    return run(input_, p, training, generator, inplace, "alpha", noise_shape)
+    return run(input_, p, training, generator, inplace, "alpha", noise_shape)[0]
 
 
 def feature_alpha_dropout(
@@ -202,4 +263,4 @@ def feature_alpha_dropout(
     """Alpha dropout of whole channels: one mask value per (N, C) of an (N, C, ...)
     input, broadcast over the rest, with alpha dropout's A and B."""
     channels = ("feature_alpha_dropout", None)
-    return run(input_, p, training, generator, inplace, "alpha", channels=channels)
+    return run(input_, p, training, generator, inplace, "alpha", channels=channels)[0]

@@ -6,10 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _C, _storage
+import lucid._C as _C
+from lucid import _storage
 from lucid._tensor import Tensor
-from lucid.nn.functional.dropout import channel_noise_shape, check_generator, check_p, run
+from lucid.nn.functional.dropout import check_p, run
 from lucid.nn.module import Module
+from lucid.random import check_generator
 
 __all__ = [
     "AlphaDropout",
@@ -44,24 +46,14 @@ class _Dropout(Module):
         self._mask_all_kept = False
 
     def forward(self, input_: Tensor) -> Tensor:
-        if self.training:
-            self._bits, self._mask_all_kept = None, False
-        y = run(
+        y, bits, shape = run(
             input_, self.p, self.training, self.generator, self.inplace, self._kind,
-            on_mask=self._keep_bits, channels=self._channels,
+            channels=self._channels,
         )  # fmt: skip
-        if self.training:  # run has checked input_
-            self._mask_dtype = input_.dtype
-            if self.p == 0.0:  # nothing drawn: every element kept, mask in the noise shape
-                self._mask_all_kept = True
-                shape, channels = tuple(input_.shape), self._channels
-                if channels is not None:
-                    shape = channel_noise_shape(channels[0], shape, channels[1])
-                self._mask_shape = shape
+        if self.training:  # run has checked input_; p = 0 draws nothing: all kept
+            self._bits, self._mask_shape, self._mask_dtype = bits, shape, input_.dtype
+            self._mask_all_kept = bits is None
         return y
-
-    def _keep_bits(self, bits: _C.Mask, shape: tuple[int, ...]) -> None:
-        self._bits, self._mask_shape = bits, shape
 
     @property
     def mask(self) -> Tensor | None:
