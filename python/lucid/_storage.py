@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _C
+import lucid._C as _C
 
 __all__ = ["DTYPES", "copy_of", "empty", "is_storage_view", "resolve_dtype", "wrap", "zeros"]
 

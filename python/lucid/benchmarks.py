@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 import lucid
+import lucid._C as _C
 import lucid.nn.functional as F
-from lucid import _C
 
 P = 0.1
 

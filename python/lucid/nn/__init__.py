@@ -1,11 +1,29 @@
 """Neural-network building blocks: modules, parameters, functional forms, init.
 
-The layers' names are listed once, in lucid.nn.modules; this package re-exports them.
+The layers' names are listed once, in the ``__all__`` of each file of lucid.nn.modules;
+this package re-exports them.
 """
 
-from lucid.nn import functional, init, modules
+from lucid.nn import functional, init
 from lucid.nn.module import Module
-from lucid.nn.modules import *  # noqa: F403  the layers, by modules.__all__
+from lucid.nn.modules import activation as _activation
+from lucid.nn.modules import basic as _basic
+from lucid.nn.modules import container as _container
+from lucid.nn.modules import dropout as _dropout
+from lucid.nn.modules import linear as _linear
+from lucid.nn.modules import loss as _loss
+from lucid.nn.modules.activation import *  # noqa: F403
+from lucid.nn.modules.basic import *  # noqa: F403
+from lucid.nn.modules.container import *  # noqa: F403
+from lucid.nn.modules.dropout import *  # noqa: F403
+from lucid.nn.modules.linear import *  # noqa: F403
+from lucid.nn.modules.loss import *  # noqa: F403
 from lucid.nn.parameter import Parameter
 
-__all__ = [*modules.__all__, "Module", "Parameter", "functional", "init"]  # noqa: PLE0604
+__all__ = ["Module", "Parameter", "functional", "init"]
+__all__ += _activation.__all__
+__all__ += _basic.__all__
+__all__ += _container.__all__
+__all__ += _dropout.__all__
+__all__ += _linear.__all__
+__all__ += _loss.__all__

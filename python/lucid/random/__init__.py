@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _C, _storage
+import lucid._C as _C
+from lucid import _storage
 from lucid._tensor import Tensor
 
 __all__ = [

@@ -1,53 +1,16 @@
-"""Functional forms of the layers."""
+"""Functional forms of the layers; each submodule's ``__all__`` lists its names."""
 
-from lucid.nn.functional.activation import (
-    elu,
-    gelu,
-    leaky_relu,
-    log_softmax,
-    relu,
-    selu,
-    sigmoid,
-    softmax,
-    tanh,
-)
-from lucid.nn.functional.dropout import (
-    alpha_dropout,
-    dropout,
-    dropout1d,
-    dropout2d,
-    dropout3d,
-    feature_alpha_dropout,
-)
-from lucid.nn.functional.linear import linear
-from lucid.nn.functional.loss import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    mse_loss,
-    nll_loss,
-)
+from lucid.nn.functional import activation as _activation
+from lucid.nn.functional import dropout as _dropout
+from lucid.nn.functional import linear as _linear
+from lucid.nn.functional import loss as _loss
+from lucid.nn.functional.activation import *  # noqa: F403
+from lucid.nn.functional.dropout import *  # noqa: F403
+from lucid.nn.functional.linear import *  # noqa: F403
+from lucid.nn.functional.loss import *  # noqa: F403
 
-__all__ = [
-    "elu",
-    "gelu",
-    "leaky_relu",
-    "log_softmax",
-    "relu",
-    "selu",
-    "sigmoid",
-    "softmax",
-    "tanh",
-    "alpha_dropout",
-    "dropout",
-    "dropout1d",
-    "dropout2d",
-    "dropout3d",
-    "feature_alpha_dropout",
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "cross_entropy",
-    "linear",
-    "mse_loss",
-    "nll_loss",
-]
+__all__: list[str] = []
+__all__ += _activation.__all__
+__all__ += _dropout.__all__
+__all__ += _linear.__all__
+__all__ += _loss.__all__

@@ -10,8 +10,8 @@ import numpy as np
 
 from lucid import _storage
 from lucid._tensor import Tensor
-from lucid.nn import init
 from lucid.nn.functional.linear import linear
+from lucid.nn.init import _calculate_fan_in_and_fan_out, kaiming_uniform, uniform
 from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
 
@@ -47,11 +47,11 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Redraw weight, then bias, from lucid.random (seed it for reproducible layers)."""
-        init.kaiming_uniform(self.weight, a=math.sqrt(5))
+        kaiming_uniform(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            fan_in, _ = _calculate_fan_in_and_fan_out(self.weight)
             bound = 1.0 / math.sqrt(fan_in)
-            init.uniform(self.bias, -bound, bound)
+            uniform(self.bias, -bound, bound)
 
     def forward(self, input_: Tensor) -> Tensor:
         return linear(input_, self.weight, self.bias)
