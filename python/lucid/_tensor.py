@@ -77,7 +77,7 @@ class Tensor:
     def _setup(self, array: np.ndarray, requires_grad: bool, keep_grad: bool) -> None:
         self._data = array
         self._ctx: Any = None  # the node that made the current values, None for a leaf
-        self._version_counter = VersionCounter()  # shared over one storage
+        self._counter: VersionCounter | None = None  # see _version_counter
         self._family: list[Any] | None = None  # weak refs to this tensor and its reshapes
         self._requires_grad = False
         self.grad: np.ndarray | None = None
@@ -196,6 +196,19 @@ class Tensor:
     def zero_grad(self) -> None:
         """Forget the gradient (``grad = None``), as lucid does."""
         self.grad = None
+
+    @property
+    def _version_counter(self) -> VersionCounter:
+        """The storage's counter of in-place writes, shared with reshapes and detach();
+        made on first use, since most tensors are never written nor saved for backward."""
+        counter = self._counter
+        if counter is None:
+            counter = self._counter = VersionCounter()
+        return counter
+
+    @_version_counter.setter
+    def _version_counter(self, counter: VersionCounter) -> None:
+        self._counter = counter
 
     @property
     def _version(self) -> int:
