@@ -191,10 +191,12 @@ pub fn pool() -> Result<Arc<ThreadPool>> {
     Ok(pool)
 }
 
-/// Make sure the pool is running when work of `n` elements in chunks of `chunk` will
-/// need it, before a caller commits to anything (reserving a generator's words):
-/// once started, a pool is only ever replaced by one that did start.
+/// Make sure the kernels can run work of `n` elements in chunks of `chunk` before a
+/// caller commits to anything (reserving a generator's words): the SIMD settings are
+/// valid and the pool is running when the work needs it (once started, a pool is only
+/// ever replaced by one that did start).
 pub fn ensure_for(n: usize, chunk: Chunk) -> Result<()> {
+    simd::config()?;
     if !chunk.holds(n) && rayon::current_thread_index().is_none() {
         pool()?;
     }

@@ -135,6 +135,7 @@ pub fn threshold(prob: f64) -> u64 {
 
 /// Fill `out` with uniforms in [0, 1), reserving the words from `gen`.
 pub fn fill_uniform<T: Sample>(gen: &mut Generator, out: &mut [T], chunk: Chunk) -> Result<()> {
+    crate::simd::config()?; // before the words are reserved: a refused call moves nothing
     let draw = gen.reserve(out.len() as u64 * T::UNIFORM_WORDS)?;
     uniform_from(&draw, out, chunk)
 }
@@ -156,6 +157,7 @@ pub fn normal_words(n: usize) -> u64 {
 
 /// Fill `out` with standard normals (Box–Muller), reserving the words from `gen`.
 pub fn fill_normal<T: Float>(gen: &mut Generator, out: &mut [T], chunk: Chunk) -> Result<()> {
+    crate::simd::config()?;
     let draw = gen.reserve(normal_words(out.len()))?;
     normal_from(&draw, out, chunk)
 }
@@ -191,6 +193,7 @@ pub fn fill_bernoulli<T: Float>(
     chunk: Chunk,
 ) -> Result<()> {
     check_probs(probs)?;
+    crate::simd::config()?;
     let draw = gen.reserve(probs.len() as u64)?;
     bernoulli_from(&draw, probs, out, chunk)
 }

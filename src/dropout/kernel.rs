@@ -127,8 +127,11 @@ pub struct Plan {
     pub draw: Option<Draw>,
 }
 
-/// Reserve the words a forward of n elements with `coef` uses (see [`mask::keep_words`]).
+/// Reserve the words a forward of n elements with `coef` uses (see [`mask::keep_words`]),
+/// after checking that the kernels can run (the SIMD settings), so a refused call
+/// never moves the generator.
 pub fn plan(coef: Coefficients, n: usize, gen: &mut Generator) -> Result<Plan> {
+    simd::config()?;
     let samples = coef.p > 0.0 && coef.p < 1.0 && n > 0;
     let draw = if samples { Some(gen.reserve(mask::keep_words(n))?) } else { None };
     Ok(Plan { coef, draw })

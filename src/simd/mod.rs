@@ -20,7 +20,7 @@ pub use loops::{
 };
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::error::{LucidError, Result};
@@ -108,6 +108,8 @@ static SETTINGS: Mutex<Option<Settings>> = Mutex::new(None);
 /// Copies of the settled values for the kernels' hot paths; LEVEL is 0 until settled.
 static LEVEL: AtomicU8 = AtomicU8::new(0);
 static STREAM: AtomicUsize = AtomicUsize::new(STREAM_BYTES);
+/// Whether a setting holds an error (so [`config`] must take the lock to report it).
+static SPOILED: AtomicBool = AtomicBool::new(false);
 
 impl Config {
     /// The configuration the values of [`LEVEL_VAR`] and [`STREAM_BYTES_VAR`] give
@@ -154,21 +156,26 @@ fn settled() -> MutexGuard<'static, Option<Settings>> {
     let mut s = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
     if s.is_none() {
         let fresh = Settings::from_env();
-        publish(fresh.config);
+        publish(&fresh);
         *s = Some(fresh);
     }
     s
 }
 
-fn publish(config: Config) {
-    STREAM.store(config.stream_bytes, Ordering::Relaxed);
-    LEVEL.store(config.level.code(), Ordering::Release);
+fn publish(s: &Settings) {
+    SPOILED.store(s.errors.iter().any(Option::is_some), Ordering::Relaxed);
+    STREAM.store(s.config.stream_bytes, Ordering::Relaxed);
+    LEVEL.store(s.config.level.code(), Ordering::Release);
 }
 
 /// The configuration, or the error of a bad [`LEVEL_VAR`] or [`STREAM_BYTES_VAR`]
 /// (until the setting it spoils is set in-process). Every kernel that runs over chunks
 /// checks it first (`crate::par`).
 pub fn config() -> Result<Config> {
+    let code = LEVEL.load(Ordering::Acquire);
+    if code != 0 && !SPOILED.load(Ordering::Relaxed) {
+        return Ok(Config { level: Level::from_code(code), stream_bytes: STREAM.load(Ordering::Relaxed) });
+    }
     let s = settled();
     let s = s.as_ref().expect("settled");
     match s.errors.iter().flatten().next() {
@@ -196,7 +203,7 @@ pub fn set_config(level: Option<Level>, stream_bytes: Option<usize>) -> Result<(
         s.config.stream_bytes = b;
         s.errors[1] = None;
     }
-    publish(s.config);
+    publish(s);
     Ok(())
 }
 
