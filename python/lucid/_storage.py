@@ -82,9 +82,6 @@ def copy_of(values: Any, dtype: Any = None) -> np.ndarray:
     return out
 
 
-def is_storage_view(array: np.ndarray) -> bool:
-    """Whether ``array``'s memory belongs to a Rust Storage."""
-    base = array
-    while isinstance(base, np.ndarray) and base.base is not None:
-        base = base.base
-    return isinstance(base, memoryview) and isinstance(base.obj, _C.Storage)
+#: Whether an array's memory belongs to a Rust Storage (its chain of ``base``s ends at
+#: a memoryview of one); checked for every op's result, so it runs in Rust.
+is_storage_view = _C.is_storage_view

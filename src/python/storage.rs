@@ -121,6 +121,26 @@ impl PyStorage {
     unsafe fn __releasebuffer__(&self, _view: *mut ffi::Py_buffer) {}
 }
 
+/// Whether `array`'s memory belongs to a Storage: its chain of numpy `base`s ends at a
+/// memoryview whose object is a Storage (as `numpy.asarray(storage)` and every view of
+/// it have). Anything else, numpy-owned arrays and non-arrays included, is false.
+#[pyfunction]
+pub fn is_storage_view(array: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = array.py();
+    let mut base = array.clone();
+    while base.is_instance_of::<numpy::PyUntypedArray>() {
+        let next = base.getattr(pyo3::intern!(py, "base"))?;
+        if next.is_none() {
+            return Ok(false); // numpy owns the memory
+        }
+        base = next;
+    }
+    match base.cast::<pyo3::types::PyMemoryView>() {
+        Ok(view) => Ok(view.getattr(pyo3::intern!(py, "obj"))?.is_instance_of::<PyStorage>()),
+        Err(_) => Ok(false),
+    }
+}
+
 /// Bytes held by all live storages now.
 #[pyfunction]
 pub fn memory_allocated() -> usize {
