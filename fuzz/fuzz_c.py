@@ -165,20 +165,29 @@ def op_forward(ctx: Ctx) -> None:
 
 
 def op_activation(ctx: Ctx) -> None:
-    """gelu, elu or a backward of theirs, against the formulas (math.erfc, numpy's
-    expm1, tanh); backward takes a dy of x's dtype, of its length or one element."""
+    """activation_forward or _backward of gelu, gelu_tanh or elu, against the formulas
+    (math.erfc, numpy's expm1, tanh); backward takes a dy of x's dtype, of its length
+    or one element."""
     fdp = ctx.fdp
     x, backward = fi.array(ctx), fdp.ConsumeBool()
     dtype = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float32)
     dy = fi.like(ctx, x.size if isinstance(x, np.ndarray) else 3, dtype) if backward else None
     if fdp.ConsumeBool():
         form = fi.kind(ctx, fi.GELU_FORMS)
-        out = _C.gelu_backward(x, dy, form) if backward else _C.gelu(x, form)
+        name = (
+            {"none": "gelu", "tanh": "gelu_tanh"}.get(form, form) if isinstance(form, str) else form
+        )
+        fn = _C.activation_forward if not backward else _C.activation_backward
+        out = fn(name, x, dy) if backward else fn(name, x)
         assert form in fi.GELU_FORMS, form
         terms = gelu_terms(flat(x), form, backward)
     else:
         alpha, scale = fi.elu_parameter(ctx), fi.elu_parameter(ctx)
-        out = _C.elu_backward(x, dy, alpha, scale) if backward else _C.elu(x, alpha, scale)
+        params = (alpha, scale)
+        if backward:
+            out = _C.activation_backward("elu", x, dy, params)
+        else:
+            out = _C.activation_forward("elu", x, params)
         # Taken: real numbers (numpy's too, anything with __float__), finite, not bools.
         assert not any(isinstance(v, bool) for v in (alpha, scale)), (alpha, scale)
         alpha, scale = float(alpha), float(scale)
@@ -245,7 +254,7 @@ def op_memory(ctx: Ctx) -> None:
         _C.empty_cache()
         assert _C.memory_cached() == 0, _C.memory_cached()
     assert isinstance(_C.DEFAULT_CHUNK, int) and all(
-        np.isfinite([_C.LAMBDA, _C.ALPHA, _C.ALPHA_PRIME])
+        np.isfinite([_C.SELU_SCALE, _C.SELU_ALPHA, _C.ALPHA_PRIME])
     )
 
 

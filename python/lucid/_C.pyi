@@ -30,22 +30,14 @@ __all__ = [
     "get_simd",
     "activation_forward",
     "activation_backward",
-    "gelu",
-    "gelu_backward",
-    "elu",
-    "elu_backward",
     "SELU_ALPHA",
     "SELU_SCALE",
-    "LAMBDA",
-    "ALPHA",
     "ALPHA_PRIME",
     "DEFAULT_CHUNK",
 ]
 
 SELU_ALPHA: float
 SELU_SCALE: float
-LAMBDA: float
-ALPHA: float
 ALPHA_PRIME: float
 DEFAULT_CHUNK: int
 
@@ -145,15 +137,4 @@ def activation_backward(
     x: npt.NDArray[np.floating[Any]],
     dy: npt.NDArray[np.floating[Any]],
     params: tuple[float, ...] = (),
-) -> Storage: ...
-def gelu(x: npt.NDArray[np.floating[Any]], approximate: str = "none") -> Storage: ...
-def gelu_backward(
-    x: npt.NDArray[np.floating[Any]], dy: npt.NDArray[np.floating[Any]], approximate: str = "none"
-) -> Storage: ...
-def elu(x: npt.NDArray[np.floating[Any]], alpha: float, scale: float | None = None) -> Storage: ...
-def elu_backward(
-    x: npt.NDArray[np.floating[Any]],
-    dy: npt.NDArray[np.floating[Any]],
-    alpha: float,
-    scale: float | None = None,
 ) -> Storage: ...

@@ -3,16 +3,15 @@
 //! serve every one, so a new activation needs nothing here. Forward takes a
 //! C-contiguous float array x, backward x and dy of the same dtype, dy of x's length or
 //! of one element that stands for all (the gradient of a sum); each returns a new
-//! Storage of that dtype, computed with the GIL released. `gelu` and `elu` (and their
-//! backwards) are the older spellings of the same kernels.
+//! Storage of that dtype, computed with the GIL released.
 
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::convert::{self, contiguous, float_array, guarded, Params};
+use super::convert::{contiguous, float_array, guarded, Params};
 use super::storage::PyStorage;
-use crate::activation::{self, Activation, Gelu};
+use crate::activation::{self, Activation};
 use crate::par::Chunk;
 use crate::simd::Float;
 use crate::storage::Storage;
@@ -80,75 +79,6 @@ pub fn activation_backward(
 ) -> PyResult<PyStorage> {
     guarded(|| {
         let act = Activation::parse(name, &params.0)?;
-        float_array!(x, "x", |xs| backward(py, xs, dy, act))
-    })
-}
-
-fn gelu_form(approximate: &str) -> PyResult<Activation> {
-    Ok(match Gelu::parse(approximate)? {
-        Gelu::Exact => Activation::Gelu,
-        Gelu::Tanh => Activation::GeluTanh,
-    })
-}
-
-/// GELU(x) element-wise; `approximate` is "none" (exact, from erfc) or "tanh".
-#[pyfunction]
-#[pyo3(signature = (x, approximate = "none"))]
-pub fn gelu(py: Python<'_>, x: &Bound<'_, PyAny>, approximate: &str) -> PyResult<PyStorage> {
-    guarded(|| {
-        let act = gelu_form(approximate)?;
-        float_array!(x, "x", |xs| forward(py, xs, act))
-    })
-}
-
-/// dy · GELU'(x) element-wise.
-#[pyfunction]
-#[pyo3(signature = (x, dy, approximate = "none"))]
-pub fn gelu_backward(
-    py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    dy: &Bound<'_, PyAny>,
-    approximate: &str,
-) -> PyResult<PyStorage> {
-    guarded(|| {
-        let act = gelu_form(approximate)?;
-        float_array!(x, "x", |xs| backward(py, xs, dy, act))
-    })
-}
-
-/// alpha, and scale (1 when not given), each a finite real number.
-fn elu_params(alpha: &Bound<'_, PyAny>, scale: Option<&Bound<'_, PyAny>>) -> PyResult<Activation> {
-    let scale = scale.map(|s| convert::finite(s, "scale")).transpose()?.unwrap_or(1.0);
-    Ok(Activation::Elu { alpha: convert::finite(alpha, "alpha")?, scale })
-}
-
-/// scale · ELU_alpha(x) element-wise (SELU: alpha = ALPHA, scale = LAMBDA).
-#[pyfunction]
-#[pyo3(signature = (x, alpha, scale = None))]
-pub fn elu(
-    py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    alpha: &Bound<'_, PyAny>,
-    scale: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyStorage> {
-    guarded(|| {
-        let act = elu_params(alpha, scale)?;
-        float_array!(x, "x", |xs| forward(py, xs, act))
-    })
-}
-
-/// dy · (scale · ELU_alpha)'(x) element-wise.
-#[pyfunction]
-#[pyo3(signature = (x, dy, alpha, scale = None))]
-pub fn elu_backward(
-    py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    dy: &Bound<'_, PyAny>,
-    alpha: &Bound<'_, PyAny>,
-    scale: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyStorage> {
-    guarded(|| {
-        let act = elu_params(alpha, scale)?;
         float_array!(x, "x", |xs| backward(py, xs, dy, act))
     })
 }

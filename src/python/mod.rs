@@ -16,9 +16,7 @@ mod storage;
 #[pyo3(name = "_C")]
 mod lucid_c {
     #[pymodule_export]
-    use super::activation::{
-        activation_backward, activation_forward, elu, elu_backward, gelu, gelu_backward,
-    };
+    use super::activation::{activation_backward, activation_forward};
     #[pymodule_export]
     use super::dropout::{
         check_p, dropout_apply, dropout_backward, dropout_coefficients, dropout_forward, dropout_mask,
@@ -39,10 +37,6 @@ mod lucid_c {
     const SELU_ALPHA: f64 = crate::activation::SELU_ALPHA;
     #[pymodule_export]
     const SELU_SCALE: f64 = crate::activation::SELU_SCALE;
-    #[pymodule_export]
-    const LAMBDA: f64 = crate::dropout::LAMBDA;
-    #[pymodule_export]
-    const ALPHA: f64 = crate::dropout::ALPHA;
     #[pymodule_export]
     const ALPHA_PRIME: f64 = crate::dropout::ALPHA_PRIME;
     #[pymodule_export]
