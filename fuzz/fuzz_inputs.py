@@ -132,7 +132,7 @@ def chunk(ctx: Ctx) -> object:
         return None
     if pick < 4:
         return 4096 * fdp.ConsumeIntInRange(1, 20)
-    return 64 * fdp.ConsumeIntInRange(1, 100)  # refused by the keep-based kernels
+    return 64 * fdp.ConsumeIntInRange(1, 100)  # refused unless a multiple of 4096
 
 
 def kind(ctx: Ctx, names: list[str] = KINDS) -> object:

@@ -129,23 +129,13 @@ pub fn probability(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
 
 /// An optional chunk size (None: `default`), checked by the core's one rule.
 pub fn chunk(obj: Option<&Bound<'_, PyAny>>, default: Chunk) -> PyResult<Chunk> {
-    match opt_size(obj, "chunk")? {
-        Some(n) => Ok(Chunk::new(n)?),
-        None => Ok(default),
-    }
+    Ok(opt_chunk(obj)?.unwrap_or(default))
 }
 
-/// The `chunk` of `dropout_backward` and of the row kernels, which have always taken
-/// any positive multiple of 64 there: such a size runs as the smallest whole [`Chunk`]
-/// that holds it (no result depends on the chunk). Every other binding takes [`chunk`].
-pub fn covering_chunk(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Chunk>> {
-    let Some(n) = opt_size(obj, "chunk")? else {
-        return Ok(None);
-    };
-    match n.checked_next_multiple_of(Chunk::STEP) {
-        Some(whole) if n > 0 && n.is_multiple_of(64) => Ok(Some(Chunk::new(whole)?)),
-        _ => Err(PyValueError::new_err(format!("chunk must be a positive multiple of 64, got {n}"))),
-    }
+/// `chunk` when given (the one rule, [`Chunk::new`]), for a caller whose default
+/// depends on a length it learns later.
+pub fn opt_chunk(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Chunk>> {
+    opt_size(obj, "chunk")?.map(|n| Chunk::new(n).map_err(PyErr::from)).transpose()
 }
 
 /// A shape: a tuple of counts.

@@ -150,7 +150,7 @@ pub fn dropout_backward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let chunk = convert::covering_chunk(chunk)?.unwrap_or_else(|| Chunk::for_len(mask.bits.len()));
+        let chunk = convert::opt_chunk(chunk)?.unwrap_or_else(|| Chunk::for_len(mask.bits.len()));
         float_array!(dy, "dy", |gs| {
             check_dy(gs.len(), mask.bits.len())?;
             let dx = py.detach(|| -> crate::Result<Storage> {
@@ -175,7 +175,7 @@ pub fn dropout_rows_forward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let (row, chunk) = (convert::size(row, "row")?, convert::covering_chunk(chunk)?);
+        let (row, chunk) = (convert::size(row, "row")?, convert::opt_chunk(chunk)?);
         float_array!(x, "x", |xs| {
             let chunk = chunk.unwrap_or_else(|| Chunk::for_len(xs.len()));
             let y = py.detach(|| -> crate::Result<Storage> {
@@ -200,7 +200,7 @@ pub fn dropout_rows_backward(
     chunk: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyStorage> {
     guarded(|| {
-        let (row, chunk) = (convert::size(row, "row")?, convert::covering_chunk(chunk)?);
+        let (row, chunk) = (convert::size(row, "row")?, convert::opt_chunk(chunk)?);
         let n = mask.bits.len().checked_mul(row).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "row must fit the mask: {} rows of {row} elements overflow",

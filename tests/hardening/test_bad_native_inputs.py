@@ -135,7 +135,7 @@ for call in ["_C.dropout_coefficients({})", "_C.dropout_forward(x6, {}, g)"] + [
     for p, shown in P_TYPES.items():
         refused(call.format(p), "TypeError", f"p must be a number in [0, 1], got {shown}")
 
-# Counts: numel, row, chunk; chunk must also be a multiple of the kernel's step.
+# Counts: numel, row, chunk; chunk must also be a multiple of 4096 (one rule: par::Chunk).
 BAD_COUNTS = [("-1", "ValueError", "in [0, 2**64), got -1")]
 BAD_COUNTS += [("2**64", "ValueError", "in [0, 2**64), got 18446744073709551616")]
 BAD_COUNTS += [("1.5", "TypeError", "an int, got float 1.5")]
@@ -144,9 +144,9 @@ BAD_COUNTS += [("True", "TypeError", "an int, got bool True")]
 CHUNK_CALLS = {
     "_C.dropout_forward(x6, 0.5, g, chunk={})": 4096,
     "_C.dropout_mask(6, 0.5, g, chunk={})": 4096,
-    "_C.dropout_backward(x6, mask(6), chunk={})": 64,
-    "_C.dropout_rows_forward(x6, mask(3), 2, chunk={})": 64,
-    "_C.dropout_rows_backward(x6, mask(3), 2, chunk={})": 64,
+    "_C.dropout_backward(x6, mask(6), chunk={})": 4096,
+    "_C.dropout_rows_forward(x6, mask(3), 2, chunk={})": 4096,
+    "_C.dropout_rows_backward(x6, mask(3), 2, chunk={})": 4096,
 }
 COUNT_CALLS = {
     "numel": ["_C.Storage('float32', {})", "_C.dropout_mask({}, 0.5, g)", "g.rand({}, 'float32')"],
@@ -242,7 +242,7 @@ for expr, n in LAWS.items():
 for expr in [
     "backward_law(SPECIALS, mask(128))",
     "backward_law(np.array([np.nan], np.float32), mask(70))",  # one dy for every element
-    "backward_law(np.ones(200), mask(200), chunk=64)",
+    "backward_law(np.ones(200), mask(200), chunk=4096)",
     "backward_law(np.zeros(0), mask(0))",
 ]:
     VALUES[expr] = (expr, True)
