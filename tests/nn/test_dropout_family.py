@@ -150,6 +150,25 @@ def test_eval_p_zero_and_p_one(layer):
     np.testing.assert_array_equal(x.grad, 0)
 
 
+@pytest.mark.parametrize("layer", [nn.Dropout, nn.AlphaDropout, nn.FeatureAlphaDropout])
+def test_the_mask_is_the_last_training_forwards_and_an_eval_forward_keeps_it(layer):
+    m = layer(0.5)
+    assert m.mask is None
+    x = lucid.random.randn(4, 3, 5)
+    m(x)
+    bits = m.mask.data.copy()
+    assert set(np.unique(bits)) <= {0.0, 1.0} and bits.shape == (
+        (4, 3, 5) if layer is not nn.FeatureAlphaDropout else (4, 3, 1)
+    )
+    m.eval()
+    assert m(x) is x
+    np.testing.assert_array_equal(m.mask.data, bits)  # eval leaves it as it was
+    m.train()
+    with pytest.raises(TypeError, match="input_"):
+        m(Tensor(np.ones((4, 3, 5), np.int64)))
+    assert m.mask is None  # a training forward that raised leaves no mask behind
+
+
 def test_standard_dropout_sets_dropped_elements_to_zero_even_for_nan():
     x = Tensor(np.full(10_000, np.nan, np.float32))
     layer = nn.Dropout(0.5)

@@ -46,6 +46,8 @@ class _Dropout(Module):
         self._mask_all_kept = False
 
     def forward(self, input_: Tensor) -> Tensor:
+        if self.training:  # a forward that raises leaves no mask behind
+            self._bits, self._mask_all_kept = None, False
         y, bits, shape = run(
             input_, self.p, self.training, self.generator, self.inplace, self._kind,
             channels=self._channels,
