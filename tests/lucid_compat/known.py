@@ -89,6 +89,21 @@ _add(
     "init.constant_returns",
 )
 
+_add(
+    "keep",
+    "extension",
+    "works here; lucid 2.7.9 has no lucid.autograd, float()/abs() "
+    "of a Tensor, nor numpy's protocol (IndexError)",
+    "docs.autograd_backward "
+    "docs.tensor_float_int docs.tensor_rmatmul docs.tensor_abs_op docs.tensor_array",
+)
+_add(
+    "keep",
+    "error",
+    "Module without forward raises NotImplementedError (PyTorch); lucid 2.x a TypeError",
+    "docs.module_forward_not_implemented",
+)
+
 # ---- open: lucid 2.x behaviour not matched yet -------------------------------------------
 
 _add(
@@ -205,6 +220,39 @@ _add(
     "creation.tensor_repr creation.tensor_str",
 )
 _add("open", "repr", "lucid 2.x writes Linear(3, 2, bias=True)", "nn.linear_repr")
+
+_add(
+    "open",
+    "dtype",
+    "lucid.Tensor([0]) is int64 and Tensor([[2.0]]) float64 in lucid 2.x",
+    "docs.cross_entropy docs.sequential_forward",
+)
+_add(
+    "open",
+    "missing",
+    "a lucid 2.x Module or Tensor method or operator we lack",
+    "docs.module_forward_hook docs.module_backward_hook docs.module_count_parameters "
+    "docs.module_parameter_size docs.module_to docs.tensor_to docs.tensor_device "
+    "docs.tensor_floordiv docs.tensor_rpow docs.tensor_and_or docs.tensor_invert",
+)
+_add(
+    "open",
+    "value",
+    "lucid 2.x's Module.apply visits the module before its children",
+    "docs.module_apply",
+)
+_add(
+    "open",
+    "error",
+    "bool() of a many-element Tensor is a RuntimeError in lucid 2.x",
+    "docs.tensor_bool_many",
+)
+_add(
+    "open",
+    "repr",
+    "lucid 2.x's extra_repr is '3, 2, bias=True'; a Parameter's repr says Tensor(...)",
+    "docs.module_extra_repr docs.parameter_repr",
+)
 
 # Public names of lucid 2.x that this repository does not define (snippets/names_*.txt).
 MISSING = {

@@ -105,3 +105,17 @@ def test_every_difference_from_lucid_2_is_listed_in_known(outcomes):
     diffs = compat_diff.differences(SNIPPETS, ours, theirs)
     new = [f"{d.id}: {d.what}: ours={d.ours} theirs={d.theirs}" for d in diffs if d.id not in KNOWN]
     assert new == []
+
+
+def test_a_hanging_or_dying_snippet_is_a_crash_and_prints_do_not_disturb_the_others():
+    snippets = compat_diff.parse(
+        "## t.hang :: x\nwhile True:\n    pass\n"
+        "## t.die :: x\nimport os\nos._exit(7)\n"
+        "## t.loud :: x\nprint('noise')\nresult = lucid.zeros((2,)).shape\n"
+        "## t.raises :: x\n{}['missing']\n"
+    )
+    hang, die, loud, raises = compat_diff.run(sys.executable, snippets, timeout=1.0, jobs=1)
+    assert hang == {"kind": "crash", "why": "timeout after 1 s"}
+    assert die["kind"] == "crash" and "status" in die["why"]
+    assert loud == {"kind": "tuple", "items": [{"kind": "int", "value": 2}]}
+    assert (raises["kind"], raises["types"]) == ("error", ["KeyError", "LookupError", "Exception"])
