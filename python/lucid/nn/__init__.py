@@ -18,9 +18,9 @@ from lucid.nn.modules.container import *  # noqa: F403
 from lucid.nn.modules.dropout import *  # noqa: F403
 from lucid.nn.modules.linear import *  # noqa: F403
 from lucid.nn.modules.loss import *  # noqa: F403
-from lucid.nn.parameter import Parameter
+from lucid.nn.parameter import Buffer, Parameter
 
-__all__ = ["Module", "Parameter", "functional", "init"]
+__all__ = ["Buffer", "Module", "Parameter", "functional", "init"]
 __all__ += _activation.__all__
 __all__ += _basic.__all__
 __all__ += _container.__all__

@@ -1,45 +1,30 @@
 """Module: the base class of every layer and model, with PyTorch's and lucid's semantics.
 
 Parameters, buffers and sub-modules are registered by attribute assignment, in
-definition order; iteration, ``train``/``eval``, ``state_dict`` and ``load_state_dict``
-walk that tree.
+definition order; iteration, ``train``/``eval``, ``to``, ``state_dict`` and
+``load_state_dict`` walk that tree. Hooks are in lucid.nn.hooks, state dicts in
+lucid.nn.state_dict.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from lucid import _storage
 from lucid._ops.inplace import bump
 from lucid._tensor import Tensor
-from lucid.nn.parameter import Parameter
+from lucid.autograd.mode import no_grad
+from lucid.nn.conversion import cast_floating, to_args
+from lucid.nn.hooks import HOOK_REGISTRIES, HookMixin, call_with_hooks
+from lucid.nn.parameter import Buffer, Parameter, check_device
+from lucid.nn.state_dict import IncompatibleKeys, StateDictKeyError, StateDictMixin
 
 __all__ = ["IncompatibleKeys", "Module", "StateDictKeyError"]
 
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
-
-
-class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` found missing from, or unexpected in, a state dict."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-
-class StateDictKeyError(KeyError, RuntimeError):
-    """Missing or unexpected keys in a strict ``load_state_dict``: both a KeyError (a key
-    problem) and a RuntimeError (what PyTorch raises), so either ``except`` catches it."""
-
-    def __str__(self) -> str:
-        # KeyError's str() would repr-quote the multi-line message.
-        return str(self.args[0]) if self.args else ""
 
 
 def _check_name(kind: str, name: Any) -> str:
@@ -57,14 +42,14 @@ def _add_indent(text: str, spaces: int) -> str:
     return "\n".join(lines[:1] + [" " * spaces + line for line in lines[1:]])
 
 
-def _values(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
-
-
-class Module:
+class Module(HookMixin, StateDictMixin):
     """Base class of all layers and models; subclasses call ``super().__init__()`` first
     and define ``forward``."""
 
+    #: Where the parameters live: lucid here runs on the CPU only (lucid 2.x's attribute).
+    device = "cpu"
+    #: True while a forward or backward hook is registered (see lucid.nn.hooks).
+    _hooked = False
     training: bool
     _parameters: dict[str, Parameter | None]
     _buffers: dict[str, Tensor | None]
@@ -103,6 +88,10 @@ class Module:
             self._require_init("parameters")
             self._forget(name, "_parameters")
             params[name] = value  # type: ignore[index]
+        elif isinstance(value, Buffer):
+            self._require_init("buffers")
+            self._forget(name, "_buffers")
+            buffers[name] = value  # type: ignore[index]
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
@@ -178,16 +167,33 @@ class Module:
         self._forget(name, "_parameters")
         self._parameters[name] = param
 
-    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """Register a non-learnable Tensor; persistent buffers are part of state_dict()."""
+    def register_buffer(
+        self, name: str, buffer: Any, dtype: Any = None, persistent: bool = True
+    ) -> None:
+        """Register a non-learnable Tensor; persistent buffers are part of state_dict().
+
+        ``buffer`` is a Tensor (kept as it is, or a cast copy when ``dtype`` differs), an
+        array, list or number (a Buffer of its values, in ``dtype`` when given), or None.
+        lucid's third argument is ``dtype``; PyTorch's is ``persistent``, so a bool there
+        is taken as ``persistent``.
+        """
+        if isinstance(dtype, bool):
+            dtype, persistent = None, dtype
         name = self._check_new_name("buffer", name, "_buffers")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
-                f"cannot assign {type(tensor).__name__} object to buffer {name!r} "
-                "(lucid.Tensor or None required)"
-            )
+        if buffer is not None:
+            target = None if dtype is None else _storage.resolve_dtype(dtype)
+            if not isinstance(buffer, Tensor):
+                try:
+                    buffer = Buffer(buffer, dtype=target)
+                except (TypeError, ValueError) as err:
+                    raise TypeError(
+                        f"cannot assign {type(buffer).__name__} object to buffer {name!r} "
+                        f"(a Tensor, an array, a number or None required): {err}"
+                    ) from None
+            elif target is not None and buffer.dtype != target:
+                buffer = Buffer(buffer, dtype=target)
         self._forget(name, "_buffers")
-        self._buffers[name] = tensor
+        self._buffers[name] = buffer
         if not persistent:
             self._non_persistent_buffers.add(name)
 
@@ -288,6 +294,37 @@ class Module:
         """Set evaluation mode (``train(False)``); returns self."""
         return self.train(False)
 
+    def count_parameters(self, recurse: bool = True) -> int:
+        """The number of parameter elements (a shared parameter counted once)."""
+        return sum(param.size for param in self.parameters(recurse=recurse))
+
+    @property
+    def parameter_size(self) -> int:
+        """``count_parameters()`` of the whole tree, as lucid's property."""
+        return self.count_parameters(recurse=True)
+
+    def reset_parameters(self) -> None:
+        """lucid's default: set every parameter of this module and its descendants to
+        zero, in place. Layers with an initialisation (Linear) override it."""
+        for param in self.parameters():
+            param.data[...] = 0
+            bump(param)
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or by keyword: device
+        "cpu" only (a ValueError otherwise); a floating dtype casts every floating
+        parameter (and its grad) and buffer into new storage of that dtype, keeping the
+        tensor objects (so optimizers keep them) and counting a write. Returns self."""
+        device, dtype = to_args(args, kwargs)
+        if device is not None:
+            check_device(device)
+        if dtype is None:
+            return self
+        with no_grad():
+            for tensor in [*self.parameters(), *self.buffers()]:
+                cast_floating(tensor, dtype)
+        return self
+
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter, as Tensor.zero_grad() does."""
         for param in self.parameters():
@@ -295,77 +332,16 @@ class Module:
 
     # ---- state --------------------------------------------------------------------
 
-    def state_dict(
-        self, destination: Any = None, prefix: str = "", keep_vars: bool = False
-    ) -> OrderedDict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name, in registration order.
-
-        Each value is detached and shares storage with the module's tensor (as in
-        PyTorch): a later optimiser step shows through. ``keep_vars=True`` gives the
-        tensors themselves.
-        """
-        if destination is None:
-            destination = OrderedDict()
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
-                destination[prefix + name] = buffer if keep_vars else buffer.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination, prefix + name + ".", keep_vars)
-        return destination
-
-    def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
-    ) -> IncompatibleKeys:
-        """Copy ``state_dict``'s values into this module's tensors, in place.
-
-        Everything is checked before anything is copied, so a failed load changes nothing.
-        With ``strict``, missing or unexpected keys raise StateDictKeyError (a KeyError and
-        a RuntimeError); a shape mismatch is a ValueError in either mode. Values may be
-        Tensors or arrays; they are cast to each tensor's dtype.
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
-        own = self.state_dict(keep_vars=True)
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        if strict and (missing or unexpected):
-            problems = []
-            if unexpected:
-                problems.append(
-                    "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
-                )
-            if missing:
-                problems.append(
-                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing)
-                )
-            raise StateDictKeyError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + ".\n\t".join(problems)
-                + "."
-            )
-        sources = {key: _values(state_dict[key]) for key in own if key in state_dict}
-        for key, values in sources.items():
-            if tuple(values.shape) != tuple(own[key].shape):
-                raise ValueError(
-                    f"size mismatch for {key}: copying a param with shape "
-                    f"{tuple(values.shape)} from checkpoint, the shape in current model is "
-                    f"{tuple(own[key].shape)}"
-                )
-        for key, values in sources.items():
-            np.copyto(own[key].data, values, casting="unsafe")
-            bump(own[key])  # an op that saved the old values must not use them in backward
-        return IncompatibleKeys(missing, unexpected)
-
     def __copy__(self) -> Module:
         """The same parameters, buffers and children, in registries of its own (as a plain
         object's copy has its own __dict__): ``copy.fc = ...`` leaves this module alone."""
         new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
-        for name in set(self.__dict__) & {*_REGISTRIES, "_non_persistent_buffers"}:
+        for name in set(self.__dict__) & {
+            *_REGISTRIES,
+            *HOOK_REGISTRIES,
+            "_non_persistent_buffers",
+        }:
             new.__dict__[name] = self.__dict__[name].copy()
         return new
 
@@ -377,6 +353,8 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._hooked:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self) -> str:

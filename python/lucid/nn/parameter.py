@@ -1,4 +1,5 @@
-"""Parameter: a Tensor that a Module registers as learnable when assigned to it."""
+"""Parameter and Buffer: Tensors that a Module registers, as learnable or as state, when
+assigned to it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,21 @@ from typing import Any
 
 from lucid._tensor import Tensor
 
-__all__ = ["Parameter"]
+__all__ = ["Buffer", "Parameter"]
+
+
+def check_device(device: Any) -> str:
+    """lucid here runs on the CPU only: "cpu" passes, anything else is a ValueError."""
+    if not (isinstance(device, str) and device == "cpu"):
+        raise ValueError(
+            f"device must be 'cpu' (lucid runs on the CPU only), got device={device!r}"
+        )
+    return device
+
+
+def _renamed(text: str, name: str) -> str:
+    # Tensor's repr spells "Tensor(" rather than type(self).__name__.
+    return name + "(" + text[len("Tensor(") :] if text.startswith("Tensor(") else text
 
 
 class Parameter(Tensor):
@@ -14,15 +29,25 @@ class Parameter(Tensor):
 
     ``data`` is anything ``Tensor`` accepts; a Tensor's values are copied into the
     parameter's own storage (as lucid does), so the parameter never aliases its source
-    and is never part of the source's graph.
+    and is never part of the source's graph. ``device`` is lucid's, "cpu" only.
     """
 
-    def __init__(self, data: Any, dtype: Any = None) -> None:
+    def __init__(self, data: Any, dtype: Any = None, device: str = "cpu") -> None:
+        check_device(device)
         super().__init__(data, requires_grad=True, dtype=dtype)
 
     def __repr__(self) -> str:
-        text = super().__repr__()
-        # Tensor's repr spells "Tensor(" rather than type(self).__name__.
-        if text.startswith("Tensor("):
-            text = "Parameter(" + text[len("Tensor(") :]
-        return text
+        return _renamed(super().__repr__(), "Parameter")
+
+
+class Buffer(Tensor):
+    """A Tensor that needs no gradient, registered as a buffer (state, not learnable) when
+    assigned to a Module, as lucid's and PyTorch's ``nn.Buffer``. ``data`` is copied into
+    storage of its own, in ``dtype`` when given."""
+
+    def __init__(self, data: Any, dtype: Any = None, device: str = "cpu") -> None:
+        check_device(device)
+        super().__init__(data, requires_grad=False, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return _renamed(super().__repr__(), "Buffer")

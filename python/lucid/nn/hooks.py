@@ -1,0 +1,183 @@
+"""Module hooks: registration, handles, and the hooked path of ``Module.__call__``.
+
+lucid's spellings and call order (lucid 2.x, with PyTorch's keywords):
+
+- ``register_forward_pre_hook(hook)``: ``hook(module, args)`` runs before ``forward``; a
+  result other than None replaces the positional inputs (a non-tuple becomes a 1-tuple).
+  With ``with_kwargs=True``: ``hook(module, args, kwargs)`` returns None or
+  ``(args, kwargs)``.
+- ``register_forward_hook(hook)``: ``hook(module, args, output)`` runs after ``forward``
+  (``args`` as forward received them); a result other than None replaces the output.
+  With ``with_kwargs=True``: ``hook(module, args, kwargs, output)``.
+- ``register_backward_hook(hook)``: ``hook(output, grad)`` runs in backward right after
+  the op that made a Tensor output has passed ``grad``, the output's gradient (a
+  read-only numpy array), on; the result is ignored. This is lucid's tensor-hook
+  convention (PyTorch's deprecated hook of this name takes the module instead). The
+  hooks registered when the module is called are the ones its output runs; an output
+  that is a leaf (forward returned an input that needs a gradient) runs none.
+
+Hooks run in registration order (``prepend=True`` puts one first). Each registration
+returns a RemovableHandle: ``handle.remove()`` (PyTorch), ``handle()`` (lucid 2.x's
+returned callable) or ``with handle:`` unregisters it. ``copy.deepcopy`` and pickling
+keep a module's hooks (the same callables, in registries of the copy's own, so a handle
+removes from its own module only); a hook that cannot be pickled (a lambda, a local
+function) makes pickling fail, as any object holding it would: remove it first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lucid._tensor import Tensor
+from lucid.autograd.function import grad_enabled
+
+__all__ = ["HOOK_REGISTRIES", "HookMixin", "RemovableHandle", "call_with_hooks"]
+
+#: Instance attributes that hold hooks, made on first registration.
+HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
+_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Unregisters one hook: ``remove()``, calling the handle, or leaving ``with``."""
+
+    __slots__ = ("_module", "_registry", "id")
+
+    def __init__(self, module: Any, registry: str, key: int) -> None:
+        self._module = weakref.ref(module)
+        self._registry = registry
+        self.id = key
+
+    def remove(self) -> None:
+        """Unregister the hook; a second call does nothing."""
+        module = self._module()
+        if module is not None:
+            module.__dict__.get(self._registry, {}).pop(self.id, None)
+            _update_hooked(module)
+
+    __call__ = remove  # lucid 2.x returns a callable that removes the hook
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def _update_hooked(module: Any) -> None:
+    # The one flag __call__ reads: False (the class default) keeps the plain path.
+    hooked = any(module.__dict__.get(name) for name in HOOK_REGISTRIES)
+    module.__dict__["_hooked"] = hooked
+
+
+def _check_hook(hook: Any, kind: str) -> None:
+    if not callable(hook):
+        raise TypeError(f"{kind} hook must be callable, got hook={hook!r}")
+
+
+class HookMixin:
+    """The ``register_*_hook`` methods of Module."""
+
+    def _add_hook(self, registry: str, entry: Any, prepend: bool) -> RemovableHandle:
+        hooks = self.__dict__.get(registry)
+        if hooks is None:
+            hooks = self.__dict__[registry] = {}
+        key = next(_ids)
+        if prepend:
+            items = list(hooks.items())
+            hooks.clear()
+            hooks[key] = entry
+            hooks.update(items)
+        else:
+            hooks[key] = entry
+        _update_hooked(self)
+        return RemovableHandle(self, registry, key)
+
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Run ``hook(module, args)`` before forward; see lucid.nn.hooks."""
+        _check_hook(hook, "forward pre-")
+        return self._add_hook("_forward_pre_hooks", (hook, bool(with_kwargs)), prepend)
+
+    def register_forward_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Run ``hook(module, args, output)`` after forward; see lucid.nn.hooks."""
+        _check_hook(hook, "forward")
+        return self._add_hook("_forward_hooks", (hook, bool(with_kwargs)), prepend)
+
+    def register_backward_hook(
+        self, hook: Callable[[Tensor, np.ndarray], Any], *, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run ``hook(output, grad)`` when the output's gradient is complete."""
+        _check_hook(hook, "backward")
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+
+def _attach_backward_hooks(output: Tensor, hooks: list[Any]) -> None:
+    """Run ``hooks`` after the backward of the node that made ``output``, as lucid runs a
+    tensor's hooks after its backward op; the node's hooks run in the order attached (an
+    inner module's before the outer one's when both return the same tensor)."""
+    node = output._ctx
+    if node is None:
+        return  # a leaf: no node of this call to run them from
+    attached = node.__dict__.get("_module_hooks")
+    if attached is None:
+        attached = node._module_hooks = []
+        run_node = node.backward
+        alive, values = weakref.ref(output), output.data
+
+        def backward(grad: np.ndarray) -> Any:
+            grads = run_node(grad)
+            out = alive()
+            if out is None:  # nothing else holds the output: its values, as a leaf
+                out = Tensor._wrap(values)
+            view = grad.view()
+            view.flags.writeable = False  # the hook may read it, not change it
+            for hook in list(attached):
+                hook(out, view)
+            return grads
+
+        node.backward = backward  # this node only; the class's backward is untouched
+    attached.extend(hooks)
+
+
+def _pre_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    for hook, with_kwargs in list(module.__dict__.get("_forward_pre_hooks", {}).values()):
+        if with_kwargs:
+            result = hook(module, args, kwargs)
+            if result is None:
+                continue
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise TypeError(
+                    f"forward pre-hook {hook!r} with with_kwargs=True must return None or a "
+                    f"tuple (args, kwargs), got {type(result).__name__}"
+                )
+            args, kwargs = result
+            args = args if isinstance(args, tuple) else (args,)
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    return args, kwargs
+
+
+def call_with_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``module(*args, **kwargs)`` with its hooks, in lucid's order: pre-hooks, forward,
+    forward hooks, then the backward hooks attached to a Tensor output."""
+    args, kwargs = _pre_hooks(module, args, kwargs)
+    output = module.forward(*args, **kwargs)
+    for hook, with_kwargs in list(module.__dict__.get("_forward_hooks", {}).values()):
+        result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
+        if result is not None:
+            output = result
+    backward_hooks = list(module.__dict__.get("_backward_hooks", {}).values())
+    if backward_hooks and isinstance(output, Tensor) and grad_enabled():
+        _attach_backward_hooks(output, backward_hooks)
+    return output

@@ -1,0 +1,113 @@
+"""State dicts: a Module's parameters and persistent buffers by dotted name, and loading
+them back in place, with PyTorch's semantics."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from lucid._ops.inplace import bump
+from lucid._tensor import Tensor
+
+__all__ = ["IncompatibleKeys", "StateDictKeyError", "StateDictMixin"]
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` found missing from, or unexpected in, a state dict."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+
+class StateDictKeyError(KeyError, RuntimeError):
+    """Missing or unexpected keys in a strict ``load_state_dict``: both a KeyError (a key
+    problem) and a RuntimeError (what PyTorch raises), so either ``except`` catches it."""
+
+    def __str__(self) -> str:
+        # KeyError's str() would repr-quote the multi-line message.
+        return str(self.args[0]) if self.args else ""
+
+
+def _values(value: Any) -> np.ndarray:
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+class StateDictMixin:
+    """``state_dict`` and ``load_state_dict`` of Module."""
+
+    _parameters: dict[str, Any]
+    _buffers: dict[str, Tensor | None]
+    _modules: dict[str, Any]
+    _non_persistent_buffers: set[str]
+
+    def state_dict(
+        self, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict[str, Tensor]:
+        """Parameters and persistent buffers by dotted name, in registration order.
+
+        Each value is detached and shares storage with the module's tensor (as in
+        PyTorch): a later optimiser step shows through. ``keep_vars=True`` gives the
+        tensors themselves.
+        """
+        if destination is None:
+            destination = OrderedDict()
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination, prefix + name + ".", keep_vars)
+        return destination
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy ``state_dict``'s values into this module's tensors, in place.
+
+        Everything is checked before anything is copied, so a failed load changes nothing.
+        With ``strict``, missing or unexpected keys raise StateDictKeyError (a KeyError and
+        a RuntimeError); a shape mismatch is a ValueError in either mode. Values may be
+        Tensors or arrays; they are cast to each tensor's dtype.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+        own = self.state_dict(keep_vars=True)
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        if strict and (missing or unexpected):
+            problems = []
+            if unexpected:
+                problems.append(
+                    "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
+                )
+            if missing:
+                problems.append(
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing)
+                )
+            raise StateDictKeyError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + ".\n\t".join(problems)
+                + "."
+            )
+        sources = {key: _values(state_dict[key]) for key in own if key in state_dict}
+        for key, values in sources.items():
+            if tuple(values.shape) != tuple(own[key].shape):
+                raise ValueError(
+                    f"size mismatch for {key}: copying a param with shape "
+                    f"{tuple(values.shape)} from checkpoint, the shape in current model is "
+                    f"{tuple(own[key].shape)}"
+                )
+        for key, values in sources.items():
+            np.copyto(own[key].data, values, casting="unsafe")
+            bump(own[key])  # an op that saved the old values must not use them in backward
+        return IncompatibleKeys(missing, unexpected)
