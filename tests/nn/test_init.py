@@ -162,7 +162,12 @@ def test_pytorch_style_aliases_are_the_same_functions():
     assert init.uniform_ is init.uniform
     assert init.normal_ is init.normal
     assert init.constant_ is init.constant
-    assert init.kaiming_uniform_ is init.kaiming_uniform
+    # kaiming's in-place forms take PyTorch's order (tensor, a, mode), so they are their
+    # own functions over the same draws.
+    lucid.random.seed(4)
+    want = init.kaiming_uniform(empty((6, 5)), "fan_out", a=0.5).data.copy()
+    lucid.random.seed(4)
+    np.testing.assert_array_equal(init.kaiming_uniform_(empty((6, 5)), 0.5, "fan_out").data, want)
 
 
 def test_init_of_a_parameter_keeps_it_a_registered_leaf():
@@ -330,6 +335,9 @@ def test_new_initialisers_are_seeded_and_take_a_generator(fill):
 def test_new_pytorch_style_aliases_are_the_same_functions():
     assert init.xavier_uniform_ is init.xavier_uniform
     assert init.xavier_normal_ is init.xavier_normal
-    assert init.kaiming_normal_ is init.kaiming_normal
+    lucid.random.seed(4)
+    want = init.kaiming_normal(empty((6, 5)), "fan_out", a=0.5).data.copy()
+    lucid.random.seed(4)
+    np.testing.assert_array_equal(init.kaiming_normal_(empty((6, 5)), 0.5, "fan_out").data, want)
     assert init.lecun_normal_ is init.lecun_normal
     assert init.lecun_uniform_ is init.lecun_uniform

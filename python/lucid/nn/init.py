@@ -122,22 +122,28 @@ def constant(tensor: Tensor, val: float) -> Tensor:
 
 def _kaiming_fan(tensor: Tensor, mode: str) -> int:
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        hint = ""
+        if isinstance(mode, (int, float)):  # PyTorch's order puts a there
+            hint = " (lucid's order is (tensor, mode); pass a= by keyword or use the _ form)"
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}{hint}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
 
 def kaiming_uniform(
     tensor: Tensor,
-    a: float = 0,
     mode: str = "fan_in",
+    *,
+    a: float = 0,
     nonlinearity: str = "leaky_relu",
     generator: Any = None,
 ) -> Tensor:
     """He et al. (2015): U(-bound, bound) with bound = gain·sqrt(3 / fan).
 
     ``fan`` is fan_in (keeps the forward variance) or fan_out (keeps the backward one);
-    ``a`` is leaky_relu's negative slope. An empty tensor is returned unchanged.
+    ``a`` is leaky_relu's negative slope. The order is lucid's, ``(tensor, mode)``;
+    :func:`kaiming_uniform_` takes PyTorch's, ``(tensor, a, mode, nonlinearity)``.
+    An empty tensor is returned unchanged.
     """
     fan = _kaiming_fan(_check_tensor(tensor), mode)
     if fan == 0:
@@ -148,18 +154,42 @@ def kaiming_uniform(
 
 def kaiming_normal(
     tensor: Tensor,
-    a: float = 0,
     mode: str = "fan_in",
+    *,
+    a: float = 0,
     nonlinearity: str = "leaky_relu",
     generator: Any = None,
 ) -> Tensor:
     """He et al. (2015): N(0, std²) with std = gain / sqrt(fan), ``fan`` and ``a`` as in
-    :func:`kaiming_uniform`. An empty tensor is returned unchanged."""
+    :func:`kaiming_uniform` (lucid's order; :func:`kaiming_normal_` takes PyTorch's).
+    An empty tensor is returned unchanged."""
     fan = _kaiming_fan(_check_tensor(tensor), mode)
     if fan == 0:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal(tensor, 0.0, std, generator=generator)
+
+
+def kaiming_uniform_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Any = None,
+) -> Tensor:
+    """:func:`kaiming_uniform` in PyTorch's (and lucid 3's) argument order."""
+    return kaiming_uniform(tensor, mode, a=a, nonlinearity=nonlinearity, generator=generator)
+
+
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Any = None,
+) -> Tensor:
+    """:func:`kaiming_normal` in PyTorch's (and lucid 3's) argument order."""
+    return kaiming_normal(tensor, mode, a=a, nonlinearity=nonlinearity, generator=generator)
 
 
 def _xavier_std(tensor: Tensor, gain: float) -> float | None:
@@ -219,12 +249,10 @@ def lecun_uniform(tensor: Tensor, generator: Any = None) -> Tensor:
     return uniform(tensor, -bound, bound, generator=generator)
 
 
-# PyTorch's in-place spellings.
+# PyTorch's in-place spellings (kaiming's two, whose order differs, are defined above).
 uniform_ = uniform
 normal_ = normal
 constant_ = constant
-kaiming_uniform_ = kaiming_uniform
-kaiming_normal_ = kaiming_normal
 xavier_uniform_ = xavier_uniform
 xavier_normal_ = xavier_normal
 lecun_normal_ = lecun_normal

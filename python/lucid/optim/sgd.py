@@ -26,7 +26,9 @@ class SGD(Optimizer):
         g ← g + μ·b if nesterov, else b                     (if μ ≠ 0)
         p ← p − lr·g
 
-    The momentum buffer ``b`` is ``state[p]["momentum_buffer"]``.
+    The momentum buffer ``b`` is ``state[p]["momentum_buffer"]``. The positional order
+    is lucid's, ``(params, lr, momentum, weight_decay)``; PyTorch's ``dampening`` and
+    ``nesterov`` are keyword-only.
     """
 
     def __init__(
@@ -34,8 +36,9 @@ class SGD(Optimizer):
         params: Iterable[Any],
         lr: float = 1e-3,
         momentum: float = 0,
-        dampening: float = 0,
         weight_decay: float = 0,
+        *,
+        dampening: float = 0,
         nesterov: bool = False,
     ) -> None:
         defaults = {
