@@ -26,7 +26,8 @@ ACTIVATIONS = {
     "ELU(alpha=0.7)": (lambda: nn.ELU(alpha=0.7), lambda: tnn.ELU(alpha=0.7)),
     "LeakyReLU": (lambda: nn.LeakyReLU(), lambda: tnn.LeakyReLU()),
     "LeakyReLU(0.2)": (lambda: nn.LeakyReLU(0.2), lambda: tnn.LeakyReLU(0.2)),
-    "GELU": (lambda: nn.GELU(), lambda: tnn.GELU()),
+    "GELU": (lambda: nn.GELU(approximate="none"), lambda: tnn.GELU()),
+    "GELU(default)": (lambda: nn.GELU(), lambda: tnn.GELU(approximate="tanh")),
     "GELU(tanh)": (lambda: nn.GELU(approximate="tanh"), lambda: tnn.GELU(approximate="tanh")),
     "Tanh": (lambda: nn.Tanh(), lambda: tnn.Tanh()),
     "Sigmoid": (lambda: nn.Sigmoid(), lambda: tnn.Sigmoid()),
@@ -93,7 +94,8 @@ def gated_net(nn_):
             super().__init__()
             self.layers = nn_.ModuleList([nn_.Linear(6, 8), nn_.Linear(8, 8)])
             self.acts = nn_.ModuleDict({"hidden": nn_.SELU(), "gate": nn_.Sigmoid()})
-            self.head = nn_.Sequential(nn_.Sequential(nn_.Linear(8, 5), nn_.GELU()))
+            gelu = nn_.GELU(approximate="tanh")  # lucid's default, named for PyTorch
+            self.head = nn_.Sequential(nn_.Sequential(nn_.Linear(8, 5), gelu))
             self.head.append(nn_.Linear(5, 3))
 
         def forward(self, x):

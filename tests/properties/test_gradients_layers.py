@@ -62,7 +62,9 @@ def ref_log_softmax(x, axis):
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
-ACTIVATIONS = "relu leaky_relu elu selu gelu gelu_tanh tanh sigmoid softmax log_softmax".split()
+ACTIVATIONS = (
+    "relu leaky_relu elu selu gelu gelu_default gelu_tanh tanh sigmoid softmax log_softmax".split()
+)
 
 
 @st.composite
@@ -85,7 +87,13 @@ def activations(draw, name, ndim):
     table = {
         "relu": (F.relu, nn.ReLU(), lambda x: np.maximum(x, 0), True),
         "selu": (F.selu, nn.SELU(), lambda x: SELU_SCALE * ref_elu(x, SELU_ALPHA), True),
-        "gelu": (F.gelu, nn.GELU(), lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))), False),
+        "gelu": (
+            partial(F.gelu, approximate="none"),
+            nn.GELU("none"),
+            lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))),
+            False,
+        ),
+        "gelu_default": (F.gelu, nn.GELU(), ref_gelu_tanh, False),  # lucid's: the tanh form
         "gelu_tanh": (partial(F.gelu, approximate="tanh"), nn.GELU("tanh"), ref_gelu_tanh, False),
         "tanh": (F.tanh, nn.Tanh(), np.tanh, False),
         "sigmoid": (F.sigmoid, nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x)), False),

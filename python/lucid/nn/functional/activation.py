@@ -169,7 +169,7 @@ class SELU(RustActivation):
 class GELU(RustActivation):
     """x·Φ(x), Φ from erfc (exact in the lower tail), or the tanh approximation."""
 
-    def kernel(self, x: np.ndarray, approximate: str = "none") -> Any:  # type: ignore[override]
+    def kernel(self, x: np.ndarray, approximate: str = "tanh") -> Any:  # type: ignore[override]
         self.name = "gelu" if approximate == "none" else "gelu_tanh"
         return super().kernel(x)
 
@@ -276,9 +276,12 @@ def selu(input_: Tensor, inplace: bool = False) -> Tensor:
     return _run(SELU, check_input(input_, "selu"), bool(inplace), "selu")
 
 
-def gelu(input_: Tensor, approximate: str = "none") -> Tensor:
-    """x·Φ(x) with Φ the standard normal CDF (exact, via erf), or PyTorch's tanh form
-    0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) with ``approximate="tanh"``."""
+def gelu(input_: Tensor, approximate: str = "tanh") -> Tensor:
+    """GELU, x·Φ(x) with Φ the standard normal CDF.
+
+    The default is lucid's tanh form 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the
+    only one lucid 2.x has (PyTorch's ``approximate="tanh"``); ``approximate="none"``
+    gives the exact x·Φ(x), Φ from erfc (the default of PyTorch and lucid 3)."""
     approximate = check_approximate(approximate)
     return GELU.apply(check_input(input_, "gelu"), approximate=approximate)
 

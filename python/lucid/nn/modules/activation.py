@@ -86,9 +86,10 @@ class LeakyReLU(Module):
 
 
 class GELU(Module):
-    """x·Φ(x), exactly (``approximate="none"``) or by PyTorch's tanh formula."""
+    """x·Φ(x) by the tanh formula (the default, as lucid 2.x), or exactly with
+    ``approximate="none"``; see lucid.nn.functional.gelu."""
 
-    def __init__(self, approximate: str = "none") -> None:
+    def __init__(self, approximate: str = "tanh") -> None:
         super().__init__()
         self.approximate = F.check_approximate(approximate)
 
