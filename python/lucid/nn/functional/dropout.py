@@ -142,24 +142,44 @@ def check_noise_shape(noise_shape: Any, shape: tuple[int, ...]) -> tuple[int, ..
     return tuple(resolved)
 
 
+def _channel_lead(shape: tuple[int, ...], spatial: int | None) -> int | None:
+    """How many leading dimensions pick a channel (2 for (N, C, ...), 1 for (C, ...)),
+    or None when the rank does not fit."""
+    if spatial is None:
+        return 2 if len(shape) >= 2 else None
+    return len(shape) - spatial if len(shape) in (spatial + 1, spatial + 2) else None
+
+
 def channel_noise_shape(name: str, shape: tuple[int, ...], spatial: int | None) -> tuple[int, ...]:
     """One mask value per channel, broadcast over the ``spatial`` trailing dimensions:
     (N, C, 1, ...) for batched inputs, (C, 1, ...) for unbatched ones. ``spatial`` None
     takes any (N, C, ...) input of at least two dimensions."""
-    if spatial is None:
-        if len(shape) < 2:
-            raise ValueError(
-                f"{name}: expected an (N, C, ...) input of at least 2 dimensions, got shape {shape}"
-            )
-        lead = 2
-    else:
-        if len(shape) not in (spatial + 1, spatial + 2):
-            raise ValueError(
-                f"{name}: expected a {spatial + 1}-D (C, ...) or {spatial + 2}-D (N, C, ...) "
-                f"input, got shape {shape}"
-            )
-        lead = len(shape) - spatial
+    lead = _channel_lead(shape, spatial)
+    if lead is None and spatial is None:
+        raise ValueError(
+            f"{name}: expected an (N, C, ...) input of at least 2 dimensions, got shape {shape}"
+        )
+    if lead is None:
+        assert spatial is not None
+        raise ValueError(
+            f"{name}: expected a {spatial + 1}-D (C, ...) or {spatial + 2}-D (N, C, ...) "
+            f"input, got shape {shape}"
+        )
     return shape[:lead] + (1,) * (len(shape) - lead)
+
+
+def _identity(
+    input_: Any, channels: tuple[str, int | None] | None
+) -> tuple[Tensor, None, tuple[int, ...]]:
+    """Eval mode or p = 0: the input itself, whatever its rank and dtype (as lucid, whose
+    eval mode returns before anything else is looked at), with the shape of an all-kept
+    mask: one value per channel when the rank has channels, else the input's shape."""
+    if not isinstance(input_, Tensor):
+        raise TypeError(f"input_ must be a lucid Tensor, got {type(input_).__name__}")
+    shape = tuple(input_.shape)
+    lead = None if channels is None else _channel_lead(shape, channels[1])
+    noise = shape if lead is None else shape[:lead] + (1,) * (len(shape) - lead)
+    return input_, None, noise
 
 
 def run(
@@ -176,11 +196,15 @@ def run(
 
     Returns the output, the mask drawn (a ``_C.Mask`` over the noise shape, None when
     nothing was drawn: eval mode or p = 0) and the noise shape; the layers keep the last
-    two. ``inplace=True`` writes the result into ``input_``'s storage and returns it,
-    recorded as its new history; in grad mode a leaf that requires grad is refused
-    (RuntimeError) before anything is drawn.
+    two. Eval mode and p = 0 check only p and that ``input_`` is a Tensor: any rank and
+    dtype (integers included) come back unchanged; in training, ``input_`` must be a
+    float tensor of a rank the noise shape fits. ``inplace=True`` writes the result into
+    ``input_``'s storage and returns it, recorded as its new history; in grad mode a leaf
+    that requires grad is refused (RuntimeError) before anything is drawn.
     """
     p = check_p(p)
+    if not training or p == 0.0:
+        return _identity(input_, channels)
     x = check_input(input_)
     shape = tuple(x.shape)
     if channels is not None:
@@ -189,8 +213,6 @@ def run(
         noise = shape
     else:
         noise = check_noise_shape(noise_shape, shape)
-    if not training or p == 0.0:
-        return x, None, noise
     gen = _random.default_generator if generator is None else generator
     if inplace:
         # Checked before the mask is drawn, so a refused write draws nothing.
