@@ -29,8 +29,10 @@ def _check_features(name: str, value: Any) -> int:
 class Linear(Module):
     """A fully connected layer: weight (out_features, in_features), bias (out_features,).
 
-    Both are float32 Parameters initialised as lucid and PyTorch do: weight by
+    Both are float32 Parameters initialised as lucid 3 and PyTorch do: weight by
     ``kaiming_uniform(a=sqrt(5))`` and bias uniformly, both in ±1/sqrt(in_features).
+    lucid 2.x draws the weight from ±sqrt(6/fan_in) with a = 0, and 2.7.9 takes fan_in
+    as out_features (its fans of a 2-D tensor are swapped), the bias from ±1/sqrt(fan_in).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
@@ -46,7 +48,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Redraw weight, then bias, from lucid.random (seed it for reproducible layers)."""
+        """Redraw weight, then bias, from lucid.random (seed it for reproducible layers);
+        the one place the default initialisation lives."""
         kaiming_uniform(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = _calculate_fan_in_and_fan_out(self.weight)
