@@ -1,6 +1,7 @@
 """Differential runner: the same snippets in this repository's lucid and in lucid 2.x.
 
     python scripts/compat_diff.py [--lucid2-python PATH] [--only PREFIX] [--timeout S]
+                                  [--jobs N] [--by-theme]
 
 The snippets are tests/lucid_compat/snippets/*.txt: each starts with a header line
 
@@ -13,7 +14,8 @@ them: kind, value (numbers to 1e-6 relative), dtype, shape, requires_grad, the e
 type when one raises, and repr where the header asks for it. Every difference is one
 line; the run fails (exit 1) if one is not in tests/lucid_compat/known.py. Without the
 side environment (default /work/side-lucid2/bin/python, or $LUCID2_PYTHON) it says so
-and exits 0.
+and exits 0. --by-theme ends with the differing snippets grouped by known.py's status,
+theme and reason: the list the fidelity work starts from.
 """
 
 import argparse
@@ -322,12 +324,25 @@ def summarise(snippets: list[Snippet], diffs: list[Diff], known: dict) -> tuple[
     return lines, new
 
 
+def by_theme(diffs: list[Diff], known: dict) -> list[str]:
+    """The differing snippets grouped by status, theme and reason: the work list."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for snippet_id in dict.fromkeys(d.id for d in diffs):
+        status, theme, reason = known.get(snippet_id, ("NEW", "-", "not in known.py"))
+        groups.setdefault((status, theme, reason), []).append(snippet_id)
+    lines = []
+    for (status, theme, reason), ids in sorted(groups.items()):
+        lines.append(f"[{status} {theme}] {reason} ({len(ids)}): {' '.join(ids)}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lucid2-python", help=f"default: $LUCID2_PYTHON or {DEFAULT_LUCID2}")
     parser.add_argument("--only", default="", help="run the snippets whose id starts so")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per snippet")
     parser.add_argument("--jobs", type=int, default=2, help="workers per interpreter")
+    parser.add_argument("--by-theme", action="store_true", help="group the differing snippets")
     args = parser.parse_args(argv)
     python2 = side_python(args.lucid2_python)
     why = unavailable(python2)
@@ -337,8 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     snippets = [s for s in load_snippets() if s.id.startswith(args.only)]
     ours, theirs = run_both(python2, snippets, args.timeout, args.jobs)
     known = {k: v for k, v in load_known().items() if k.startswith(args.only)}
-    lines, new = summarise(snippets, differences(snippets, ours, theirs), known)
-    print("\n".join(lines))
+    diffs = differences(snippets, ours, theirs)
+    lines, new = summarise(snippets, diffs, known)
+    print("\n".join(lines + (by_theme(diffs, known) if args.by_theme else [])))
     return 1 if new else 0
 
 

@@ -53,7 +53,8 @@ _add(
 _add(
     "keep",
     "value",
-    "BCE with logits is log(1 + e^-z) for t = 1 (lucid 2.x's value is not the BCE of sigmoid(z))",
+    "BCE with logits is max(z, 0) - z*t + log(1 + e^-|z|); lucid 2.x adds "
+    "max(z, 0) to softplus(-z), counting it twice",
     "loss.bce_logits",
 )
 _add(
