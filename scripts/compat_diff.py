@@ -281,7 +281,8 @@ def unavailable(python: str) -> str | None:
     """Why lucid 2.x cannot be run with this interpreter, or None when it can."""
     if not Path(python).exists():
         return f"no interpreter at {python}"
-    probe = "import lucid, sys; sys.exit(not hasattr(lucid, 'Float32'))"  # 2.x's dtype objects
+    # lucid 2.x: numpy-based, with its dtype objects and without this repository's Rust core.
+    probe = "import lucid, sys; sys.exit(not hasattr(lucid, 'Float32') or hasattr(lucid, '_C'))"
     try:
         proc = subprocess.run(
             [python, "-c", probe], capture_output=True, timeout=60, env=_environment(python)
