@@ -13,7 +13,8 @@ from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
 from lucid._ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt
 from lucid._ops.linalg import matmul
 from lucid._ops.movement import concatenate, stack, where
-from lucid._ops.reduce import argmax, argmin, max, mean, min, sum
+from lucid._ops.reduce import argmax, argmin, max, mean, min, std, sum, var
+from lucid._ops.views import flatten, squeeze, unsqueeze
 from lucid._ranges import arange, eye
 from lucid._serialization import load, save
 from lucid._tensor import Tensor

@@ -15,16 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from lucid._ops import elementwise, inplace, linalg, movement, reduce
+from lucid._ops import elementwise, inplace, integer, linalg, movement, reduce, views
 from lucid._ops._common import operand
 from lucid._tensor import Tensor
 
 __all__ = ["METHODS"]
 
 
-def _binary(fn: Any) -> Callable[[Tensor, Any], Any]:
+def _binary(apply: Callable[[Any, Any], Any]) -> Callable[[Tensor, Any], Any]:
     """``tensor <op> other``; NotImplemented for an operand type we do not take."""
-    apply = fn.apply
 
     def method(self: Tensor, other: Any) -> Any:
         other = operand(other)
@@ -35,9 +34,8 @@ def _binary(fn: Any) -> Callable[[Tensor, Any], Any]:
     return method
 
 
-def _reflected(fn: Any) -> Callable[[Tensor, Any], Any]:
+def _reflected(apply: Callable[[Any, Any], Any]) -> Callable[[Tensor, Any], Any]:
     """``other <op> tensor``, when ``other`` does not handle it."""
-    apply = fn.apply
 
     def method(self: Tensor, other: Any) -> Any:
         other = operand(other)
@@ -75,21 +73,47 @@ def _t(self: Tensor) -> Any:
     return movement.transpose(self)
 
 
+def _mt(self: Tensor) -> Any:
+    """The last two axes swapped (a batch of matrices, each transposed)."""
+    if self.ndim < 2:
+        raise ValueError(f"mT needs a tensor of at least 2 dimensions, got shape {self.shape}")
+    return movement.transpose(self, (*range(self.ndim - 2), self.ndim - 1, self.ndim - 2))
+
+
+def _rpow(self: Tensor, base: Any) -> Any:
+    """``base ** tensor`` (``2 ** t``), differentiable in the exponent."""
+    base = operand(base)
+    if base is None:
+        return NotImplemented
+    return elementwise.rpow(self, base)
+
+
 #: Every operator and math method of Tensor, by name.
 METHODS: dict[str, Any] = {
     # arithmetic
-    "__add__": _binary(elementwise.Add),
-    "__radd__": _reflected(elementwise.Add),
-    "__sub__": _binary(elementwise.Sub),
-    "__rsub__": _reflected(elementwise.Sub),
-    "__mul__": _binary(elementwise.Mul),
-    "__rmul__": _reflected(elementwise.Mul),
-    "__truediv__": _binary(elementwise.Div),
-    "__rtruediv__": _reflected(elementwise.Div),
-    "__matmul__": _binary(linalg.MatMul),
-    "__rmatmul__": _reflected(linalg.MatMul),
+    "__add__": _binary(elementwise.Add.apply),
+    "__radd__": _reflected(elementwise.Add.apply),
+    "__sub__": _binary(elementwise.Sub.apply),
+    "__rsub__": _reflected(elementwise.Sub.apply),
+    "__mul__": _binary(elementwise.Mul.apply),
+    "__rmul__": _reflected(elementwise.Mul.apply),
+    "__truediv__": _binary(elementwise.Div.apply),
+    "__rtruediv__": _reflected(elementwise.Div.apply),
+    "__matmul__": _binary(linalg.MatMul.apply),
+    "__rmatmul__": _reflected(linalg.MatMul.apply),
     "__neg__": _neg,
     "__pow__": elementwise.pow,
+    "__rpow__": _rpow,
+    # integer results, no gradient
+    "__floordiv__": _binary(integer.floor_divide),
+    "__rfloordiv__": _reflected(integer.floor_divide),
+    "__and__": _binary(integer.bitwise_and),
+    "__rand__": _reflected(integer.bitwise_and),
+    "__or__": _binary(integer.bitwise_or),
+    "__ror__": _reflected(integer.bitwise_or),
+    "__xor__": _binary(integer.bitwise_xor),
+    "__rxor__": _reflected(integer.bitwise_xor),
+    "__invert__": integer.bitwise_not,
     # in place, into the tensor's storage, recorded in the graph
     "__iadd__": inplace.iadd,
     "__isub__": inplace.isub,
@@ -113,6 +137,7 @@ METHODS: dict[str, Any] = {
     "maximum": elementwise.maximum,
     "minimum": elementwise.minimum,
     "astype": elementwise.astype,
+    "clone": elementwise.clone,
     # reductions
     "sum": reduce.sum,
     "mean": reduce.mean,
@@ -120,10 +145,17 @@ METHODS: dict[str, Any] = {
     "min": reduce.min,
     "argmax": reduce.argmax,
     "argmin": reduce.argmin,
+    "var": reduce.var,
+    "std": reduce.std,
     # shapes and positions
     "reshape": movement.reshape,
+    "view": views.view,
+    "flatten": views.flatten,
+    "squeeze": views.squeeze,
+    "unsqueeze": views.unsqueeze,
     "transpose": movement.transpose,
     "T": property(_t),
+    "mT": property(_mt),
     "__getitem__": movement.getitem,
     "where": _where,
 }

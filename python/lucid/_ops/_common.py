@@ -16,6 +16,7 @@ except ImportError:  # numpy < 2
     from numpy.core.numeric import normalize_axis_tuple  # type: ignore[no-redef]
 
 __all__ = [
+    "alias_arg",
     "as_tensor",
     "axis_args",
     "dtype_of",
@@ -94,7 +95,9 @@ def as_tensor(value: Any, op: str, name: str = "input_") -> Any:
         raise type(err)(f"{op}: {name}: {err}") from None
 
 
-def _pick(name: str, value: Any, alias: str, alias_value: Any, default: Any) -> Any:
+def alias_arg(name: str, value: Any, alias: str, alias_value: Any, default: Any) -> Any:
+    """An argument that has two names (lucid's ``axis``, PyTorch's ``dim``): whichever was
+    given (not None), ``default`` when neither, a TypeError when both."""
     if alias_value is None:
         return default if value is None else value
     if value is not None:
@@ -104,8 +107,8 @@ def _pick(name: str, value: Any, alias: str, alias_value: Any, default: Any) -> 
 
 def axis_args(axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tuple[Any, bool]:
     """lucid's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim``, not both."""
-    return _pick("axis", axis, "dim", dim, None), bool(
-        _pick("keepdims", keepdims, "keepdim", keepdim, False)
+    return alias_arg("axis", axis, "dim", dim, None), bool(
+        alias_arg("keepdims", keepdims, "keepdim", keepdim, False)
     )
 
 

@@ -1,5 +1,7 @@
-"""Element-wise ops: arithmetic (add, sub, mul, div, neg, pow), exp, log, sqrt, abs,
-clip, maximum, minimum, comparisons and casts, with their function forms.
+"""Element-wise ops: arithmetic (add, sub, mul, div, neg, pow and its reflection
+``2 ** t``), exp, log, sqrt, abs, clip, maximum, minimum, comparisons, casts and clone,
+with their function forms. (Floor division and the bitwise ops, which have integer
+results and no gradient, are in lucid._ops.integer.)
 
 Forward computes with numpy on views of Rust storage and writes into new storage
 (``out=``), or into the first input's for the in-place operators (lucid._ops.inplace);
@@ -43,12 +45,14 @@ __all__ = [
     "abs",
     "astype",
     "clip",
+    "clone",
     "compare",
     "exp",
     "log",
     "maximum",
     "minimum",
     "pow",
+    "rpow",
     "sqrt",
 ]
 
@@ -134,26 +138,55 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """``a ** exponent`` for a scalar exponent."""
+    """``a ** b`` where either may be the tensor: ``x ** 3`` and ``2 ** x``.
 
-    saved_inputs = {0: None}
+    d/da = b * a**(b - 1), 0 where b is 0 (the formula would give 0 * inf at a = 0);
+    d/db = a**b * log(a), 0 where a is 0 and the power finite (b >= 0), as in PyTorch,
+    not the formula's 0 * -inf.
+    """
 
-    def forward(self, a: np.ndarray, exponent: Any) -> np.ndarray:
+    saved_inputs = {0: None, 1: None}
+
+    def forward(self, a: Any, exponent: Any) -> np.ndarray:
         self.a, self.exponent = a, exponent
         return ufunc_into(np.power, a, exponent)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        if self.exponent == 0:
-            # d(a**0)/da = 0 everywhere; the formula below would give 0 * inf at a = 0.
-            return (np.zeros_like(grad),)
-        return (grad * self.exponent * self.a ** (self.exponent - 1),)
+        a, e = self.a, self.exponent
+        need_a, need_e = self.needs_input_grad
+        grad_a = grad_e = None
+        if need_a:
+            if np.ndim(e) == 0 and e == 0:
+                grad_a = np.zeros_like(grad)
+            else:
+                slope = e * a ** (e - 1)
+                if np.ndim(e):
+                    slope = np.where(e == 0, 0, slope)
+                grad_a = unbroadcast(grad * slope, np.shape(a))
+        if need_e:
+            base = np.asarray(a, dtype=grad.dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                power = base**e
+                slope = np.where((base == 0) & np.isfinite(power), 0, power * np.log(base))
+            grad_e = unbroadcast(grad * slope, np.shape(e))
+        return (grad_a, grad_e)
 
 
 def pow(input_: Any, exponent: Any) -> Any:
     """``input_ ** exponent`` for a Python or numpy scalar exponent."""
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
         raise TypeError(f"exponent must be a Python or numpy scalar, got {type(exponent).__name__}")
-    return Pow.apply(input_, exponent=exponent)
+    return Pow.apply(input_, exponent)
+
+
+def rpow(exponent: Any, base: Any) -> Any:
+    """``base ** exponent`` for a tensor ``exponent`` (``2 ** t``) and a real scalar or
+    array ``base``; differentiable in the exponent. A base that requires grad is a
+    TypeError: powers with two tensors are not supported."""
+    base = real_operand(base, "rpow", "base")
+    if getattr(base, "requires_grad", False):
+        raise TypeError("rpow: base must not require grad; only the exponent gets a gradient")
+    return Pow.apply(base, as_tensor(exponent, "rpow", "exponent"))
 
 
 # ---- functions of one value ---------------------------------------------------------
@@ -332,3 +365,10 @@ def minimum(a: Any, b: Any) -> Any:
 def astype(input_: Any, dtype: Any) -> Any:
     """A copy in ``dtype`` (float32, float64, int64 or bool; Python float means float32)."""
     return Cast.apply(as_tensor(input_, "astype"), _storage.resolve_dtype(dtype))
+
+
+def clone(input_: Any) -> Any:
+    """A copy in new storage, in the graph: its gradient flows back unchanged (unlike
+    ``detach()``, which shares the storage and leaves the graph)."""
+    input_ = as_tensor(input_, "clone")
+    return Cast.apply(input_, input_.dtype)
