@@ -244,3 +244,69 @@ def test_copy_copy_has_hook_registries_of_its_own():
     shallow = copy.copy(layer)
     shallow.register_forward_hook(_record)
     assert len(layer._forward_hooks) == 1 and len(shallow._forward_hooks) == 2
+
+
+def test_a_full_backward_hook_gets_the_gradients_of_inputs_and_output():
+    layer = nn.Linear(2, 3)
+    seen = []
+    layer.register_full_backward_hook(
+        lambda mod, gin, gout: seen.append((mod, [g.copy() for g in gin], [g.copy() for g in gout]))
+    )
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    dy = np.array([[1.0, -2.0, 0.5]], np.float32)
+    y = layer(x)
+    (y * Tensor(dy)).sum().backward()
+    assert len(seen) == 1 and seen[0][0] is layer
+    (gin,), (gout,) = seen[0][1], seen[0][2]
+    np.testing.assert_array_equal(gout, dy)
+    np.testing.assert_allclose(gin, dy @ layer.weight.data, rtol=1e-6)
+    np.testing.assert_allclose(x.grad, gin, rtol=1e-6)  # the hook only reads
+    y.sum().backward()  # a second backward of the same graph runs it again
+    assert len(seen) == 2 and seen[1][2][0].tolist() == [[1.0, 1.0, 1.0]]
+
+
+def test_full_backward_hooks_give_none_where_an_input_needs_no_gradient():
+    class Scaled(nn.Module):
+        def forward(self, x, s):
+            return x * s
+
+    calls = []
+    m = Scaled()
+    m.register_full_backward_pre_hook(lambda mod, gout: (gout[0] * 10.0,))
+    m.register_full_backward_hook(
+        lambda mod, gin, gout: calls.append(
+            ([None if g is None else g.tolist() for g in gin], gout[0].tolist())
+        )
+    )
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    m(x, Tensor([3.0, 4.0])).sum().backward()
+    # The pre-hook's grad_output is what the hook sees; the gradient that flows is not.
+    assert calls == [([[3.0, 4.0], None], [10.0, 10.0])]
+    assert x.grad.tolist() == [3.0, 4.0]
+    handle = m.register_full_backward_hook(lambda mod, gin, gout: calls.append("second"))
+    m(Tensor([1.0]), x[:1]).sum().backward()  # only the second input needs a gradient
+    assert calls[1:] == [([None, [1.0]], [10.0]), "second"]
+    handle.remove()
+    with lucid.no_grad():
+        m(x, x)
+    assert len(calls) == 3
+
+
+def test_a_full_backward_hook_runs_when_no_input_needs_a_gradient():
+    layer = nn.Linear(2, 1)
+    calls = []
+    layer.register_full_backward_hook(lambda mod, gin, gout: calls.append((gin, gout[0].tolist())))
+    layer(Tensor([[1.0, 2.0]])).sum().backward()
+    assert calls == [((None,), [[1.0]])]
+    assert layer.weight.grad.tolist() == [[1.0, 2.0]]
+
+
+def test_a_full_backward_hook_on_a_module_that_returns_its_input():
+    calls = []
+    ident = nn.Identity()
+    ident.register_full_backward_hook(
+        lambda mod, gin, gout: calls.append((gin[0].tolist(), gout[0].tolist()))
+    )
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (ident(x) * 3.0).sum().backward()
+    assert calls == [([3.0, 3.0], [3.0, 3.0])] and x.grad.tolist() == [3.0, 3.0]

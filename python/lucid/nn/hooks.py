@@ -15,6 +15,15 @@ lucid's spellings and call order (lucid 2.x, with PyTorch's keywords):
   convention (PyTorch's deprecated hook of this name takes the module instead). The
   hooks registered when the module is called are the ones its output runs; an output
   that is a leaf (forward returned an input that needs a gradient) runs none.
+- ``register_full_backward_hook(hook)`` (PyTorch's and later lucid 2.x's):
+  ``hook(module, grad_input, grad_output)`` runs once per backward of a call, when the
+  gradients of the module's positional Tensor inputs are computed: ``grad_input`` has
+  one entry per positional input (None where none is needed), ``grad_output`` one per
+  output (a Tensor or a tuple). Its result is ignored, as in lucid 2.x (PyTorch's may
+  replace ``grad_input``). ``register_full_backward_pre_hook(hook)``:
+  ``hook(module, grad_output)`` runs just before them; a result other than None
+  replaces the ``grad_output`` they see, not the gradient that flows (as lucid 2.x). A
+  call whose inputs or outputs do not all receive a gradient runs neither.
 
 Hooks run in registration order (``prepend=True`` puts one first). Each registration
 returns a RemovableHandle: ``handle.remove()`` (PyTorch), ``handle()`` (lucid 2.x's
@@ -33,13 +42,20 @@ from typing import Any
 
 import numpy as np
 
+from lucid._ops.movement import Reshape
 from lucid._tensor import Tensor
 from lucid.autograd.function import grad_enabled
 
 __all__ = ["HOOK_REGISTRIES", "HookMixin", "RemovableHandle", "call_with_hooks"]
 
 #: Instance attributes that hold hooks, made on first registration.
-HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
+HOOK_REGISTRIES = (
+    "_forward_pre_hooks",
+    "_forward_hooks",
+    "_backward_hooks",
+    "_full_backward_pre_hooks",
+    "_full_backward_hooks",
+)
 _ids = itertools.count()
 
 
@@ -119,33 +135,112 @@ class HookMixin:
         _check_hook(hook, "backward")
         return self._add_hook("_backward_hooks", hook, prepend)
 
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run ``hook(module, grad_output)`` before the full backward hooks; a result
+        other than None replaces the ``grad_output`` they see."""
+        _check_hook(hook, "full backward pre-")
+        return self._add_hook("_full_backward_pre_hooks", hook, prepend)
 
-def _attach_backward_hooks(output: Tensor, hooks: list[Any]) -> None:
-    """Run ``hooks`` after the backward of the node that made ``output``, as lucid runs a
-    tensor's hooks after its backward op; the node's hooks run in the order attached (an
-    inner module's before the outer one's when both return the same tensor)."""
-    node = output._ctx
+    def register_full_backward_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run ``hook(module, grad_input, grad_output)`` once the gradients of this call's
+        inputs are computed; see lucid.nn.hooks."""
+        _check_hook(hook, "full backward")
+        return self._add_hook("_full_backward_hooks", hook, prepend)
+
+
+def _on_backward(tensor: Tensor, callback: Callable[[np.ndarray], None]) -> bool:
+    """Call ``callback(grad)`` after the backward of the node that made ``tensor``, as
+    lucid runs a tensor's hooks after its backward op; a node's callbacks run in the
+    order attached (an inner module's before the outer one's when both return the same
+    tensor). False when ``tensor`` is a leaf: no node of this call to run them from."""
+    node = tensor._ctx
     if node is None:
-        return  # a leaf: no node of this call to run them from
+        return False
     attached = node.__dict__.get("_module_hooks")
     if attached is None:
         attached = node._module_hooks = []
         run_node = node.backward
-        alive, values = weakref.ref(output), output.data
 
         def backward(grad: np.ndarray) -> Any:
             grads = run_node(grad)
-            out = alive()
-            if out is None:  # nothing else holds the output: its values, as a leaf
-                out = Tensor._wrap(values)
             view = grad.view()
-            view.flags.writeable = False  # the hook may read it, not change it
-            for hook in list(attached):
-                hook(out, view)
+            view.flags.writeable = False  # hooks may read it, not change it
+            for call in list(attached):
+                call(view)
             return grads
 
         node.backward = backward  # this node only; the class's backward is untouched
-    attached.extend(hooks)
+    attached.append(callback)
+    return True
+
+
+def _attach_backward_hooks(output: Tensor, hooks: list[Any]) -> None:
+    alive, values = weakref.ref(output), output.data
+
+    def run(grad: np.ndarray) -> None:
+        out = alive()
+        if out is None:  # nothing else holds the output: its values, as a leaf
+            out = Tensor._wrap(values)
+        for hook in hooks:
+            hook(out, grad)
+
+    _on_backward(output, run)
+
+
+class _FullBackward:
+    """One call's gradients for its full backward hooks: those of the positional Tensor
+    inputs that need one (each through a reshape node of its own, so that only this
+    module's share arrives) and of the Tensor outputs; the hooks run once all are in."""
+
+    def __init__(self, module: Any, args: tuple[Any, ...]) -> None:
+        self.module = module
+        self.pre = list(module.__dict__.get("_full_backward_pre_hooks", {}).values())
+        self.hooks = list(module.__dict__.get("_full_backward_hooks", {}).values())
+        self.inputs: list[Any] = [None] * len(args)
+        self.wanted_inputs: set[int] = set()
+        self.outputs: list[Any] = []
+        self.wanted_outputs: set[int] = set()
+        self.got: dict[tuple[str, int], np.ndarray] = {}
+
+    def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        wrapped = list(args)
+        for i, arg in enumerate(args):
+            if isinstance(arg, Tensor) and arg.requires_grad:
+                wrapped[i] = view = Reshape.apply(arg, shape=arg.shape)
+                self.wanted_inputs.add(i)
+                _on_backward(view, self._receiver("input", i))
+        return tuple(wrapped)
+
+    def watch_outputs(self, output: Any) -> None:
+        outputs = output if isinstance(output, tuple) else (output,)
+        self.outputs = [None] * len(outputs)
+        for j, out in enumerate(outputs):
+            if isinstance(out, Tensor) and _on_backward(out, self._receiver("output", j)):
+                self.wanted_outputs.add(j)
+
+    def _receiver(self, kind: str, index: int) -> Callable[[np.ndarray], None]:
+        def receive(grad: np.ndarray) -> None:
+            self.got[kind, index] = grad
+            done = {i for k, i in self.got if k == "input"} >= self.wanted_inputs
+            if done and {i for k, i in self.got if k == "output"} >= self.wanted_outputs:
+                self._fire()
+
+        return receive
+
+    def _fire(self) -> None:
+        got, self.got = self.got, {}  # a later backward of the same graph runs them again
+        grad_output = tuple(got.get(("output", j)) for j in range(len(self.outputs)))
+        grad_input = tuple(got.get(("input", i)) for i in range(len(self.inputs)))
+        for hook in self.pre:
+            result = hook(self.module, grad_output)
+            if result is not None:
+                grad_output = tuple(result)
+        for hook in self.hooks:
+            hook(self.module, grad_input, grad_output)
 
 
 def _pre_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -172,6 +267,13 @@ def call_with_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     """``module(*args, **kwargs)`` with its hooks, in lucid's order: pre-hooks, forward,
     forward hooks, then the backward hooks attached to a Tensor output."""
     args, kwargs = _pre_hooks(module, args, kwargs)
+    full = None
+    if grad_enabled() and (
+        module.__dict__.get("_full_backward_hooks")
+        or module.__dict__.get("_full_backward_pre_hooks")
+    ):
+        full = _FullBackward(module, args)
+        args = full.wrap_inputs(args)
     output = module.forward(*args, **kwargs)
     for hook, with_kwargs in list(module.__dict__.get("_forward_hooks", {}).values()):
         result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
@@ -180,4 +282,6 @@ def call_with_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     backward_hooks = list(module.__dict__.get("_backward_hooks", {}).values())
     if backward_hooks and isinstance(output, Tensor) and grad_enabled():
         _attach_backward_hooks(output, backward_hooks)
+    if full is not None:
+        full.watch_outputs(output)
     return output
