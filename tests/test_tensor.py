@@ -72,7 +72,10 @@ def test_requires_grad_only_on_float_tensors(data, dtype):
 def test_data_is_a_zero_copy_view_and_the_setter_copies():
     t = Tensor([1.0, 2.0])
     t.data[0] = 9.0
-    assert t.numpy() is t.data and t.data[0] == 9.0 and np.asarray(t)[0] == 9.0
+    assert t.data[0] == 9.0 and np.asarray(t)[0] == 9.0
+    copied = t.numpy()  # a copy, as lucid 2.x's numpy(); .data is the view
+    copied[0] = 1.0
+    assert copied is not t.data and t.data[0] == 9.0
     src = np.array([4, 5, 6])
     t.data = src
     src[0] = 0

@@ -1,6 +1,6 @@
-"""The Tensor names a lucid 2.x or PyTorch user reaches for first: mT, ``//``,
-``2 ** t``, the bitwise operators, view, flatten, squeeze, unsqueeze, var, std, clone
-and argmax without an axis."""
+"""The Tensor names a lucid 2.x or PyTorch user reaches for first: tolist, numpy, mT,
+``//``, ``2 ** t``, the bitwise operators, view, flatten, squeeze, unsqueeze, var, std,
+clone, the casts, requires_grad_, grad_fn, argmax without an axis and backward's seed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,27 @@ from lucid._ops import elementwise
 
 def _leaf(values):
     return Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+
+
+# ---- values out --------------------------------------------------------------------------
+
+
+def test_tolist_gives_python_values_of_each_dtype():
+    assert Tensor([[1.5, 2.0]]).tolist() == [[1.5, 2.0]]
+    assert type(Tensor([1.5]).tolist()[0]) is float
+    ints = Tensor(np.array([[3, -4]])).tolist()
+    assert ints == [[3, -4]] and type(ints[0][0]) is int
+    assert Tensor([True, False]).tolist() == [True, False]
+    assert Tensor(2.5).tolist() == 2.5  # 0-d: the scalar
+
+
+def test_numpy_is_a_copy_and_data_the_view():
+    x = Tensor([1.0, 2.0])
+    copied = x.numpy()
+    copied[0] = 7.0
+    assert x.data[0] == 1.0 and not np.shares_memory(copied, x.data)
+    x.data[1] = 9.0
+    assert x.numpy().tolist() == [1.0, 9.0]
 
 
 # ---- mT ----------------------------------------------------------------------------------
@@ -215,7 +236,7 @@ def test_var_arguments_are_checked():
         x.var(0, dim=0)
 
 
-# ---- clone -----------------------------------------------------------------------
+# ---- clone and casts -----------------------------------------------------------------------
 
 
 def test_clone_is_a_differentiable_copy_in_new_storage():
@@ -230,6 +251,39 @@ def test_clone_is_a_differentiable_copy_in_new_storage():
     assert ints.dtype == np.int64 and ints.data.tolist() == [1, 2]
 
 
+def test_the_casts():
+    x = _leaf([1.75, -2.5, 0.0])
+    assert x.float().dtype == np.float32 and x.float().data.tolist() == [1.75, -2.5, 0.0]
+    assert x.float().double().dtype == np.float64
+    assert x.long().dtype == np.int64 and x.long().data.tolist() == [1, -2, 0]
+    assert x.int().dtype == np.int64  # int64: the one integer dtype stored
+    assert x.bool().dtype == np.bool_ and x.bool().data.tolist() == [True, True, False]
+    (x.float() * Tensor(np.array([2.0, 3.0, 4.0], np.float32))).sum().backward()
+    assert x.grad.dtype == np.float64 and x.grad.tolist() == [2.0, 3.0, 4.0]
+
+
+# ---- autograd names ------------------------------------------------------------------------
+
+
+def test_requires_grad_underscore_sets_the_flag_and_returns_the_tensor():
+    x = Tensor([1.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    assert x.requires_grad_(False) is x and not x.requires_grad
+    assert x.requires_grad_(mode=True).requires_grad
+    with pytest.raises(TypeError, match="needs a float tensor"):
+        Tensor(np.array([1])).requires_grad_()
+
+
+def test_grad_fn_is_the_node_and_none_for_a_leaf():
+    x = _leaf([1.0, 2.0])
+    assert x.grad_fn is None and x._op is None
+    y = x * 2.0
+    assert type(y.grad_fn) is elementwise.Mul and y._op is y.grad_fn
+    assert y.grad_fn.parents == (x, None)
+    with lucid.no_grad():
+        assert (x * 2.0).grad_fn is None
+
+
 # ---- argmax and argmin without an axis -----------------------------------------------------
 
 
@@ -240,3 +294,56 @@ def test_argmax_and_argmin_without_an_axis_run_along_axis_0_as_lucid_2():
     assert Tensor([3.0, 9.0, 1.0]).argmax().data.tolist() == 1 and x.argmax().dtype == np.int64
     with pytest.raises(ValueError, match="a 0-d tensor has no axis 0"):
         Tensor(1.0).argmax()
+
+
+# ---- backward's arguments ------------------------------------------------------------------
+
+
+def test_a_seed_gradient_is_used_positionally_or_by_keyword():
+    for call in (
+        lambda y: y.backward(Tensor(5.0)),
+        lambda y: y.backward(gradient=np.array(5.0)),
+        lambda y: y.backward(Tensor(5.0), True),  # PyTorch's (gradient, retain_graph)
+    ):
+        x = _leaf([1.0, 2.0])
+        call((x * 3.0).sum())
+        assert x.grad.tolist() == [15.0, 15.0]
+    x = _leaf([1.0, 2.0])
+    (x * 3.0).backward(np.array([1.0, -2.0]))
+    assert x.grad.tolist() == [3.0, -6.0]
+
+
+def test_a_seed_of_the_wrong_shape_is_an_error_and_changes_nothing():
+    x = _leaf([1.0, 2.0])
+    y = (x * 3.0).sum()
+    with pytest.raises(ValueError, match=r"gradient has shape \(1,\) but the tensor has shape"):
+        y.backward(Tensor([5.0]))
+    assert x.grad is None and y.grad is None
+    with pytest.raises(TypeError, match="gradient must be a Tensor or array of real numbers"):
+        y.backward(np.array("a"))
+    with pytest.raises(TypeError, match="gradient given both positionally and by keyword"):
+        y.backward(Tensor(1.0), gradient=Tensor(1.0))
+    with pytest.raises(TypeError, match="keep_grad must be a bool"):
+        y.backward(keep_grad=1)
+    with pytest.raises(TypeError, match="at most 2 positional"):
+        y.backward(None, None, None)
+
+
+def test_a_positional_bool_is_keep_grad_as_lucid_2():
+    x = _leaf([1.0, 2.0])
+    h = x * 3.0
+    h.sum().backward(True)
+    assert h.grad.tolist() == [1.0, 1.0] and x.grad.tolist() == [3.0, 3.0]
+    x.grad, h = None, x * 3.0
+    h.sum().backward(False)
+    assert h.grad is None and x.grad.tolist() == [3.0, 3.0]
+
+
+def test_a_seed_adds_to_the_grad_a_leaf_root_has():
+    x = _leaf([1.0, 2.0])
+    x.backward(np.array([1.0, 1.0]))
+    x.backward(np.array([2.0, 0.5]))
+    assert x.grad.tolist() == [3.0, 1.5]
+    frozen = Tensor([1.0])
+    frozen.backward(np.array([2.0]))  # needs no gradient: nothing happens, as without a seed
+    assert frozen.grad is None

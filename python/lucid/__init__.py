@@ -4,12 +4,35 @@ Tensors hold their values in Rust storage; general math runs in numpy on zero-co
 views of it, and the dropout family runs in parallel Rust kernels.
 """
 
+from importlib import metadata as _metadata
+
 import numpy as _np
 
 # _methods binds the ops of lucid._ops onto Tensor as its operators and methods.
 from lucid import _methods, nn, optim, random
 from lucid._C import empty_cache, get_num_threads, memory_allocated, memory_cached, set_num_threads
 from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
+from lucid._dtypes import (
+    Bool,
+    Char,
+    Complex,
+    Complex64,
+    Double,
+    Float,
+    Float16,
+    Float32,
+    Float64,
+    Half,
+    Int,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Long,
+    Numeric,
+    Short,
+    UnknownDeviceError,
+)
 from lucid._ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt
 from lucid._ops.linalg import matmul
 from lucid._ops.movement import concatenate, stack, where
@@ -20,10 +43,23 @@ from lucid._serialization import load, save
 from lucid._tensor import Tensor
 from lucid.autograd import enable_grad, grad_enabled, no_grad
 
+# lucid 3's (and numpy's) lowercase dtypes; storage holds the first four. The others
+# name what it cannot hold, so passing one is a TypeError naming it.
 float32 = _np.float32
 float64 = _np.float64
 int64 = _np.int64
 bool_ = _np.bool_
+float16 = half = _np.float16
+int8 = _np.int8
+int16 = short = _np.int16
+int32 = _np.int32
+double = _np.float64
+long = _np.int64
+
+try:
+    __version__ = _metadata.version("lucid")  # the distribution name in pyproject.toml
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 # The public names are the ones imported or defined above: listed once.
 __all__ = sorted(name for name in globals() if not name.startswith("_"))

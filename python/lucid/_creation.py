@@ -1,4 +1,9 @@
-"""Creation functions: tensor, zeros, ones, zeros_like, ones_like."""
+"""Creation functions: tensor, zeros, ones, zeros_like, ones_like.
+
+``dtype`` takes lucid's dtype objects (``lucid.Float64``), numpy dtypes and names, and
+Python's float (float32), int (int64) and bool (lucid._dtypes.resolve); ``device`` must
+be "cpu" or None (lucid._dtypes.check_device).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,23 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _storage
+from lucid import _dtypes, _storage
 from lucid._tensor import Tensor
 
 __all__ = ["ones", "ones_like", "tensor", "zeros", "zeros_like"]
 
 
 def tensor(
-    data: Any, requires_grad: bool = False, keep_grad: bool = False, dtype: Any = None
+    data: Any,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    dtype: Any = None,
+    device: Any = "cpu",
 ) -> Tensor:
     """A new tensor holding a copy of ``data``, with Tensor's dtype rules."""
-    return Tensor(data, requires_grad=requires_grad, keep_grad=keep_grad, dtype=dtype)
+    return Tensor(
+        data, requires_grad=requires_grad, keep_grad=keep_grad, dtype=dtype, device=device
+    )
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -29,9 +40,15 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _filled(
-    shape: tuple[int, ...], value: int, dtype: Any, requires_grad: bool, keep_grad: bool
+    shape: tuple[int, ...],
+    value: int,
+    dtype: Any,
+    requires_grad: bool,
+    keep_grad: bool,
+    device: Any,
 ) -> Tensor:
-    values = _storage.zeros(shape, _storage.resolve_dtype(dtype))
+    _dtypes.check_device(device)
+    values = _storage.zeros(shape, _dtypes.resolve(dtype))
     if value:
         values.fill(value)
     out = Tensor._wrap(values, requires_grad=requires_grad)
@@ -40,35 +57,54 @@ def _filled(
 
 
 def zeros(
-    *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, keep_grad: bool = False
+    *shape: Any,
+    dtype: Any = np.float32,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = "cpu",
 ) -> Tensor:
     """A tensor of zeros; ``shape`` as ints or one tuple."""
-    return _filled(_shape(shape), 0, dtype, requires_grad, keep_grad)
+    return _filled(_shape(shape), 0, dtype, requires_grad, keep_grad, device)
 
 
 def ones(
-    *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, keep_grad: bool = False
+    *shape: Any,
+    dtype: Any = np.float32,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = "cpu",
 ) -> Tensor:
     """A tensor of ones; ``shape`` as ints or one tuple."""
-    return _filled(_shape(shape), 1, dtype, requires_grad, keep_grad)
+    return _filled(_shape(shape), 1, dtype, requires_grad, keep_grad, device)
 
 
-def _like(t: Any, value: int, dtype: Any, requires_grad: bool, keep_grad: bool) -> Tensor:
+def _like(
+    t: Any, value: int, dtype: Any, requires_grad: bool, keep_grad: bool, device: Any
+) -> Tensor:
     ref = t if isinstance(t, Tensor) else Tensor(t)
-    return _filled(
-        ref.shape, value, ref.dtype if dtype is None else dtype, requires_grad, keep_grad
-    )
+    dtype = ref.dtype if dtype is None else dtype
+    return _filled(ref.shape, value, dtype, requires_grad, keep_grad, device)
 
 
 def zeros_like(
-    t: Any, dtype: Any = None, requires_grad: bool = False, keep_grad: bool = False
+    t: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
-    """Zeros of ``t``'s shape, in ``t``'s dtype unless ``dtype`` is given."""
-    return _like(t, 0, dtype, requires_grad, keep_grad)
+    """Zeros of ``t``'s shape, in ``t``'s dtype unless ``dtype`` is given; ``device``
+    None means t's ("cpu")."""
+    return _like(t, 0, dtype, requires_grad, keep_grad, device)
 
 
 def ones_like(
-    t: Any, dtype: Any = None, requires_grad: bool = False, keep_grad: bool = False
+    t: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
-    """Ones of ``t``'s shape, in ``t``'s dtype unless ``dtype`` is given."""
-    return _like(t, 1, dtype, requires_grad, keep_grad)
+    """Ones of ``t``'s shape, in ``t``'s dtype unless ``dtype`` is given; ``device``
+    None means t's ("cpu")."""
+    return _like(t, 1, dtype, requires_grad, keep_grad, device)

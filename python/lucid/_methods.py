@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lucid import _dtypes
 from lucid._ops import elementwise, inplace, integer, linalg, movement, reduce, views
 from lucid._ops._common import operand
 from lucid._tensor import Tensor
@@ -88,6 +89,50 @@ def _rpow(self: Tensor, base: Any) -> Any:
     return elementwise.rpow(self, base)
 
 
+def _to(
+    self: Tensor,
+    *args: Any,
+    dtype: Any = None,
+    device: Any = None,
+    copy: bool = False,
+    non_blocking: bool = False,
+) -> Any:
+    """This tensor on ``device`` ("cpu", the only one) in ``dtype``, given positionally
+    (a device: a string or a number; a dtype; a tensor whose dtype to take) or by
+    keyword: itself when nothing changes (unless ``copy``), else a copy as ``astype``
+    makes. ``non_blocking`` is moot on the CPU."""
+    target = None
+    for arg in args:
+        if isinstance(arg, (str, int, float, np.number)) and not isinstance(arg, bool):
+            _dtypes.check_device(arg)
+            continue
+        if target is not None:
+            raise TypeError(f"to: two dtypes given, {target!r} and {arg!r}")
+        target = arg.dtype if isinstance(arg, Tensor) else arg
+    _dtypes.check_device(device)
+    if dtype is not None:
+        if target is not None:
+            raise TypeError(f"to: dtype given both positionally ({target!r}) and by keyword")
+        target = dtype
+    if target is not None and _dtypes.cast_dtype(target, self.dtype) != self.dtype:
+        return elementwise.astype(self, target)
+    return elementwise.clone(self) if copy else self
+
+
+def _cpu(self: Tensor) -> Tensor:
+    """This tensor itself: it is on the CPU already."""
+    return self
+
+
+def _cast(dtype: Any, name: str) -> Any:
+    def method(self: Tensor) -> Any:
+        return elementwise.astype(self, dtype)
+
+    method.__name__ = name
+    method.__doc__ = f"A copy as {np.dtype(dtype)} (``astype``)."
+    return method
+
+
 #: Every operator and math method of Tensor, by name.
 METHODS: dict[str, Any] = {
     # arithmetic
@@ -137,7 +182,14 @@ METHODS: dict[str, Any] = {
     "maximum": elementwise.maximum,
     "minimum": elementwise.minimum,
     "astype": elementwise.astype,
+    "float": _cast(np.float32, "float"),
+    "double": _cast(np.float64, "double"),
+    "long": _cast(np.int64, "long"),
+    "int": _cast(np.int64, "int"),
+    "bool": _cast(np.bool_, "bool"),
     "clone": elementwise.clone,
+    "to": _to,
+    "cpu": _cpu,
     # reductions
     "sum": reduce.sum,
     "mean": reduce.mean,

@@ -1,4 +1,5 @@
-"""Creation helpers for ranges and identity matrices: arange, eye."""
+"""Creation helpers for ranges and identity matrices: arange, eye (``dtype`` and
+``device`` as in lucid._creation)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _storage, _tensor
+from lucid import _dtypes, _storage, _tensor
 
 __all__ = ["arange", "eye"]
 
@@ -15,8 +16,11 @@ _F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64
 _INTS = (int, np.integer)
 
 
-def _created(values: np.ndarray, dtype: Any, requires_grad: bool, keep_grad: bool) -> Any:
-    out = _tensor.Tensor._wrap(_storage.copy_of(values, dtype))
+def _created(
+    values: np.ndarray, dtype: Any, requires_grad: bool, keep_grad: bool, device: Any
+) -> Any:
+    _dtypes.check_device(device)
+    out = _tensor.Tensor._wrap(_storage.copy_of(values, _dtypes.resolve(dtype)))
     out.requires_grad = requires_grad
     out.keep_grad = bool(keep_grad)
     return out
@@ -30,6 +34,7 @@ def arange(
     *,
     requires_grad: bool = False,
     keep_grad: bool = False,
+    device: Any = "cpu",
 ) -> Any:
     """Values from ``start`` up to (not including) ``stop`` by ``step``; ``arange(n)`` is
     0 .. n-1. Without ``dtype``: int64 when all three are ints, else float32 (computed in
@@ -44,9 +49,9 @@ def arange(
     if step == 0:
         raise ValueError("arange: step must not be 0")
     ints = all(isinstance(v, _INTS) for v in (start, stop, step))
-    target = _storage.resolve_dtype(dtype) if dtype is not None else (_I64 if ints else _F32)
+    target = _dtypes.resolve(dtype) if dtype is not None else (_I64 if ints else _F32)
     values = np.arange(start, stop, step, dtype=_I64 if ints else _F64)
-    return _created(values, target, requires_grad, keep_grad)
+    return _created(values, target, requires_grad, keep_grad, device)
 
 
 def _count(name: str, value: Any) -> int:
@@ -65,6 +70,7 @@ def eye(
     *,
     requires_grad: bool = False,
     keep_grad: bool = False,
+    device: Any = "cpu",
 ) -> Any:
     """An n x m matrix (m = n when None) with ones on diagonal ``k`` (0: the main one;
     positive: above it) and zeros elsewhere."""
@@ -72,4 +78,4 @@ def eye(
     cols = rows if m is None else _count("m", m)
     if isinstance(k, bool) or not isinstance(k, _INTS):
         raise TypeError(f"eye: k must be an int, got {k!r}")
-    return _created(np.eye(rows, cols, int(k)), dtype, requires_grad, keep_grad)
+    return _created(np.eye(rows, cols, int(k)), dtype, requires_grad, keep_grad, device)

@@ -1,7 +1,7 @@
 """Tensor: values in Rust storage, seen by numpy without a copy, with autograd.
 
-This module holds the class and its data plumbing: the constructor's data and dtype
-rules, the values and their metadata, requires_grad, backward, detach, copies and
+This module holds the class and its data plumbing: the constructor's data, dtype and
+device rules, the values and their metadata, requires_grad, backward, detach, copies and
 pickles. Its operators and math methods are the ops of lucid._ops, which import this
 module; lucid._methods binds them onto the class when lucid is imported.
 
@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lucid import _copying, _storage
+from lucid import _copying, _dtypes, _storage
+from lucid._dtypes import DeviceFlag, check_device
 from lucid.autograd import function, graph
 from lucid.autograd.versions import VersionCounter, unshare
 
@@ -55,8 +56,10 @@ class Tensor:
     always copied. Without ``dtype``: Python numbers and lists give float32 (lists of
     ints too; bools and lists of bools give bool); numpy arrays keep float32, float64,
     int64 and bool, other integer kinds become int64 and other float kinds float32.
-    Complex, string and object data are a TypeError. ``dtype`` takes numpy dtypes and
-    names ('float64'). Only floating-point tensors may have ``requires_grad=True``.
+    Complex, string and object data are a TypeError. ``dtype`` takes lucid's dtype
+    objects (``lucid.Float64``), numpy dtypes and names ('float64'); one storage cannot
+    hold (float16, int32, ...) is a TypeError. ``device`` must be "cpu" (or None). Only
+    floating-point tensors may have ``requires_grad=True``.
     """
 
     # numpy defers to us, so ``array + tensor`` calls Tensor.__radd__.
@@ -70,8 +73,14 @@ class Tensor:
         def __getitem__(self, index: Any) -> Tensor: ...
 
     def __init__(
-        self, data: Any, requires_grad: bool = False, keep_grad: bool = False, dtype: Any = None
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        keep_grad: bool = False,
+        dtype: Any = None,
+        device: Any = "cpu",
     ) -> None:
+        check_device(device)
         self._setup(_values(data, dtype), requires_grad, keep_grad)
 
     def _setup(self, array: np.ndarray, requires_grad: bool, keep_grad: bool) -> None:
@@ -117,8 +126,12 @@ class Tensor:
         unshare(self)  # new storage: its reshapes and detach() no longer see writes to it
 
     def numpy(self) -> np.ndarray:
-        """The same view as ``data``."""
-        return self._data
+        """A copy of the values, as in lucid 2.x (``data`` is the zero-copy view)."""
+        return self._data.copy()
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists of floats, ints or bools (a scalar when 0-d)."""
+        return self._data.tolist()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -135,6 +148,21 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        """Where the values live: always "cpu", lucid 2.x's spelling."""
+        return "cpu"
+
+    @property
+    def is_cpu(self) -> DeviceFlag:
+        """True: a flag that is also callable, for lucid 2.x's ``t.is_cpu()``."""
+        return _dtypes.YES
+
+    @property
+    def is_gpu(self) -> DeviceFlag:
+        """False (there is no GPU backend); callable too, as lucid 2.x's ``t.is_gpu()``."""
+        return _dtypes.NO
 
     def item(self) -> Any:
         """The single value as a Python float, int or bool."""
@@ -184,14 +212,56 @@ class Tensor:
             )
         self._requires_grad = bool(value)
 
+    def requires_grad_(self, requires_grad: bool = True, *, mode: Any = None) -> Tensor:
+        """Set ``requires_grad`` (``mode=`` is accepted for it) and return this tensor."""
+        if mode is not None:
+            requires_grad = mode
+        self.requires_grad = requires_grad
+        return self
+
     @property
     def is_leaf(self) -> bool:
         """True when no recorded operation made this tensor."""
         return self._ctx is None
 
-    def backward(self, keep_grad: bool = False) -> None:
-        """Accumulate gradients into the leaves; ``grad`` (ones if None) is the seed."""
-        graph.backward(self, keep_grad)
+    @property
+    def grad_fn(self) -> Any:
+        """The recorded operation (a lucid.autograd Function) that made the current
+        values, None for a leaf; ``_op`` is lucid 2.x's name for it."""
+        return self._ctx
+
+    _op = grad_fn
+
+    def backward(
+        self,
+        *args: Any,
+        gradient: Any = None,
+        keep_grad: Any = None,
+        retain_graph: Any = None,
+    ) -> None:
+        """Accumulate gradients into the leaves. The seed is ``gradient`` (a Tensor or
+        array of this tensor's shape, PyTorch's first argument), else ``grad``, else ones;
+        a given seed adds to the grad this tensor keeps (a leaf's, or with keep_grad).
+        A bool first argument is lucid 2.x's ``keep_grad`` (keep non-leaf gradients too).
+        ``retain_graph`` is moot: the graph is always kept, as in lucid."""
+        seed, keep = _backward_args(self, args, gradient, keep_grad, retain_graph)
+        if seed is None:
+            graph.backward(self, keep)
+            return
+        if not self.requires_grad:
+            return  # as without a seed: nothing in the graph needs a gradient
+        previous, self.grad = self.grad, seed
+        try:
+            graph.backward(self, keep)
+        except BaseException:
+            self.grad = previous
+            raise
+        if self._ctx is None or self.keep_grad or keep:
+            if previous is not None:
+                np.add(seed, previous, out=seed)
+            self.grad = seed
+        else:
+            self.grad = previous
 
     def zero_grad(self) -> None:
         """Forget the gradient (``grad = None``), as lucid does."""
@@ -262,9 +332,43 @@ def _values(data: Any, dtype: Any) -> np.ndarray:
         raise TypeError(
             f"data must hold real numbers or bools; got {type(data).__name__} of dtype {src.dtype}"
         )
-    target = default_dtype(src, from_python) if dtype is None else _storage.resolve_dtype(dtype)
+    target = default_dtype(src, from_python) if dtype is None else _dtypes.resolve(dtype)
     check_fits(src, target, "data")
     return _storage.copy_of(src, target)
+
+
+def _backward_args(
+    root: Tensor, args: tuple[Any, ...], gradient: Any, keep_grad: Any, retain_graph: Any
+) -> tuple[np.ndarray | None, bool]:
+    """backward's arguments, positional in lucid 2.x's order (keep_grad) or PyTorch's
+    (gradient, retain_graph): the seed as new storage in the root's dtype, or None."""
+    if len(args) > 2:
+        raise TypeError(f"backward takes at most 2 positional arguments, got {len(args)}")
+    named = {"gradient": gradient, "keep_grad": keep_grad, "retain_graph": retain_graph}
+    flag = bool(args) and isinstance(args[0], (bool, np.bool_))
+    names = ("keep_grad" if flag else "gradient", "retain_graph")[: len(args)]
+    for name, value in zip(names, args, strict=True):
+        if named[name] is not None:
+            raise TypeError(f"backward: {name} given both positionally and by keyword")
+        named[name] = value
+    for name in ("keep_grad", "retain_graph"):
+        if named[name] is not None and not isinstance(named[name], (bool, np.bool_)):
+            raise TypeError(f"backward: {name} must be a bool, got {named[name]!r}")
+    gradient, keep = named["gradient"], bool(named["keep_grad"])
+    if gradient is None:
+        return None, keep
+    values = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(
+            f"backward: gradient must be a Tensor or array of real numbers, got "
+            f"{type(gradient).__name__} of dtype {values.dtype}"
+        )
+    if values.shape != root.shape:
+        raise ValueError(
+            f"backward: gradient has shape {values.shape} but the tensor has shape "
+            f"{root.shape}; the seed gradient must have the tensor's shape"
+        )
+    return _storage.copy_of(values, root.dtype), keep
 
 
 def _rebuild_tensor(

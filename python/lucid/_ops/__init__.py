@@ -1,9 +1,12 @@
 """The differentiable operations, one module per kind; each op is a small Function.
 
-- ``elementwise``: arithmetic (add, sub, mul, div, neg, pow), exp, log, sqrt, abs,
-  clip, maximum, minimum, comparisons and casts (astype).
-- ``reduce``: sum, mean, max, min, argmax, argmin.
+- ``elementwise``: arithmetic (add, sub, mul, div, neg, pow of either way round), exp,
+  log, sqrt, abs, clip, maximum, minimum, comparisons, casts (astype) and clone.
+- ``integer``: floor division and the bitwise ops, whose integer or bool results have
+  no gradient.
+- ``reduce``: sum, mean, max, min, var, std, argmax, argmin.
 - ``movement``: reshape, transpose, getitem, setitem, where, concatenate, stack.
+- ``views``: view, flatten, squeeze, unsqueeze (reshapes with a rule for the shape).
 - ``linalg``: matmul.
 - ``inplace``: how writes into an existing tensor (``+=``, ``x[i] = v``) are recorded.
 - ``_common``: what they share: result storage, numpy's dtype rules, argument checks.

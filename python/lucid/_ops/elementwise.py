@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _storage
+from lucid import _dtypes, _storage
 from lucid._ops._common import REAL, as_tensor, new, real_operand, ufunc_into
 from lucid.autograd.function import Function, unbroadcast
 
@@ -363,8 +363,11 @@ def minimum(a: Any, b: Any) -> Any:
 
 
 def astype(input_: Any, dtype: Any) -> Any:
-    """A copy in ``dtype`` (float32, float64, int64 or bool; Python float means float32)."""
-    return Cast.apply(as_tensor(input_, "astype"), _storage.resolve_dtype(dtype))
+    """A copy in ``dtype`` (float32, float64, int64 or bool; Python float means float32;
+    lucid's dtype objects too: lucid.Float keeps a float tensor's width, lucid.Int is
+    int64). A dtype storage cannot hold (float16, int32, ...) is a TypeError."""
+    input_ = as_tensor(input_, "astype")
+    return Cast.apply(input_, _dtypes.cast_dtype(dtype, input_.dtype))
 
 
 def clone(input_: Any) -> Any:
