@@ -310,3 +310,66 @@ def test_a_full_backward_hook_on_a_module_that_returns_its_input():
     x = Tensor([1.0, 2.0], requires_grad=True)
     (ident(x) * 3.0).sum().backward()
     assert calls == [([3.0, 3.0], [3.0, 3.0])] and x.grad.tolist() == [3.0, 3.0]
+
+
+def test_state_dict_hooks_run_per_module_in_the_recursion():
+    log = []
+    model = nn.Sequential(nn.Linear(2, 1))
+    model.register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("pre", prefix, keep)))
+    model[0].register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("pre 0", prefix)))
+    model[0].register_state_dict_hook(
+        lambda m, dest, prefix, keep: log.append(("post 0", list(dest)))
+    )
+
+    def drop_bias(m, dest, prefix, keep):
+        log.append(("post", prefix))
+        del dest["0.bias"]
+
+    handle = model.register_state_dict_hook(drop_bias)
+    sd = model.state_dict()
+    assert list(sd) == ["0.weight"]
+    assert log == [
+        ("pre", "", False),
+        ("pre 0", "0."),
+        ("post 0", ["0.weight", "0.bias"]),
+        ("post", ""),
+    ]
+    handle.remove()
+    assert list(model.state_dict(keep_vars=True)) == ["0.weight", "0.bias"]
+    assert not model._hooked  # state-dict hooks leave calls on the plain path
+
+
+def test_load_state_dict_hooks_run_on_the_loaded_module_before_and_after():
+    source, target = nn.Linear(2, 1), nn.Linear(2, 1)
+    log = []
+
+    def pre(m, state_dict, strict):
+        log.append(
+            (
+                "pre",
+                sorted(state_dict),
+                strict,
+                m.weight.data.tolist() == source.weight.data.tolist(),
+            )
+        )
+
+    target.register_load_state_dict_pre_hook(pre)
+    target.register_load_state_dict_post_hook(
+        lambda m, missing, unexpected, strict: log.append(
+            (
+                "post",
+                missing,
+                unexpected,
+                strict,
+                m.weight.data.tolist() == source.weight.data.tolist(),
+            )
+        )
+    )
+    target.load_state_dict(source.state_dict())
+    assert log == [("pre", ["bias", "weight"], True, False), ("post", [], [], True, True)]
+    sd = {"weight": source.weight, "extra": Tensor([1.0])}
+    target.load_state_dict(sd, strict=False)
+    assert log[-1] == ("post", ["bias"], ["extra"], False, True)
+    with pytest.raises(KeyError):
+        target.load_state_dict(sd)
+    assert log[-1][0] == "pre"  # a refused load runs the pre-hook only

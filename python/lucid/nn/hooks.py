@@ -25,6 +25,10 @@ lucid's spellings and call order (lucid 2.x, with PyTorch's keywords):
   replaces the ``grad_output`` they see, not the gradient that flows (as lucid 2.x). A
   call whose inputs or outputs do not all receive a gradient runs neither.
 
+The state-dict hooks (``register_state_dict_pre_hook``, ``register_state_dict_hook``,
+``register_load_state_dict_pre_hook``, ``register_load_state_dict_post_hook``, with
+later lucid 2.x's signatures) are registered here and run by lucid.nn.state_dict.
+
 Hooks run in registration order (``prepend=True`` puts one first). Each registration
 returns a RemovableHandle: ``handle.remove()`` (PyTorch), ``handle()`` (lucid 2.x's
 returned callable) or ``with handle:`` unregisters it. ``copy.deepcopy`` and pickling
@@ -48,13 +52,21 @@ from lucid.autograd.function import grad_enabled
 
 __all__ = ["HOOK_REGISTRIES", "HookMixin", "RemovableHandle", "call_with_hooks"]
 
-#: Instance attributes that hold hooks, made on first registration.
-HOOK_REGISTRIES = (
+#: Instance attributes that hold the hooks a call runs, made on first registration.
+_CALL_HOOKS = (
     "_forward_pre_hooks",
     "_forward_hooks",
     "_backward_hooks",
     "_full_backward_pre_hooks",
     "_full_backward_hooks",
+)
+#: All the hook registries, those of state dicts too (lucid.nn.state_dict runs them).
+HOOK_REGISTRIES = (
+    *_CALL_HOOKS,
+    "_state_dict_pre_hooks",
+    "_state_dict_hooks",
+    "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks",
 )
 _ids = itertools.count()
 
@@ -87,7 +99,7 @@ class RemovableHandle:
 
 def _update_hooked(module: Any) -> None:
     # The one flag __call__ reads: False (the class default) keeps the plain path.
-    hooked = any(module.__dict__.get(name) for name in HOOK_REGISTRIES)
+    hooked = any(module.__dict__.get(name) for name in _CALL_HOOKS)
     module.__dict__["_hooked"] = hooked
 
 
@@ -150,6 +162,26 @@ class HookMixin:
         inputs are computed; see lucid.nn.hooks."""
         _check_hook(hook, "full backward")
         return self._add_hook("_full_backward_hooks", hook, prepend)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Run ``hook(module, prefix, keep_vars)`` as ``state_dict`` starts here."""
+        _check_hook(hook, "state dict pre-")
+        return self._add_hook("_state_dict_pre_hooks", hook, False)
+
+    def register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Run ``hook(module, destination, prefix, keep_vars)`` as ``state_dict`` ends."""
+        _check_hook(hook, "state dict")
+        return self._add_hook("_state_dict_hooks", hook, False)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Run ``hook(module, state_dict, strict)`` before ``load_state_dict`` checks."""
+        _check_hook(hook, "load state dict pre-")
+        return self._add_hook("_load_state_dict_pre_hooks", hook, False)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Run ``hook(module, missing_keys, unexpected_keys, strict)`` after a load."""
+        _check_hook(hook, "load state dict post-")
+        return self._add_hook("_load_state_dict_post_hooks", hook, False)
 
 
 def _on_backward(tensor: Tensor, callback: Callable[[np.ndarray], None]) -> bool:

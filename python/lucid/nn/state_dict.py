@@ -1,5 +1,11 @@
 """State dicts: a Module's parameters and persistent buffers by dotted name, and loading
-them back in place, with PyTorch's semantics."""
+them back in place, with PyTorch's semantics, and the state-dict hooks of later lucid 2.x
+releases (registered through lucid.nn.hooks): ``state_dict`` runs each module's
+``hook(module, prefix, keep_vars)`` pre-hooks first and ``hook(module, destination,
+prefix, keep_vars)`` hooks last, in the recursion; ``load_state_dict`` runs the loaded
+module's ``hook(module, state_dict, strict)`` before any check and ``hook(module,
+missing_keys, unexpected_keys, strict)`` after the copy (its own ``state_dict`` call
+runs the state-dict hooks too, as in lucid)."""
 
 from __future__ import annotations
 
@@ -58,6 +64,9 @@ class StateDictMixin:
         """
         if destination is None:
             destination = OrderedDict()
+        hooks = self.__dict__
+        for hook in list(hooks.get("_state_dict_pre_hooks", {}).values()):
+            hook(self, prefix, keep_vars)
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
@@ -67,6 +76,8 @@ class StateDictMixin:
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
+        for hook in list(hooks.get("_state_dict_hooks", {}).values()):
+            hook(self, destination, prefix, keep_vars)
         return destination
 
     def load_state_dict(
@@ -81,6 +92,8 @@ class StateDictMixin:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+        for hook in list(self.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+            hook(self, state_dict, strict)
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
@@ -110,4 +123,6 @@ class StateDictMixin:
         for key, values in sources.items():
             np.copyto(own[key].data, values, casting="unsafe")
             bump(own[key])  # an op that saved the old values must not use them in backward
+        for hook in list(self.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+            hook(self, missing, unexpected, strict)
         return IncompatibleKeys(missing, unexpected)
