@@ -22,15 +22,19 @@ import numpy as np
 import lucid._C as _C
 from lucid import _storage
 from lucid._tensor import Tensor
+from lucid.random import _integers
 
 __all__ = [
     "Generator",
     "bernoulli",
     "default_generator",
     "fork_stream",
+    "get_seed",
     "get_state",
     "initial_seed",
+    "permutation",
     "rand",
+    "randint",
     "randn",
     "seed",
     "set_state",
@@ -97,15 +101,22 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
 
 
-def seed(s: int) -> None:
-    """Seed the default generator (stream 0, offset 0)."""
+def seed(seed: int) -> None:
+    """Seed the default generator (stream 0, offset 0); ``seed`` may be passed by name."""
     global _forks
-    default_generator.set_state((_check_seed(s), 0, 0))
+    default_generator.set_state((_check_seed(seed), 0, 0))
     _forks = 0
 
 
 def initial_seed() -> int:
     """The seed of the default generator."""
+    return default_generator.seed
+
+
+def get_seed() -> int:
+    """The seed of the default generator (lucid's name for :func:`initial_seed`): the
+    one given to :func:`seed` (a negative one as its 64-bit pattern), else the one drawn
+    from the operating system at import."""
     return default_generator.seed
 
 
@@ -219,3 +230,87 @@ def bernoulli(probs: Any, generator: Any = None) -> Any:
     p = np.ascontiguousarray(p)
     bits = _storage.wrap(check_generator(generator).bernoulli(p.reshape(-1)), p.shape)
     return Tensor._wrap(_storage.copy_of(bits, p.dtype))
+
+
+def _size(size: Any) -> tuple[int, ...]:
+    """numpy's ``size``: an int, a sequence of ints, or None for one value (shape ())."""
+    if size is None:
+        return ()
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        return _shape((size,))
+    if isinstance(size, (tuple, list)):
+        return _shape(tuple(size))
+    raise TypeError(f"size must be an int or a tuple of ints, got {type(size).__name__} {size!r}")
+
+
+def _check_device(device: Any) -> None:
+    """lucid's one device is the CPU ("cpu", or None for it)."""
+    if device is not None and not (isinstance(device, str) and device == "cpu"):
+        raise ValueError(f"device must be 'cpu' (there is no GPU backend), got {device!r}")
+
+
+def _int_arg(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Any = 1,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = "cpu",
+    *,
+    generator: Any = None,
+) -> Any:
+    """Uniform int64 values in [low, high), or in [0, low) when ``high`` is None (numpy's
+    rule); ``size`` is the shape (an int, a tuple, or None for a 0-D tensor).
+
+    Each value is Lemire's multiply-shift of a 64-bit word made of three generator words
+    (no rejection, so the same seed gives the same values on any number of threads);
+    each integer's probability is within 2⁻⁶⁴ of 1 / (high − low).
+    """
+    _check_device(device)
+    low = _int_arg("low", low)
+    if high is None:
+        low, high = 0, low
+    else:
+        high = _int_arg("high", high)
+    if not low < high:
+        raise ValueError(f"randint needs low < high, got low={low}, high={high}")
+    if low < -(1 << 63) or high > 1 << 63:
+        raise ValueError(f"low and high must fit int64, got low={low}, high={high}")
+    shape = _size(size)
+    numel = _numel(shape, np.dtype(np.int64))
+    words = _integers.words64(check_generator(generator), numel)
+    values = (_integers.below(words, high - low) + np.uint64(low % _U64)).view(np.int64)
+    return Tensor(values.reshape(shape), requires_grad, keep_grad, np.int64)
+
+
+def permutation(
+    n: int,
+    dtype: Any = int,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = "cpu",
+    *,
+    generator: Any = None,
+) -> Any:
+    """A random ordering of 0, 1, ..., n − 1, as a tensor of ``dtype`` (int64 by default).
+
+    The order sorts n random 64-bit keys (three generator words each; ties, which keep
+    index order, are the only departure from uniform: the distribution is within
+    n(n − 1)/2⁶⁵ of uniform in total variation).
+    """
+    _check_device(device)
+    n = _int_arg("n", n)
+    if n < 0:
+        raise ValueError(f"n must be non-negative, got {n}")
+    resolved = _storage.resolve_dtype(dtype)
+    if resolved.kind == "b" or (resolved.kind == "f" and n > 2 ** np.finfo(resolved).nmant + 1):
+        raise TypeError(f"dtype {resolved} cannot hold every index below n={n}")
+    keys = _integers.words64(check_generator(generator), _numel((n,), np.dtype(np.int64)))
+    order = np.argsort(keys, kind="stable")
+    return Tensor(order, requires_grad, keep_grad, resolved)
