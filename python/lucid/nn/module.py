@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 
 from lucid import _storage
+from lucid._dtypes import check_device
 from lucid._ops.inplace import bump
 from lucid._tensor import Tensor
 from lucid.autograd.mode import no_grad
 from lucid.nn.conversion import cast_floating, to_args
 from lucid.nn.hooks import HOOK_REGISTRIES, HookMixin, call_with_hooks
-from lucid.nn.parameter import Buffer, Parameter, check_device
+from lucid.nn.parameter import Buffer, Parameter
 from lucid.nn.state_dict import IncompatibleKeys, StateDictKeyError, StateDictMixin
 
 __all__ = ["IncompatibleKeys", "Module", "StateDictKeyError"]
@@ -312,9 +313,10 @@ class Module(HookMixin, StateDictMixin):
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or by keyword: device
-        "cpu" only (a ValueError otherwise); a floating dtype casts every floating
-        parameter (and its grad) and buffer into new storage of that dtype, keeping the
-        tensor objects (so optimizers keep them) and counting a write. Returns self."""
+        "cpu" only (lucid.UnknownDeviceError, a ValueError, otherwise); a floating dtype
+        casts every floating parameter (and its grad) and buffer into new storage of that
+        dtype, keeping the tensor objects (so optimizers keep them) and counting a write.
+        Returns self."""
         device, dtype = to_args(args, kwargs)
         if device is not None:
             check_device(device)

@@ -10,15 +10,6 @@ from lucid._tensor import Tensor
 __all__ = ["Buffer", "Parameter"]
 
 
-def check_device(device: Any) -> str:
-    """lucid here runs on the CPU only: "cpu" passes, anything else is a ValueError."""
-    if not (isinstance(device, str) and device == "cpu"):
-        raise ValueError(
-            f"device must be 'cpu' (lucid runs on the CPU only), got device={device!r}"
-        )
-    return device
-
-
 def _renamed(text: str, name: str) -> str:
     # Tensor's repr spells "Tensor(" rather than type(self).__name__.
     return name + "(" + text[len("Tensor(") :] if text.startswith("Tensor(") else text
@@ -33,8 +24,7 @@ class Parameter(Tensor):
     """
 
     def __init__(self, data: Any, dtype: Any = None, device: str = "cpu") -> None:
-        check_device(device)
-        super().__init__(data, requires_grad=True, dtype=dtype)
+        super().__init__(data, requires_grad=True, dtype=dtype, device=device)
 
     def __repr__(self) -> str:
         return _renamed(super().__repr__(), "Parameter")
@@ -46,8 +36,7 @@ class Buffer(Tensor):
     storage of its own, in ``dtype`` when given."""
 
     def __init__(self, data: Any, dtype: Any = None, device: str = "cpu") -> None:
-        check_device(device)
-        super().__init__(data, requires_grad=False, dtype=dtype)
+        super().__init__(data, requires_grad=False, dtype=dtype, device=device)
 
     def __repr__(self) -> str:
         return _renamed(super().__repr__(), "Buffer")
