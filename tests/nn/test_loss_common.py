@@ -28,9 +28,9 @@ def test_references_agree_with_hand_computed_values():
     first = math.log(math.exp(2) + math.exp(0.5) + math.exp(0.1)) - 2
     second = math.log(1 + math.exp(1.5) + math.exp(0.2)) - 1.5
     assert float(ref_cross_entropy(x, t)) == pytest.approx((first + second) / 2, rel=1e-12)
-    out = F.cross_entropy(Tensor(x), Tensor(t))
+    out = F.cross_entropy(Tensor(x), Tensor(t), eps=0)
     assert out.item() == pytest.approx((first + second) / 2, rel=1e-12)
-    bce = F.binary_cross_entropy(Tensor(np.array([0.9, 0.2])), Tensor(np.array([1.0, 0.0])))
+    bce = F.binary_cross_entropy(Tensor(np.array([0.9, 0.2])), Tensor(np.array([1.0, 0.0])), eps=0)
     assert bce.item() == pytest.approx(-(math.log(0.9) + math.log(0.8)) / 2, rel=1e-12)
 
 
@@ -91,7 +91,7 @@ ALL = {
 
 
 @pytest.mark.parametrize("name", ALL)
-@pytest.mark.parametrize("bad", ["avg", "elementwise_mean", None, 1])
+@pytest.mark.parametrize("bad", ["avg", "elementwise_mean", 1])  # None is lucid's "none"
 def test_unknown_reduction_is_a_value_error_naming_it(name, bad):
     with pytest.raises(ValueError, match=f"reduction.*{bad!r}"):
         ALL[name](reduction=bad)

@@ -172,6 +172,6 @@ def test_binary_cross_entropy_with_logits_for_input_and_target(data, reduction, 
     loss = partial(F.binary_cross_entropy_with_logits, weight=w, pos_weight=pw, reduction=reduction)
     check_op(loss, x, y, ref=ref, seed=seed)
     module = nn.BCEWithLogitsLoss(
-        None if w is None else Tensor(w), reduction, None if pw is None else Tensor(pw)
+        None if w is None else Tensor(w), reduction, pos_weight=None if pw is None else Tensor(pw)
     )
     check_op(lambda a, b: module(a, b), x, y, ref=ref, seed=seed)

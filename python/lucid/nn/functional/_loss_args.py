@@ -22,9 +22,24 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _check_reduction(reduction: Any) -> str:
+    """ "mean", "sum" or "none"; None is lucid's spelling of "none"."""
+    if reduction is None:
+        return "none"
     if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ValueError(
+            f"reduction must be 'mean', 'sum', 'none' or None, got {reduction!r}"
+            + (" (lucid's order is weight, reduction, ...)" if isinstance(reduction, int) else "")
+        )
     return reduction
+
+
+def _check_eps(op: str, eps: Any, high: float) -> float:
+    """A real eps in [0, high): 0 turns lucid's guard off."""
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"{op}: eps must be a number, got {eps!r}")
+    if not 0.0 <= float(eps) < high:
+        raise ValueError(f"{op}: eps must be in [0, {high:g}), got {eps!r}")
+    return float(eps)
 
 
 def _check_input(op: str, input_: Any) -> Tensor:
@@ -97,9 +112,13 @@ def _class_args(op: str, x: Tensor, target: Any, weight: Any, ignore_index: Any)
             f"{op}: for input_ of shape {x.shape} target must have shape {target_shape}, "
             f"got {t.shape}"
         )
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
-        raise TypeError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
-    bad = ((t < 0) | (t >= c)) & (t != ignore_index)
+    if ignore_index is not None and (
+        isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral)
+    ):
+        raise TypeError(f"{op}: ignore_index must be an int or None, got {ignore_index!r}")
+    bad = (t < 0) | (t >= c)
+    if ignore_index is not None:
+        bad &= t != ignore_index
     if bad.any():
         raise ValueError(
             f"{op}: target must hold class indices in [0, {c}) or ignore_index "
@@ -116,10 +135,15 @@ def _class_args(op: str, x: Tensor, target: Any, weight: Any, ignore_index: Any)
     return {
         "t": t.reshape(n, d).astype(np.int64, copy=False),
         "weight": w,
-        "ignore_index": int(ignore_index),
+        "ignore_index": None if ignore_index is None else int(ignore_index),
         "dims": (n, c, d),
         "out_shape": target_shape,
     }
+
+
+def _valid(t: np.ndarray, ignore_index: int | None) -> np.ndarray:
+    """Which targets count: all of them when ignore_index is None (lucid's default)."""
+    return np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
 
 
 # ---- reductions -----------------------------------------------------------------------

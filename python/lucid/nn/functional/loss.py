@@ -1,8 +1,12 @@
 """Losses, each one fused Function: forward and backward in numpy, numerically stable.
 
 Every loss returns its input's float dtype in Rust storage. ``reduction`` is "mean",
-"sum" or "none". Weights (``weight``, ``pos_weight``) are constants: no gradient flows
-to them (PyTorch does not implement one either). Float targets (mse, the two BCEs) get
+"sum" or "none" (None, lucid's spelling, is "none"). The positional orders are lucid's:
+cross_entropy(input_, target, weight, reduction, eps, ignore_index), nll_loss(input_,
+target, weight, reduction, ignore_index), binary_cross_entropy(input_, target, weight,
+reduction, eps); PyTorch's label_smoothing is keyword-only. Weights (``weight``,
+``pos_weight``) are constants: no gradient flows to them (PyTorch does not implement one
+either). Float targets (mse, the two BCEs) get
 a gradient when they require one, as in PyTorch; class-index targets never do.
 """
 
@@ -17,6 +21,7 @@ from lucid import _storage
 from lucid._tensor import Tensor
 from lucid.autograd import Function
 from lucid.nn.functional._loss_args import (
+    _check_eps,
     _check_input,
     _check_reduction,
     _class_args,
@@ -24,6 +29,7 @@ from lucid.nn.functional._loss_args import (
     _float_target,
     _per_element_grad,
     _reduce,
+    _valid,
 )
 
 __all__ = [
@@ -55,7 +61,7 @@ class MSELossFunction(Function):
         return (dx if need_x else None, -dx if need_y else None)
 
 
-def mse_loss(input_: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def mse_loss(input_: Tensor, target: Any, reduction: str | None = "mean") -> Tensor:
     """Mean squared error (x − y)² of ``input_`` and ``target`` (same shape; no broadcasting).
 
     The target gets a gradient (−∂/∂x) when it is a Tensor that requires one.
@@ -80,16 +86,17 @@ class CrossEntropyFunction(Function):
         *,
         t: np.ndarray,
         weight: np.ndarray | None,
-        ignore_index: int,
+        ignore_index: int | None,
         dims: tuple[int, int, int],
         out_shape: tuple[int, ...],
         reduction: str,
         label_smoothing: float,
+        guard: float,
     ) -> np.ndarray:
         n, c, d = dims
         eps = label_smoothing
         x3 = x.reshape(dims)
-        valid = t != ignore_index
+        valid = _valid(t, ignore_index)
         ti = np.where(valid, t, 0)
         # Minus the max: exp() <= 1 cannot overflow and its sum is >= 1, so log is finite.
         logp = x3 - x3.max(axis=1, keepdims=True)
@@ -98,6 +105,13 @@ class CrossEntropyFunction(Function):
         wt = wc[ti] * valid
         # Zeroed, not multiplied by 0: an ignored entry's row may hold -inf (a -inf logit).
         picked = np.where(valid, np.take_along_axis(logp, ti[:, None, :], axis=1)[:, 0, :], 0)
+        # lucid's guard: −log(p_t + guard) = −logaddexp(log p_t, log guard), whose slope
+        # is r = p_t / (p_t + guard) times the unguarded one.
+        self.r = None
+        if guard > 0:
+            guarded = np.logaddexp(picked, np.log(guard)).astype(x.dtype, copy=False)
+            self.r = np.exp(picked - guarded)
+            picked = np.where(valid, guarded, 0)
         loss = -(1 - eps) * wt * picked
         if eps > 0:
             loss = np.where(valid, loss - (eps / c) * (logp * wc[None, :, None]).sum(axis=1), 0)
@@ -110,12 +124,13 @@ class CrossEntropyFunction(Function):
         n, c, d = self.logp.shape
         eps = self.eps
         g = np.broadcast_to(_per_element_grad(grad, self.reduction, self.divisor, (n, d)), (n, d))
-        q_sum = (1 - eps) * self.wt + (eps / c) * self.wc.sum() * self.valid
+        wt = self.wt if self.r is None else self.wt * self.r
+        q_sum = (1 - eps) * wt + (eps / c) * self.wc.sum() * self.valid
         dx = _storage.empty(self.shape, self.logp.dtype)
         dx3 = dx.reshape(n, c, d)
         np.exp(self.logp, out=dx3)
         dx3 *= (g * q_sum)[:, None, :]
-        dx3[np.arange(n)[:, None], self.ti, np.arange(d)] -= (1 - eps) * g * self.wt
+        dx3[np.arange(n)[:, None], self.ti, np.arange(d)] -= (1 - eps) * g * wt
         if eps > 0:
             dx3 -= (eps / c) * self.wc[None, :, None] * (g * self.valid)[:, None, :]
         return (dx,)
@@ -130,13 +145,13 @@ class NLLLossFunction(Function):
         *,
         t: np.ndarray,
         weight: np.ndarray | None,
-        ignore_index: int,
+        ignore_index: int | None,
         dims: tuple[int, int, int],
         out_shape: tuple[int, ...],
         reduction: str,
     ) -> np.ndarray:
         n, c, d = dims
-        valid = t != ignore_index
+        valid = _valid(t, ignore_index)
         ti = np.where(valid, t, 0)
         wt = (weight[ti] if weight is not None else np.ones(t.shape, x.dtype)) * valid
         picked = np.take_along_axis(x.reshape(dims), ti[:, None, :], axis=1)[:, 0, :]
@@ -167,32 +182,41 @@ def cross_entropy(
     input_: Tensor,
     target: Any,
     weight: Any = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
+    reduction: str | None = "mean",
+    eps: float = 1e-7,
+    ignore_index: int | None = -100,
+    *,
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Cross entropy of logits ``input_`` and class indices ``target``, as PyTorch.
+    """Cross entropy of logits ``input_`` and class indices ``target``.
 
+    Per entry, −w_t·log(p_t + eps), p = softmax(input_) over the classes: lucid's form,
+    whose ``eps`` (default 1e-7) keeps a vanishing p_t finite; eps=0 gives PyTorch's
+    exact −w_t·log p_t. It is computed from log-softmax, so nothing overflows.
     Shapes: input_ (N, C) with target (N,); (N, C, d1, ...) with (N, d1, ...); (C,) with
     (). ``target`` holds int64 indices in [0, C) or ``ignore_index`` (those entries give
-    0 and count for nothing). ``weight`` (C,) scales each class; "mean" divides by the
+    0 and count for nothing; None ignores none, as lucid's default, and -100, PyTorch's,
+    is no valid class either). ``weight`` (C,) scales each class; "mean" divides by the
     summed weights of the non-ignored targets (nan when that is 0, with a zero gradient).
     ``label_smoothing`` ε mixes the one-hot target with the uniform distribution:
-    (1 − ε)·w_t·nll + (ε/C)·Σ_c w_c·(−log p_c), as PyTorch.
+    (1 − ε)·w_t·(−log(p_t + eps)) + (ε/C)·Σ_c w_c·(−log p_c), as PyTorch's when eps=0.
     """
     reduction = _check_reduction(reduction)
-    eps = _check_smoothing(label_smoothing)
+    guard = _check_eps("cross_entropy", eps, 1.0)
+    smoothing = _check_smoothing(label_smoothing)
     x = _check_input("cross_entropy", input_)
     args = _class_args("cross_entropy", x, target, weight, ignore_index)
-    return CrossEntropyFunction.apply(x, reduction=reduction, label_smoothing=eps, **args)
+    return CrossEntropyFunction.apply(
+        x, reduction=reduction, label_smoothing=smoothing, guard=guard, **args
+    )
 
 
 def nll_loss(
     input_: Tensor,
     target: Any,
     weight: Any = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
+    reduction: str | None = "mean",
+    ignore_index: int | None = -100,
 ) -> Tensor:
     """Negative log-likelihood −w_t·input_[t] of log-probabilities ``input_``.
 
@@ -217,9 +241,12 @@ class BCEFunction(Function):
     saved_inputs = {0: None, 1: (0,)}  # the target only for the input's gradient
 
     def forward(  # type: ignore[override]
-        self, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, reduction: str
+        self, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, reduction: str, eps: float
     ) -> np.ndarray:
         y = y.astype(x.dtype, copy=False)
+        # lucid's clip to [eps, 1 − eps]: outside it the loss is flat, its slope 0.
+        self.inside = None if eps == 0 else (x >= eps) & (x <= 1 - eps)
+        x = x if eps == 0 else np.clip(x, eps, 1 - eps)
         log_x, log_1mx = _clamped_logs(x)
         loss = -(y * log_x + (1 - y) * log_1mx)
         if weight is not None:
@@ -236,6 +263,8 @@ class BCEFunction(Function):
         dx = dy = None
         if need_x:  # PyTorch's form: (x − y) / max(x(1 − x), 1e-12)
             dx = g * (x - y) / np.maximum(x * (1 - x), _BCE_EPS)
+            if self.inside is not None:
+                dx = dx * self.inside
         if need_y:  # the derivative of the clamped loss: log(1 − x) − log(x)
             log_x, log_1mx = _clamped_logs(x)
             dy = g * (log_1mx - log_x)
@@ -243,17 +272,24 @@ class BCEFunction(Function):
 
 
 def binary_cross_entropy(
-    input_: Tensor, target: Any, weight: Any = None, reduction: str = "mean"
+    input_: Tensor,
+    target: Any,
+    weight: Any = None,
+    reduction: str | None = "mean",
+    eps: float = 1e-7,
 ) -> Tensor:
     """−w·(y·log x + (1 − y)·log(1 − x)) of probabilities ``input_`` and ``target``.
 
-    Both must lie in [0, 1] and share a shape; each log is clamped at −100, as PyTorch.
+    Both must lie in [0, 1] and share a shape. As lucid's, x is first clipped to
+    [eps, 1 − eps] (``eps`` default 1e-7; the loss is flat, its slope 0, outside);
+    eps=0 gives PyTorch's form, each log clamped at −100.
     ``weight`` broadcasts to input_'s shape. The input's gradient is PyTorch's
     w·(x − y)/max(x(1 − x), 1e-12); the target's is w·(log(1 − x) − log x) with the
     clamped logs (PyTorch uses −logit(x), equal inside (0, 1), infinite at its ends).
     """
     reduction = _check_reduction(reduction)
     op = "binary_cross_entropy"
+    eps = _check_eps(op, eps, 0.5)
     x = _check_input(op, input_)
     y = _float_target(op, target, x)
     for name, values in (("input_", x.data), ("target", y.data if isinstance(y, Tensor) else y)):
@@ -263,7 +299,7 @@ def binary_cross_entropy(
                 f"{op}: {name} must hold probabilities in [0, 1], got {values[outside].flat[0]}"
             )
     w = _constant(op, "weight", weight, x)
-    return BCEFunction.apply(x, y, weight=w, reduction=reduction)
+    return BCEFunction.apply(x, y, weight=w, reduction=reduction, eps=eps)
 
 
 class BCEWithLogitsFunction(Function):
@@ -309,7 +345,7 @@ def binary_cross_entropy_with_logits(
     target: Any,
     weight: Any = None,
     pos_weight: Any = None,
-    reduction: str = "mean",
+    reduction: str | None = "mean",
 ) -> Tensor:
     """BCE of sigmoid(``input_``) and ``target``, computed stably from the logits.
 

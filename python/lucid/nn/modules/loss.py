@@ -2,7 +2,10 @@
 
 As in PyTorch, ``weight`` (and BCEWithLogitsLoss's ``pos_weight``) is registered as a
 buffer, so it is in ``state_dict()`` when set and None when not; a list or array given
-for it becomes a Tensor. ``reduction`` is checked when the layer is built.
+for it becomes a Tensor. ``reduction`` is checked when the layer is built (None is
+lucid's "none"). The positional orders are lucid's: (weight, reduction, eps) for
+CrossEntropyLoss, BCELoss and BCEWithLogitsLoss, (weight, reduction) for NLLLoss;
+PyTorch's ignore_index, label_smoothing and pos_weight are keyword-only.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 from lucid._tensor import Tensor
 from lucid.nn.functional.loss import (
+    _check_eps,
     _check_reduction,
     _check_smoothing,
     binary_cross_entropy,
@@ -29,7 +33,7 @@ def _as_tensor(value: Any) -> Tensor | None:
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, reduction: str | None = "mean") -> None:
         super().__init__()
         self.reduction = _check_reduction(reduction)
 
@@ -40,7 +44,7 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     weight: Tensor | None
 
-    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+    def __init__(self, weight: Any = None, reduction: str | None = "mean") -> None:
         super().__init__(reduction)
         self.register_buffer("weight", _as_tensor(weight))
 
@@ -58,11 +62,14 @@ class CrossEntropyLoss(_WeightedLoss):
     def __init__(
         self,
         weight: Any = None,
-        ignore_index: int = -100,
-        reduction: str = "mean",
+        reduction: str | None = "mean",
+        eps: float = 1e-7,
+        *,
+        ignore_index: int | None = -100,
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(weight, reduction)
+        self.eps = _check_eps("CrossEntropyLoss", eps, 1.0)
         self.ignore_index = ignore_index
         self.label_smoothing = _check_smoothing(label_smoothing)
 
@@ -71,8 +78,9 @@ class CrossEntropyLoss(_WeightedLoss):
             input_,
             target,
             weight=self.weight,
-            ignore_index=self.ignore_index,
             reduction=self.reduction,
+            eps=self.eps,
+            ignore_index=self.ignore_index,
             label_smoothing=self.label_smoothing,
         )
 
@@ -87,7 +95,7 @@ class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities; see lucid.nn.functional.nll_loss."""
 
     def __init__(
-        self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+        self, weight: Any = None, reduction: str | None = "mean", *, ignore_index: int | None = -100
     ) -> None:
         super().__init__(weight, reduction)
         self.ignore_index = ignore_index
@@ -108,20 +116,38 @@ class NLLLoss(_WeightedLoss):
 class BCELoss(_WeightedLoss):
     """Binary cross entropy of probabilities; see lucid.nn.functional.binary_cross_entropy."""
 
+    def __init__(
+        self, weight: Any = None, reduction: str | None = "mean", eps: float = 1e-7
+    ) -> None:
+        super().__init__(weight, reduction)
+        self.eps = _check_eps("BCELoss", eps, 0.5)
+
     def forward(self, input_: Tensor, target: Any) -> Tensor:
-        return binary_cross_entropy(input_, target, weight=self.weight, reduction=self.reduction)
+        return binary_cross_entropy(
+            input_, target, weight=self.weight, reduction=self.reduction, eps=self.eps
+        )
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross entropy of logits; see binary_cross_entropy_with_logits.
 
-    The argument order is PyTorch's and lucid's: weight, reduction, pos_weight.
+    The argument order is lucid's: weight, reduction, eps; ``pos_weight`` is keyword-only.
+    ``eps`` is kept for lucid's signature only: the loss is computed from the logits,
+    which need no clipping, so it changes nothing.
     """
 
     pos_weight: Tensor | None
 
-    def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
+    def __init__(
+        self,
+        weight: Any = None,
+        reduction: str | None = "mean",
+        eps: float = 1e-7,
+        *,
+        pos_weight: Any = None,
+    ) -> None:
         super().__init__(weight, reduction)
+        self.eps = _check_eps("BCEWithLogitsLoss", eps, 0.5)
         self.register_buffer("pos_weight", _as_tensor(pos_weight))
 
     def forward(self, input_: Tensor, target: Any) -> Tensor:
