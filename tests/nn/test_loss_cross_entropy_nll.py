@@ -237,10 +237,12 @@ def test_class_targets_out_of_range_are_value_errors(fn):
 
 
 @pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
-def test_float_or_bool_class_targets_are_type_errors(fn):
+def test_float_class_targets_must_be_whole_and_bool_ones_are_type_errors(fn):
     x = Tensor(np.zeros((2, 3)))
-    with pytest.raises(TypeError, match="target.*float32"):
-        fn(x, Tensor([0.0, 1.0]))
+    # As lucid's, a float target of whole numbers is cast to class indices; others are refused.
+    assert fn(x, Tensor([0.0, 1.0])).item() == fn(x, np.array([0, 1])).item()
+    with pytest.raises(ValueError, match="whole class indices, got 0.5"):
+        fn(x, Tensor([0.5, 1.0]))
     with pytest.raises(TypeError, match="target.*bool"):
         fn(x, np.array([True, False]))
 

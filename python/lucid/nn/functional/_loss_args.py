@@ -102,10 +102,18 @@ def _class_args(op: str, x: Tensor, target: Any, weight: Any, ignore_index: Any)
     the class weights (C,) or None, ignore_index, (N, C, D) and the unreduced shape."""
     (n, c, d), target_shape = _layout(op, x.shape)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind not in "iu":
+    if t.dtype.kind == "f":
+        # lucid casts a float target to int; whole numbers are taken, others refused.
+        whole = np.isfinite(t) & (t == np.trunc(t))
+        if not whole.all():
+            raise ValueError(
+                f"{op}: a float target must hold whole class indices, got {t[~whole].flat[0]} "
+                "(class-probability targets are not supported)"
+            )
+        t = t.astype(np.int64)
+    elif t.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: target must hold integer class indices (int64), got dtype {t.dtype}"
-            + (" (class-probability targets are not supported)" if t.dtype.kind == "f" else "")
         )
     if t.shape != target_shape:
         raise ValueError(
