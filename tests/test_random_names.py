@@ -198,3 +198,10 @@ def test_bad_arguments_are_refused_without_moving_the_generator(call, error, mes
     with pytest.raises(error, match=message):
         call(g)
     assert g.offset == 0
+
+
+def test_uniform_defaults_to_one_value_of_shape_1_as_lucids():
+    g = Generator(2)
+    assert lucid.random.uniform(generator=g).shape == (1,)
+    assert lucid.random.uniform(0.0, 1.0, (), generator=g).shape == ()
+    assert lucid.random.uniform(0.0, 1.0, None, generator=g).shape == ()

@@ -21,6 +21,7 @@ import numpy as np
 
 import lucid._C as _C
 from lucid import _storage
+from lucid._dtypes import check_device
 from lucid._tensor import Tensor
 from lucid.random import _integers
 
@@ -198,17 +199,18 @@ def randn(
 def uniform(
     low: float = 0.0,
     high: float = 1.0,
-    size: Any = (),
+    size: Any = 1,
     requires_grad: bool = False,
     dtype: Any = np.float32,
     generator: Any = None,
 ) -> Any:
-    """Uniform values in [low, high)."""
+    """Uniform values in [low, high); ``size`` is the shape (lucid's default 1: one value
+    of shape (1,); () for a 0-D tensor)."""
     if not (np.isfinite(low) and np.isfinite(high) and low <= high):
         raise ValueError(
             f"low and high must be finite with low <= high, got low={low}, high={high}"
         )
-    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    size = _size(size)
     out = rand(*size, dtype=dtype, generator=generator)
     data = out.data
     data *= high - low
@@ -243,12 +245,6 @@ def _size(size: Any) -> tuple[int, ...]:
     raise TypeError(f"size must be an int or a tuple of ints, got {type(size).__name__} {size!r}")
 
 
-def _check_device(device: Any) -> None:
-    """lucid's one device is the CPU ("cpu", or None for it)."""
-    if device is not None and not (isinstance(device, str) and device == "cpu"):
-        raise ValueError(f"device must be 'cpu' (there is no GPU backend), got {device!r}")
-
-
 def _int_arg(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
@@ -272,7 +268,7 @@ def randint(
     (no rejection, so the same seed gives the same values on any number of threads);
     each integer's probability is within 2⁻⁶⁴ of 1 / (high − low).
     """
-    _check_device(device)
+    check_device(device)
     low = _int_arg("low", low)
     if high is None:
         low, high = 0, low
@@ -304,7 +300,7 @@ def permutation(
     index order, are the only departure from uniform: the distribution is within
     n(n − 1)/2⁶⁵ of uniform in total variation).
     """
-    _check_device(device)
+    check_device(device)
     n = _int_arg("n", n)
     if n < 0:
         raise ValueError(f"n must be non-negative, got {n}")
