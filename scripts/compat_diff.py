@@ -13,7 +13,7 @@ child per snippet with a timeout) and report outcomes as JSON; this script compa
 them: kind, value (numbers to 1e-6 relative), dtype, shape, requires_grad, the error
 type when one raises, and repr where the header asks for it. Every difference is one
 line; the run fails (exit 1) if one is not in tests/lucid_compat/known.py. Without the
-side environment (default /work/side-lucid2/bin/python, or $LUCID2_PYTHON) it says so
+side environment (default .venv-lucid2/bin/python in the repository, or $LUCID2_PYTHON) it says so
 and exits 0. --by-theme ends with the differing snippets grouped by known.py's status,
 theme and reason: the list the fidelity work starts from.
 """
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COMPAT = ROOT / "tests" / "lucid_compat"
 WORKER = COMPAT / "worker.py"
-DEFAULT_LUCID2 = "/work/side-lucid2/bin/python"
+DEFAULT_LUCID2 = str(ROOT / ".venv-lucid2" / "bin" / "python")  # see the README
 RTOL = 1e-6
 HEADER = re.compile(r"^## (\S+) :: ([^:]+?)((?: :: \S+)*)\s*$")
 

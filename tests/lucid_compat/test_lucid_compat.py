@@ -2,7 +2,7 @@
 
 Every snippet runs in our lucid and must not crash or raise unless its header says so or
 known.py lists it. Where the side environment with real lucid 2.x exists
-(scripts/compat_diff.py: $LUCID2_PYTHON, default /work/side-lucid2/bin/python), every
+(scripts/compat_diff.py: $LUCID2_PYTHON, default .venv-lucid2/bin/python in the repository), every
 difference between the two must be listed in known.py; elsewhere, as in CI, that test
 is skipped, like the PyTorch parity tests.
 """
