@@ -40,7 +40,7 @@ from lucid._ops.reduce import argmax, argmin, max, mean, min, std, sum, var
 from lucid._ops.views import flatten, squeeze, unsqueeze
 from lucid._ranges import arange, eye
 from lucid._serialization import load, save
-from lucid._tensor import Tensor
+from lucid._tensor import Tensor, from_dlpack
 from lucid.autograd import enable_grad, grad_enabled, no_grad
 
 # lucid 3's (and numpy's) lowercase dtypes; storage holds the first four. The others

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lucid import _copying, _dtypes, _storage
+from lucid import _copying, _dlpack, _dtypes, _storage
 from lucid._dtypes import DeviceFlag, check_device
 from lucid.autograd import function, graph
 from lucid.autograd.versions import VersionCounter, unshare
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "from_dlpack"]
 
 F32 = np.dtype(np.float32)
 I64 = np.dtype(np.int64)
@@ -177,6 +177,10 @@ class Tensor:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
 
+    # DLPack export (np.from_dlpack, torch.from_dlpack): the storage itself, no copy.
+    __dlpack__ = _dlpack.export
+    __dlpack_device__ = _dlpack.export_device
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -317,6 +321,16 @@ class Tensor:
 # The one reference back up: Function (below this module) wraps every op's output in
 # Tensor. It receives the class here instead of importing this module.
 function.set_tensor_class(Tensor)
+
+
+def from_dlpack(x: Any, *, device: Any = None, copy: bool | None = None) -> Tensor:
+    """A tensor with the values of ``x`` (anything with ``__dlpack__``). A lucid tensor's
+    storage is shared, as ``detach()`` shares it; other memory cannot become Rust storage,
+    so it is copied once and ``copy=False`` is a BufferError (lucid._dlpack)."""
+    if isinstance(x, Tensor) and copy is not True:
+        check_device(device)
+        return x.detach()
+    return Tensor._wrap(_dlpack.storage_values(x, device, copy))
 
 
 def _values(data: Any, dtype: Any) -> np.ndarray:
