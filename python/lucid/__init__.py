@@ -11,7 +11,17 @@ import numpy as _np
 # _methods binds the ops of lucid._ops onto Tensor as its operators and methods.
 from lucid import _methods, nn, optim, random
 from lucid._C import empty_cache, get_num_threads, memory_allocated, memory_cached, set_num_threads
-from lucid._creation import ones, ones_like, tensor, zeros, zeros_like
+from lucid._creation import (
+    empty,
+    empty_like,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from lucid._dtypes import (
     Bool,
     Char,
@@ -33,15 +43,41 @@ from lucid._dtypes import (
     Short,
     UnknownDeviceError,
 )
+from lucid._ops.arithmetic import add, div, multiply, power, sub
 from lucid._ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt
 from lucid._ops.linalg import matmul
 from lucid._ops.movement import concatenate, stack, where
 from lucid._ops.reduce import argmax, argmin, max, mean, min, std, sum, var
+from lucid._ops.shapes import expand_dims, ravel, reshape, swapaxes, transpose
+from lucid._ops.unary import (
+    arccos,
+    arcsin,
+    arctan,
+    ceil,
+    cos,
+    cosh,
+    cube,
+    floor,
+    log2,
+    reciprocal,
+    round,
+    sign,
+    sin,
+    sinh,
+    square,
+    tan,
+)
 from lucid._ops.views import flatten, squeeze, unsqueeze
-from lucid._ranges import arange, eye
+from lucid._ranges import arange, eye, linspace
 from lucid._serialization import load, save
 from lucid._tensor import Tensor, from_dlpack
 from lucid.autograd import enable_grad, grad_enabled, no_grad
+from lucid.nn.functional.activation import tanh
+
+# numpy's constants, as lucid 2.x has them at the top level.
+pi = _np.pi
+inf = _np.inf
+newaxis = None
 
 # lucid 3's (and numpy's) lowercase dtypes; storage holds the first four. The others
 # name what it cannot hold, so passing one is a TypeError naming it.
@@ -57,7 +93,7 @@ double = _np.float64
 long = _np.int64
 
 try:
-    __version__ = _metadata.version("lucid")  # the distribution name in pyproject.toml
+    __version__ = _metadata.version("lucid-rs")  # the distribution name in pyproject.toml
 except _metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 

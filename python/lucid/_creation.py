@@ -1,4 +1,4 @@
-"""Creation functions: tensor, zeros, ones, zeros_like, ones_like.
+"""Creation functions: tensor, zeros, ones, full, empty and their ``_like`` forms.
 
 ``dtype`` takes lucid's dtype objects (``lucid.Float64``), numpy dtypes and names, and
 Python's float (float32), int (int64) and bool (lucid._dtypes.resolve); ``device`` must
@@ -14,7 +14,17 @@ import numpy as np
 from lucid import _dtypes, _storage
 from lucid._tensor import Tensor
 
-__all__ = ["ones", "ones_like", "tensor", "zeros", "zeros_like"]
+__all__ = [
+    "empty",
+    "empty_like",
+    "full",
+    "full_like",
+    "ones",
+    "ones_like",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
 
 
 def tensor(
@@ -41,16 +51,21 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 def _filled(
     shape: tuple[int, ...],
-    value: int,
+    value: Any,
     dtype: Any,
     requires_grad: bool,
     keep_grad: bool,
     device: Any,
 ) -> Tensor:
+    """A new tensor of ``shape`` holding ``value`` everywhere, or uninitialised values
+    when ``value`` is None."""
     _dtypes.check_device(device)
-    values = _storage.zeros(shape, _dtypes.resolve(dtype))
-    if value:
-        values.fill(value)
+    if value is None:
+        values = _storage.empty(shape, _dtypes.resolve(dtype))
+    else:
+        values = _storage.zeros(shape, _dtypes.resolve(dtype))
+        if value:
+            values.fill(value)
     out = Tensor._wrap(values, requires_grad=requires_grad)
     out.keep_grad = bool(keep_grad)
     return out
@@ -79,7 +94,7 @@ def ones(
 
 
 def _like(
-    t: Any, value: int, dtype: Any, requires_grad: bool, keep_grad: bool, device: Any
+    t: Any, value: Any, dtype: Any, requires_grad: bool, keep_grad: bool, device: Any
 ) -> Tensor:
     ref = t if isinstance(t, Tensor) else Tensor(t)
     dtype = ref.dtype if dtype is None else dtype
@@ -108,3 +123,61 @@ def ones_like(
     """Ones of ``t``'s shape, in ``t``'s dtype unless ``dtype`` is given; ``device``
     None means t's ("cpu")."""
     return _like(t, 1, dtype, requires_grad, keep_grad, device)
+
+
+def _fill_value(value: Any) -> Any:
+    if not isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        raise TypeError(f"full: fill_value must be a real number or bool, got {value!r}")
+    return value
+
+
+def full(
+    shape: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = "cpu",
+) -> Tensor:
+    """A tensor of ``shape`` (an int or a tuple) holding ``fill_value`` everywhere;
+    float32 unless ``dtype`` is given, as zeros and ones."""
+    dims = _shape((shape,) if isinstance(shape, (int, np.integer)) else (shape,))
+    dtype = np.float32 if dtype is None else dtype
+    return _filled(dims, _fill_value(fill_value), dtype, requires_grad, keep_grad, device)
+
+
+def full_like(
+    t: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = None,
+) -> Tensor:
+    """``fill_value`` in ``t``'s shape, in ``t``'s dtype unless ``dtype`` is given."""
+    return _like(t, _fill_value(fill_value), dtype, requires_grad, keep_grad, device)
+
+
+def empty(
+    *shape: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = "cpu",
+) -> Tensor:
+    """A tensor of ``shape`` (ints or one tuple) whose values are whatever the new
+    storage holds; float32 unless ``dtype`` is given."""
+    dtype = np.float32 if dtype is None else dtype
+    return _filled(_shape(shape), None, dtype, requires_grad, keep_grad, device)
+
+
+def empty_like(
+    t: Any,
+    /,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = None,
+) -> Tensor:
+    """Uninitialised values in ``t``'s shape and (unless ``dtype`` is given) dtype."""
+    return _like(t, None, dtype, requires_grad, keep_grad, device)

@@ -16,7 +16,17 @@ from typing import Any
 import numpy as np
 
 from lucid import _dtypes
-from lucid._ops import elementwise, inplace, integer, linalg, movement, reduce, views
+from lucid._ops import (
+    elementwise,
+    inplace,
+    integer,
+    linalg,
+    movement,
+    reduce,
+    shapes,
+    unary,
+    views,
+)
 from lucid._ops._common import operand
 from lucid._tensor import Tensor
 
@@ -188,6 +198,9 @@ METHODS: dict[str, Any] = {
     "int": _cast(np.int64, "int"),
     "bool": _cast(np.bool_, "bool"),
     "clone": elementwise.clone,
+    "floor": unary.floor,
+    "ceil": unary.ceil,
+    "round": unary.round,
     "to": _to,
     "cpu": _cpu,
     # reductions
@@ -206,6 +219,8 @@ METHODS: dict[str, Any] = {
     "squeeze": views.squeeze,
     "unsqueeze": views.unsqueeze,
     "transpose": movement.transpose,
+    "swapaxes": shapes.swapaxes,
+    "ravel": shapes.ravel,
     "T": property(_t),
     "mT": property(_mt),
     "__getitem__": movement.getitem,

@@ -1,4 +1,4 @@
-"""Creation helpers for ranges and identity matrices: arange, eye (``dtype`` and
+"""Creation helpers for ranges and identity matrices: arange, linspace, eye (``dtype`` and
 ``device`` as in lucid._creation)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 from lucid import _dtypes, _storage, _tensor
 
-__all__ = ["arange", "eye"]
+__all__ = ["arange", "eye", "linspace"]
 
 _F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
 _INTS = (int, np.integer)
@@ -79,3 +79,32 @@ def eye(
     if isinstance(k, bool) or not isinstance(k, _INTS):
         raise TypeError(f"eye: k must be an int, got {k!r}")
     return _created(np.eye(rows, cols, int(k)), dtype, requires_grad, keep_grad, device)
+
+
+def linspace(
+    start: Any,
+    stop: Any,
+    num: Any = 50,
+    /,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = "cpu",
+) -> Any:
+    """``num`` evenly spaced values from ``start`` to ``stop``, both included; float32
+    unless ``dtype`` is given (computed in float64, then rounded once; an integer dtype
+    truncates toward zero, as numpy)."""
+    for name, value in (("start", start), ("stop", stop)):
+        if isinstance(value, bool) or not isinstance(value, (*_INTS, float, np.floating)):
+            raise TypeError(f"linspace: {name} must be a real number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"linspace: {name} must be finite, got {value!r}")
+    if isinstance(num, bool) or not isinstance(num, _INTS):
+        raise TypeError(f"linspace: num must be an int, got {num!r}")
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative, got {num!r}")
+    values = np.linspace(float(start), float(stop), int(num), dtype=_F64)
+    target = _F32 if dtype is None else _dtypes.resolve(dtype)
+    if target.kind in "iub":
+        values = np.trunc(values)
+    return _created(values, target, requires_grad, keep_grad, device)

@@ -17,7 +17,7 @@ import pytest
 import lucid
 import lucid.nn.functional as F
 from lucid import Tensor, nn
-from lucid._ops import elementwise, linalg, movement, reduce
+from lucid._ops import elementwise, linalg, movement, reduce, unary
 from lucid.autograd import Function, Kernel
 
 # By module: lucid.nn.functional's names (dropout, linear) hide its submodules.
@@ -231,6 +231,18 @@ SAVES = {
         movement.Where,
         lambda x, w: (lucid.where(c := Tensor([True, False, True]), x, w), c, "input 0"),
     ),
+    "Sin": (unary.Sin, lambda x, w: (lucid.sin(x), x, "input 0")),
+    "Cos": (unary.Cos, lambda x, w: (lucid.cos(x), x, "input 0")),
+    "Tan": (unary.Tan, lambda x, w: (y := lucid.tan(x), y, "the output")),
+    "Arcsin": (unary.Arcsin, lambda x, w: (lucid.arcsin(p := _prob(3)), p, "input 0")),
+    "Arccos": (unary.Arccos, lambda x, w: (lucid.arccos(p := _prob(3)), p, "input 0")),
+    "Arctan": (unary.Arctan, lambda x, w: (lucid.arctan(x), x, "input 0")),
+    "Sinh": (unary.Sinh, lambda x, w: (lucid.sinh(x), x, "input 0")),
+    "Cosh": (unary.Cosh, lambda x, w: (lucid.cosh(x), x, "input 0")),
+    "Log2": (unary.Log2, lambda x, w: (lucid.log2(p := _prob(3)), p, "input 0")),
+    "Reciprocal": (unary.Reciprocal, lambda x, w: (y := lucid.reciprocal(x), y, "the output")),
+    "Square": (unary.Square, lambda x, w: (lucid.square(x), x, "input 0")),
+    "Cube": (unary.Cube, lambda x, w: (lucid.cube(x), x, "input 0")),
     "ELU": (act.ELU, lambda x, w: (F.elu(x), x, "input 0")),
     "SELU": (act.SELU, lambda x, w: (F.selu(x), x, "input 0")),
     "GELU": (act.GELU, lambda x, w: (F.gelu(x), x, "input 0")),
@@ -299,6 +311,7 @@ ABSTRACT = {
     elementwise._Pairwise,
     reduce._Extreme,
     act._AlongAxis,
+    unary._OfInput,
 }
 
 
