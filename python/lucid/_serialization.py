@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import pathlib
+import pickle
 import re
 import struct
 import zipfile
@@ -25,8 +27,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from lucid import _archive, _files, _storage
+from lucid import _archive, _files, _pickles, _storage
 from lucid._tensor import Tensor
+from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
 
 __all__ = ["load", "save"]
@@ -52,7 +55,10 @@ _CORRUPT = (
     OverflowError,
     RecursionError,
     NotImplementedError,
+    AttributeError,
+    pickle.UnpicklingError,
 )
+_TENSOR_SUFFIX, _DICT_SUFFIX = ".lct", ".lcd"  # lucid 2.x's
 
 
 # ---- saving -------------------------------------------------------------------------
@@ -130,13 +136,37 @@ class _Encoder:
             )
 
 
-def save(obj: Any, path: _files.PathArg) -> None:
-    """Write ``obj`` to exactly ``path`` (no extension is added), atomically.
+def _target(obj: Any, path: str) -> tuple[Any, str]:
+    """What is saved and where: lucid 2.x's checks of the .lct and .lcd suffixes."""
+    suffix = os.path.splitext(path)[1]
+    if isinstance(obj, Module):
+        obj = obj.state_dict()
+    if suffix == _TENSOR_SUFFIX and not isinstance(obj, Tensor):
+        raise TypeError(f"a {_TENSOR_SUFFIX} file holds a Tensor, not {type(obj).__name__}")
+    if suffix == _DICT_SUFFIX and not isinstance(obj, dict):
+        raise TypeError(
+            f"a {_DICT_SUFFIX} file holds a state dict (or a Module's), not {type(obj).__name__}"
+        )
+    if suffix == ".safetensors":
+        raise ValueError(f"path {path!r}: lucid.save does not write .safetensors files")
+    return obj, path
+
+
+def save(obj: Any, path: _files.PathArg, safetensors: bool = False) -> pathlib.Path:
+    """Write ``obj`` to ``path``, atomically, and return the absolute path written.
+
+    ``path`` is written as given: no suffix is added (lucid 2.x adds ``.lct`` for a
+    Tensor and ``.lcd`` for a state dict to a path without one). As lucid 2.x's, a
+    ``.lct`` path takes only a Tensor and a ``.lcd`` path only a dict or a Module (else
+    a TypeError), and a Module is saved as its ``state_dict()``.
+    ``safetensors=True`` (lucid 2.x's other format) is a ValueError: this lucid writes
+    one format, below.
 
     ``obj`` may nest dicts (str, int, float, bool, None or tuple keys), lists and tuples
     of tensors, numpy arrays and scalars, None, bools, ints, floats and strings — a
     Module's or an optimiser's ``state_dict()``, say. A tensor referenced twice is
-    stored once and loads as one tensor. Anything else is a TypeError.
+    stored once and loads as one tensor. Anything else is a TypeError. The file is a
+    .npz archive with a JSON manifest (never a pickle).
 
     ``path`` is a str, bytes or os.PathLike, as for open(). The file is written beside
     ``path`` and moved over it, so ``path`` never holds a partial file; an existing
@@ -148,7 +178,9 @@ def save(obj: Any, path: _files.PathArg) -> None:
     been renamed. A save killed meanwhile leaves it behind; the next save to ``path``
     removes every such file that no process holds locked.
     """
-    path = _files.check_path(path)
+    if safetensors is not False:
+        raise ValueError(f"safetensors={safetensors!r}: lucid.save writes only its .npz format")
+    obj, path = _target(obj, _files.check_path(path))
     encoder = _Encoder()
     manifest = {"format": _FORMAT, "version": _VERSION, "object": encoder.encode(obj, "obj")}
     text = json.dumps(manifest, allow_nan=False, separators=(",", ":")).encode("utf-8")
@@ -156,6 +188,7 @@ def save(obj: Any, path: _files.PathArg) -> None:
     arrays.update((f"a{i}", array) for i, array in enumerate(encoder.arrays))
 
     _files.replace(path, lambda file: _write_npz(file, arrays))
+    return pathlib.Path(path).resolve()
 
 
 def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
@@ -269,21 +302,36 @@ def _read(file: IO[bytes], length: int) -> Any:
     return _Decoder(file, members).decode(doc["object"])
 
 
+def _read_pickle(file: IO[bytes]) -> Any:
+    try:
+        return _pickles.load_lucid2(file.read())  # to the end: no size the file claims
+    except _CORRUPT as err:
+        message = f"it is not a zip archive but a pickle, read as lucid 2.x's: {err}"
+        raise ValueError(message) from err
+
+
 def load(path: _files.PathArg) -> Any:
     """Read what :func:`save` wrote: the same structure, with lucid Tensors (in Rust
     storage) where tensors were and numpy arrays where arrays were.
+
+    It also reads the pickles lucid 2.x's ``lucid.save`` wrote (a Tensor from ``.lct``,
+    a state dict of numpy arrays from ``.lcd``), through an unpickler that admits only
+    numpy arrays and scalars, lucid 2.x Tensors, numbers, strings, bytes and containers,
+    so no code in the file runs; any other global is a ValueError naming it.
 
     ``path`` is a str, bytes or os.PathLike, as for open(). A missing file is a
     FileNotFoundError; one that is not a regular file (a directory, a device such as
     /dev/zero, a FIFO, a socket) a ValueError naming ``path``, refused without reading or
     blocking; so is a damaged, truncated, forged or foreign one, or one holding pickled
-    objects, which are never loaded. Every size the file claims is checked against its
-    length before anything is allocated (see lucid._archive), so a small file cannot
-    make load allocate much.
+    objects other than those, which are never loaded. Every size the file claims is
+    checked against its length before anything is allocated (see lucid._archive), so a
+    small file cannot make load allocate much.
     """
     path = _files.check_path(path)
     with _files.open_regular(path) as file:
         try:
+            if os.pread(file.fileno(), 1, 0) == b"\x80":  # pickle protocol 2 and later
+                return _read_pickle(file)
             return _read(file, os.fstat(file.fileno()).st_size)
         except _CORRUPT as err:
             raise ValueError(f"{path!r} is not a readable lucid file: {err}") from err
