@@ -46,9 +46,19 @@ from lucid._dtypes import (
 from lucid._ops.arithmetic import add, div, multiply, power, sub
 from lucid._ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt
 from lucid._ops.linalg import matmul
+from lucid._ops.matrices import outer, trace, tril, triu
 from lucid._ops.movement import concatenate, stack, where
 from lucid._ops.reduce import argmax, argmin, max, mean, min, std, sum, var
-from lucid._ops.shapes import expand_dims, ravel, reshape, swapaxes, transpose
+from lucid._ops.scans import cumsum
+from lucid._ops.shapes import (
+    expand_dims,
+    hstack,
+    ravel,
+    reshape,
+    swapaxes,
+    transpose,
+    vstack,
+)
 from lucid._ops.unary import (
     arccos,
     arcsin,

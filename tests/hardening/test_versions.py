@@ -17,7 +17,7 @@ import pytest
 import lucid
 import lucid.nn.functional as F
 from lucid import Tensor, nn
-from lucid._ops import elementwise, linalg, movement, reduce, unary
+from lucid._ops import elementwise, linalg, matrices, movement, reduce, scans, unary
 from lucid.autograd import Function, Kernel
 
 # By module: lucid.nn.functional's names (dropout, linear) hide its submodules.
@@ -280,6 +280,9 @@ KEEPS_NOTHING = {
     "Cast": (elementwise.Cast, lambda x, w: x.astype(np.float32)),
     "Concatenate": (movement.Concatenate, lambda x, w: lucid.concatenate([x, w])),
     "Stack": (movement.Stack, lambda x, w: lucid.stack([x, w])),
+    "Triangle": (matrices.Triangle, lambda x, w: lucid.tril(x.reshape(3, 1) + w)),
+    "Trace": (matrices.Trace, lambda x, w: lucid.trace(x.reshape(3, 1) + w).reshape(1)),
+    "Cumsum": (scans.Cumsum, lambda x, w: lucid.cumsum(x)),
     "Mul by a number": (elementwise.Mul, lambda x, w: x * 3.0),
     "ReLU": (act.ReLU, lambda x, w: F.relu(x)),
     "LeakyReLU": (act.LeakyReLU, lambda x, w: F.leaky_relu(x, 0.1)),
