@@ -161,7 +161,11 @@ def test_a_lucid2_module_checkpoint_loads_into_the_same_model_here(lucid2_files)
     for name, value in state.items():
         expected = np.load(lucid2_files / f"expected-{name}.npy", allow_pickle=False)
         assert isinstance(value, np.ndarray) and value.dtype == expected.dtype
+        assert value.flags.writeable
         np.testing.assert_array_equal(value, expected)
+        value += 1.0  # writable, as lucid 2.x's unpickled arrays
+        np.testing.assert_array_equal(value, expected + 1.0)
+        value -= 1.0
     model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
     model.load_state_dict(state)  # cast to each parameter's float32
     np.testing.assert_array_equal(model[1].weight.data, state["1.weight"].astype(np.float32))
@@ -261,6 +265,7 @@ def _hostile(marker: pathlib.Path) -> dict[str, tuple[bytes, str]]:
         "deep nesting": (_checkpoint(b"]" * 100_000 + b"a" * 99_999), "nests deeper than 1000"),
         "a cycle": (_checkpoint(b"]\x94h\x00a"), "contains itself"),
         "an old version": (_checkpoint(b"}", version=1.0), "format version: 1.0 != 1.1"),
+        "a persistent id": (_checkpoint(_str("x") + b"Q"), "persistent object"),
         "no wrapper": (b"\x80\x02].", "not a lucid 2.x checkpoint"),
         "a set": (_checkpoint(b"\x8f"), "holds a set"),
         "complex of a string": (

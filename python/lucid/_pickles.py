@@ -93,8 +93,10 @@ class _Array:
                 f"an array of shape {shape} and dtype {dtype.dtype} needs "
                 f"{size * dtype.dtype.itemsize} bytes, but the file holds {len(raw)}"
             )
-        flat = np.frombuffer(raw, dtype.dtype)
-        self.array = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+        flat = np.frombuffer(raw, dtype.dtype)  # read-only over the file's bytes: copied
+        view = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+        native = dtype.dtype in _storage.DTYPES  # native byte order: into storage
+        self.array = _storage.copy_of(view, dtype.dtype) if native else view.copy()
 
 
 def _scalar(dtype: Any, raw: Any) -> np.generic:
