@@ -74,7 +74,7 @@ def test_a_missing_dependency_says_how_to_install_it(monkeypatch, tmp_path, caps
     monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
     assert demo.main(["--out", str(tmp_path / "plot.png")]) == 1
     err = capsys.readouterr().err
-    assert "scikit-learn" in err and 'pip install "lucid[demo]"' in err
+    assert "scikit-learn" in err and 'pip install "lucid-rs[demo]"' in err
     assert not (tmp_path / "plot.png").exists()
 
 

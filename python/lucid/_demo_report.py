@@ -11,7 +11,7 @@ from typing import TextIO
 
 import numpy as np
 
-INSTALL = 'pip install "lucid[demo]"'
+INSTALL = 'pip install "lucid-rs[demo]"'
 _NAMES = {"alpha": "AlphaDropout", "standard": "Dropout"}
 
 

@@ -4,7 +4,7 @@ Eight blocks of Linear → SELU → AlphaDropout (lecun_normal weights, zero bia
 Linear head learn the 8×8 digit images that scikit-learn ships (nothing is downloaded).
 The demo prints train and test accuracy and writes a PNG of each block's output mean
 and standard deviation in training mode, with AlphaDropout and with plain Dropout in
-the same network. ``pip install "lucid[demo]"`` installs scikit-learn and matplotlib.
+the same network. ``pip install "lucid-rs[demo]"`` installs scikit-learn and matplotlib.
 
     python -m lucid.demo                            # 20 epochs, seed 0, lucid-demo.png
     python -m lucid.demo --epochs 5 --seed 3 --out /tmp/layers.png
