@@ -336,3 +336,23 @@ def test_a_pickled_lucid2_tensor_without_data_or_with_code_is_refused(tmp_path):
     path.write_bytes(_checkpoint(_pickled_tensor("Tensor", fields)))
     with pytest.raises(ValueError, match="refuses the global lucid._tensor.tensor._noop"):
         lucid.load(path)
+
+
+def test_every_cut_and_flipped_byte_of_a_lucid2_file_loads_or_is_a_value_error(
+    lucid2_files, tmp_path
+):
+    data = (lucid2_files / "mixed.lcd").read_bytes()
+    path = tmp_path / "damaged.lcd"
+    outcomes = {"loaded": 0, "refused": 0}
+    variants = [data[:n] for n in range(1, len(data))]
+    variants += [data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :] for i in range(1, len(data))]
+    for variant in variants:
+        path.write_bytes(variant)
+        try:
+            lucid.load(path)
+            outcomes["loaded"] += 1
+        except ValueError as err:
+            assert str(err).startswith(f"{str(path)!r} is not a readable lucid file")
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > len(data)  # every cut at least, and most flips
+    assert sum(outcomes.values()) == len(variants)
