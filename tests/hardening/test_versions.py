@@ -17,7 +17,17 @@ import pytest
 import lucid
 import lucid.nn.functional as F
 from lucid import Tensor, nn
-from lucid._ops import elementwise, linalg, matrices, movement, reduce, scans, unary
+from lucid._ops import (
+    elementwise,
+    linalg,
+    matrices,
+    movement,
+    ordering,
+    reduce,
+    repeats,
+    scans,
+    unary,
+)
 from lucid.autograd import Function, Kernel
 
 # By module: lucid.nn.functional's names (dropout, linear) hide its submodules.
@@ -283,6 +293,9 @@ KEEPS_NOTHING = {
     "Triangle": (matrices.Triangle, lambda x, w: lucid.tril(x.reshape(3, 1) + w)),
     "Trace": (matrices.Trace, lambda x, w: lucid.trace(x.reshape(3, 1) + w).reshape(1)),
     "Cumsum": (scans.Cumsum, lambda x, w: lucid.cumsum(x)),
+    "Sort": (ordering.Sort, lambda x, w: lucid.sort(x)[0]),
+    "Tile": (repeats.Tile, lambda x, w: lucid.tile(x, (2, 1))),
+    "Repeat": (repeats.Repeat, lambda x, w: lucid.repeat(x, [1, 0, 2])),
     "Mul by a number": (elementwise.Mul, lambda x, w: x * 3.0),
     "ReLU": (act.ReLU, lambda x, w: F.relu(x)),
     "LeakyReLU": (act.LeakyReLU, lambda x, w: F.leaky_relu(x, 0.1)),
