@@ -49,6 +49,7 @@ from lucid._ops.linalg import matmul
 from lucid._ops.matrices import outer, trace, tril, triu
 from lucid._ops.movement import concatenate, stack, where
 from lucid._ops.ordering import argsort, sort
+from lucid._ops.products import dot, inner
 from lucid._ops.reduce import argmax, argmin, max, mean, min, std, sum, var
 from lucid._ops.repeats import repeat, tile
 from lucid._ops.scans import cumsum
