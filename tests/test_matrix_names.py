@@ -99,3 +99,23 @@ def test_bad_diagonals_and_ranks_are_named():
         lucid.triu(Tensor(1.0))
     with pytest.raises(ValueError, match=r"trace: needs at least 2 dimensions, got shape \(3,\)"):
         lucid.trace(Tensor([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("axis", [-1, 0, None])
+def test_cumprod_values_and_gradients(axis):
+    np.testing.assert_array_equal(lucid.cumprod(Tensor(M), axis).data, np.cumprod(M, axis))
+    check_op(lambda a: lucid.cumprod(a, axis), (3, 4), ref=lambda a: np.cumprod(a, axis))
+
+
+def test_cumprod_gradient_is_exact_at_zeros():
+    x = Tensor([[3.0, 0.0, 2.0], [1.0, 5.0, 4.0]], requires_grad=True)
+    y = lucid.cumprod(x)
+    assert y.tolist() == [[3.0, 0.0, 0.0], [1.0, 5.0, 20.0]]
+    y.sum().backward()
+    # d/dx_i of sum_j prod_{k<=j} x_k, by hand
+    assert x.grad.tolist() == [[1.0, 9.0, 0.0], [26.0, 5.0, 5.0]]
+    check_op(lucid.cumprod, np.array([2.0, 0.0, 0.0, 1.5]), ref=np.cumprod)
+    ints = lucid.cumprod(Tensor(np.array([1, 2, 3])))
+    assert ints.dtype == np.int64 and ints.tolist() == [1, 2, 6]
+    with pytest.raises(TypeError, match=r"cumprod: axis must be an int or None"):
+        lucid.cumprod(Tensor(M), "0")

@@ -52,7 +52,7 @@ from lucid._ops.ordering import argsort, sort
 from lucid._ops.products import dot, inner
 from lucid._ops.reduce import argmax, argmin, max, mean, min, std, sum, var
 from lucid._ops.repeats import repeat, tile
-from lucid._ops.scans import cumsum
+from lucid._ops.scans import cumprod, cumsum
 from lucid._ops.shapes import (
     expand_dims,
     hstack,

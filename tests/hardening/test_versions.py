@@ -252,6 +252,7 @@ SAVES = {
     "Log2": (unary.Log2, lambda x, w: (lucid.log2(p := _prob(3)), p, "input 0")),
     "Reciprocal": (unary.Reciprocal, lambda x, w: (y := lucid.reciprocal(x), y, "the output")),
     "Square": (unary.Square, lambda x, w: (lucid.square(x), x, "input 0")),
+    "Cumprod": (scans.Cumprod, lambda x, w: (lucid.cumprod(x), x, "input 0")),
     "Cube": (unary.Cube, lambda x, w: (lucid.cube(x), x, "input 0")),
     "ELU": (act.ELU, lambda x, w: (F.elu(x), x, "input 0")),
     "SELU": (act.SELU, lambda x, w: (F.selu(x), x, "input 0")),
