@@ -114,3 +114,31 @@ def test_linspace_grad_flags():
 def test_linspace_bad_arguments_are_named(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         lucid.linspace(*args, **kwargs)
+
+
+# ---- diag -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [-1, 0, 2])
+def test_diag_builds_and_reads_diagonals_as_numpy(k):
+    v, m = np.array([1.0, 2.0, 3.0]), np.arange(12.0).reshape(3, 4)
+    built = lucid.diag(Tensor(v, dtype=np.float64), k)
+    _fresh(built, np.diag(v, k).shape, np.float64)
+    np.testing.assert_array_equal(built.data, np.diag(v, k))
+    np.testing.assert_array_equal(lucid.diag(Tensor(m), k).data, np.diag(m, k))
+
+
+def test_diag_dtype_flags_and_inputs():
+    assert lucid.diag(Tensor([1.0, 2.0])).dtype == np.float32  # v's dtype
+    assert lucid.diag(Tensor([1.0, 2.0]), 0, lucid.Int64).tolist() == [[1, 0], [0, 2]]
+    assert lucid.diag(np.array([1, 2])).dtype == np.int64
+    v = Tensor([1.0, 2.0], requires_grad=True)
+    assert not lucid.diag(v).requires_grad  # outside the graph, as lucid 2.x
+    t = lucid.diag(v, 0, None, True, True)
+    assert t.requires_grad and t.keep_grad and t.is_leaf
+    with pytest.raises(ValueError, match=r"diag: v must be 1-D or 2-D, got shape \(2, 2, 2\)"):
+        lucid.diag(np.ones((2, 2, 2)))
+    with pytest.raises(TypeError, match=r"diag: k must be an int, got 1\.0"):
+        lucid.diag(v, 1.0)
+    with pytest.raises(lucid.UnknownDeviceError, match="gpu"):
+        lucid.diag(v, device="gpu")

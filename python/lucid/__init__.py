@@ -81,7 +81,7 @@ from lucid._ops.unary import (
     tan,
 )
 from lucid._ops.views import flatten, squeeze, unsqueeze
-from lucid._ranges import arange, eye, linspace
+from lucid._ranges import arange, diag, eye, linspace
 from lucid._serialization import load, save
 from lucid._tensor import Tensor, from_dlpack
 from lucid.autograd import enable_grad, grad_enabled, no_grad

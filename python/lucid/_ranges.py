@@ -1,4 +1,4 @@
-"""Creation helpers for ranges and identity matrices: arange, linspace, eye (``dtype`` and
+"""Creation helpers for ranges and diagonal matrices: arange, linspace, eye, diag (``dtype`` and
 ``device`` as in lucid._creation)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 from lucid import _dtypes, _storage, _tensor
 
-__all__ = ["arange", "eye", "linspace"]
+__all__ = ["arange", "diag", "eye", "linspace"]
 
 _F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
 _INTS = (int, np.integer)
@@ -108,3 +108,24 @@ def linspace(
     if target.kind in "iub":
         values = np.trunc(values)
     return _created(values, target, requires_grad, keep_grad, device)
+
+
+def diag(
+    v: Any,
+    k: Any = 0,
+    /,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = None,
+) -> Any:
+    """From a 1-D ``v``, the square matrix with ``v`` on diagonal ``k`` (0: the main one;
+    positive: above it); from a 2-D ``v``, its diagonal ``k`` as 1-D. A new tensor, in
+    ``v``'s dtype unless ``dtype`` is given, outside the graph (as lucid 2.x's)."""
+    values = v.data if isinstance(v, _tensor.Tensor) else _tensor.Tensor(v).data
+    if values.ndim not in (1, 2):
+        raise ValueError(f"diag: v must be 1-D or 2-D, got shape {values.shape}")
+    if isinstance(k, bool) or not isinstance(k, _INTS):
+        raise TypeError(f"diag: k must be an int, got {k!r}")
+    target = values.dtype if dtype is None else dtype
+    return _created(np.diag(values, int(k)), target, requires_grad, keep_grad, device)
