@@ -25,7 +25,6 @@ def lucid2_python() -> str | None:
     """The side environment's interpreter with real lucid 2.x, if there is one."""
     for candidate in (
         os.environ.get("LUCID2_PYTHON"),
-        "/work/side-lucid2/bin/python",
         str(REPO / ".venv-lucid2" / "bin" / "python"),
     ):
         if candidate and os.access(candidate, os.X_OK):
