@@ -87,8 +87,9 @@ def test_no_import_inside_a_function_or_class():
 
 
 def test_no_source_file_exceeds_400_lines():
-    sources = [*PACKAGE.rglob("*.py"), *(ROOT / "src").rglob("*.rs")]
-    assert len(sources) > 60
+    dirs = ["python", "src", "tests", "rust-tests", "benches", "scripts", "fuzz", "examples"]
+    sources = [p for d in dirs for p in (ROOT / d).rglob("*") if p.suffix in (".py", ".rs")]
+    assert len(sources) > 150
     long = {
         str(p.relative_to(ROOT)): n
         for p in sources
