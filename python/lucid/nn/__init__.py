@@ -12,12 +12,14 @@ from lucid.nn.modules import container as _container
 from lucid.nn.modules import dropout as _dropout
 from lucid.nn.modules import linear as _linear
 from lucid.nn.modules import loss as _loss
+from lucid.nn.modules import norm as _norm
 from lucid.nn.modules.activation import *  # noqa: F403
 from lucid.nn.modules.basic import *  # noqa: F403
 from lucid.nn.modules.container import *  # noqa: F403
 from lucid.nn.modules.dropout import *  # noqa: F403
 from lucid.nn.modules.linear import *  # noqa: F403
 from lucid.nn.modules.loss import *  # noqa: F403
+from lucid.nn.modules.norm import *  # noqa: F403
 from lucid.nn.parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Module", "Parameter", "functional", "init"]
@@ -27,3 +29,4 @@ __all__ += _container.__all__
 __all__ += _dropout.__all__
 __all__ += _linear.__all__
 __all__ += _loss.__all__
+__all__ += _norm.__all__

@@ -4,13 +4,16 @@ from lucid.nn.functional import activation as _activation
 from lucid.nn.functional import dropout as _dropout
 from lucid.nn.functional import linear as _linear
 from lucid.nn.functional import loss as _loss
+from lucid.nn.functional import norm as _norm
 from lucid.nn.functional.activation import *  # noqa: F403
 from lucid.nn.functional.dropout import *  # noqa: F403
 from lucid.nn.functional.linear import *  # noqa: F403
 from lucid.nn.functional.loss import *  # noqa: F403
+from lucid.nn.functional.norm import *  # noqa: F403
 
 __all__: list[str] = []
 __all__ += _activation.__all__
 __all__ += _dropout.__all__
 __all__ += _linear.__all__
 __all__ += _loss.__all__
+__all__ += _norm.__all__
