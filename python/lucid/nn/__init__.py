@@ -9,6 +9,7 @@ from lucid.nn.module import Module
 from lucid.nn.modules import activation as _activation
 from lucid.nn.modules import basic as _basic
 from lucid.nn.modules import container as _container
+from lucid.nn.modules import conv as _conv
 from lucid.nn.modules import dropout as _dropout
 from lucid.nn.modules import linear as _linear
 from lucid.nn.modules import loss as _loss
@@ -16,6 +17,7 @@ from lucid.nn.modules import norm as _norm
 from lucid.nn.modules.activation import *  # noqa: F403
 from lucid.nn.modules.basic import *  # noqa: F403
 from lucid.nn.modules.container import *  # noqa: F403
+from lucid.nn.modules.conv import *  # noqa: F403
 from lucid.nn.modules.dropout import *  # noqa: F403
 from lucid.nn.modules.linear import *  # noqa: F403
 from lucid.nn.modules.loss import *  # noqa: F403
@@ -26,6 +28,7 @@ __all__ = ["Buffer", "Module", "Parameter", "functional", "init"]
 __all__ += _activation.__all__
 __all__ += _basic.__all__
 __all__ += _container.__all__
+__all__ += _conv.__all__
 __all__ += _dropout.__all__
 __all__ += _linear.__all__
 __all__ += _loss.__all__
