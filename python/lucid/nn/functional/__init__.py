@@ -1,6 +1,8 @@
 """Functional forms of the layers; each submodule's ``__all__`` lists its names."""
 
 from lucid.nn.functional import activation as _activation
+from lucid.nn.functional import attention as _attention
+from lucid.nn.functional import bilinear as _bilinear
 from lucid.nn.functional import conv as _conv
 from lucid.nn.functional import conv_transpose as _conv_transpose
 from lucid.nn.functional import dropout as _dropout
@@ -8,6 +10,8 @@ from lucid.nn.functional import linear as _linear
 from lucid.nn.functional import loss as _loss
 from lucid.nn.functional import norm as _norm
 from lucid.nn.functional.activation import *  # noqa: F403
+from lucid.nn.functional.attention import *  # noqa: F403
+from lucid.nn.functional.bilinear import *  # noqa: F403
 from lucid.nn.functional.conv import *  # noqa: F403
 from lucid.nn.functional.conv_transpose import *  # noqa: F403
 from lucid.nn.functional.dropout import *  # noqa: F403
@@ -17,6 +21,8 @@ from lucid.nn.functional.norm import *  # noqa: F403
 
 __all__: list[str] = []
 __all__ += _activation.__all__
+__all__ += _attention.__all__
+__all__ += _bilinear.__all__
 __all__ += _conv.__all__
 __all__ += _conv_transpose.__all__
 __all__ += _dropout.__all__
