@@ -29,7 +29,7 @@ variant, n, p = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 if variant.startswith("lucid"):
     import lucid, lucid.nn.functional as F
     lucid.random.seed(0)
-    make = lambda m: lucid.random.randn(m, requires_grad=True)
+    make = lambda m: lucid.random.randn(m, requires_grad=True, dtype=lucid.float32)
     dropout = lambda t: F.alpha_dropout(t, p)
 else:
     import torch

@@ -14,6 +14,7 @@ import lucid.nn as nn
 import lucid.nn.functional as F
 
 lucid.random.seed(0)
+lucid.set_default_dtype(lucid.float32)  # float32 layers (lucid 2.x's default is float64)
 
 # Two Gaussian blobs in 16 dimensions; labels 0 and 1 as int64 class indices.
 rng = np.random.default_rng(0)

@@ -224,7 +224,7 @@ class Scale(Function):
 
 
 def test_a_function_subclass_gets_its_gradient_cast_to_the_input_dtype():
-    x = Tensor([1.0, 2.0], requires_grad=True)
+    x = Tensor([1.0, 2.0], dtype=np.float32, requires_grad=True)
     y = Scale.apply(x, k=3.0)
     assert not y.is_leaf and y._ctx.needs_input_grad == (True,)
     y.backward()

@@ -16,9 +16,11 @@ def _fresh(t, shape, dtype):
 @pytest.mark.parametrize(
     "shape, expected", [(3, (3,)), ((2, 3), (2, 3)), ([4, 1], (4, 1)), ((), ())]
 )
-def test_full_takes_an_int_or_a_sequence_and_defaults_to_float32(shape, expected):
+def test_full_takes_an_int_or_a_sequence_and_infers_the_dtype_of_its_value(shape, expected):
     t = lucid.full(shape, 2.5)
-    _fresh(t, expected, np.float32)
+    _fresh(t, expected, np.float64)
+    _fresh(lucid.full(shape, 3), expected, np.int64)
+    _fresh(lucid.full(shape, False), expected, np.bool_)
     assert np.all(t.data == 2.5) and not t.requires_grad
 
 
@@ -30,7 +32,7 @@ def test_full_dtype_grad_and_device():
     t = lucid.full((2, 2), -1.5, lucid.Float64, requires_grad=True, keep_grad=True, device="cpu")
     _fresh(t, (2, 2), np.float64)
     assert t.requires_grad and t.keep_grad and t.is_leaf and np.all(t.data == -1.5)
-    assert lucid.full(3, 0.1).data[0] == np.float32(0.1)  # one rounding
+    assert lucid.full(3, 0.1, np.float32).data[0] == np.float32(0.1)  # one rounding
 
 
 def test_full_like_takes_the_shape_and_dtype_of_its_model():
@@ -44,9 +46,9 @@ def test_full_like_takes_the_shape_and_dtype_of_its_model():
 
 
 def test_empty_has_the_shape_and_dtype_asked_for():
-    _fresh(lucid.empty(2, 3), (2, 3), np.float32)
-    _fresh(lucid.empty((4,)), (4,), np.float32)
-    _fresh(lucid.empty(0), (0,), np.float32)
+    _fresh(lucid.empty(2, 3), (2, 3), np.float64)
+    _fresh(lucid.empty((4,)), (4,), np.float64)
+    _fresh(lucid.empty(0), (0,), np.float64)
     _fresh(lucid.empty(2, dtype=lucid.Int64), (2,), np.int64)
     assert lucid.empty(3, requires_grad=True).requires_grad
     t = lucid.empty_like(Tensor(np.ones((3, 2), dtype=np.float64)))
@@ -75,10 +77,10 @@ def test_bad_arguments_are_named(call, error, match):
 @pytest.mark.parametrize(
     "args", [(0, 1, 5), (-3.0, 7.5, 11), (2, 2, 3), (5, -5, 4), (1, 2, 1), (0, 1, 0)]
 )
-def test_linspace_matches_numpy_rounded_once_to_float32(args):
+def test_linspace_matches_numpy_in_the_default_float64(args):
     t = lucid.linspace(*args)
-    _fresh(t, (args[2],), np.float32)
-    np.testing.assert_array_equal(t.data, np.linspace(*args).astype(np.float32))
+    _fresh(t, (args[2],), np.float64)
+    np.testing.assert_array_equal(t.data, np.linspace(*args))
 
 
 def test_linspace_has_fifty_values_by_default_both_ends_included():
@@ -129,7 +131,7 @@ def test_diag_builds_and_reads_diagonals_as_numpy(k):
 
 
 def test_diag_dtype_flags_and_inputs():
-    assert lucid.diag(Tensor([1.0, 2.0])).dtype == np.float32  # v's dtype
+    assert lucid.diag(Tensor([1.0, 2.0], dtype=np.float32)).dtype == np.float32  # v's dtype
     assert lucid.diag(Tensor([1.0, 2.0]), 0, lucid.Int64).tolist() == [[1, 0], [0, 2]]
     assert lucid.diag(np.array([1, 2])).dtype == np.int64
     v = Tensor([1.0, 2.0], requires_grad=True)

@@ -100,8 +100,8 @@ def test_numpy_dtypes_storage_cannot_hold_are_type_errors_too(spelling):
             make()
 
 
-def test_the_unsized_dtypes_make_float32_and_int64_and_astype_keeps_a_float_width():
-    assert Tensor([1, 2], dtype=lucid.Float).dtype == np.float32
+def test_the_unsized_dtypes_make_the_default_float_and_int64_and_astype_keeps_a_float_width():
+    assert Tensor([1, 2], dtype=lucid.Float).dtype == np.float64
     assert lucid.zeros(2, dtype=lucid.Int).dtype == np.int64
     x32, x64 = Tensor(np.array([1.5, -2.5], np.float32)), Tensor(np.array([1.5, -2.5]))
     ints, flags = Tensor(np.array([3, -4])), Tensor([True, False])

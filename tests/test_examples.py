@@ -20,7 +20,7 @@ def run(script: str) -> str:
 
 def test_quickstart_prints_the_output_and_the_gradient():
     output, grad = run("quickstart.py").splitlines()
-    assert output.startswith("Tensor([[") and output.endswith("grad=None)")
+    assert output.startswith("[[") and output.endswith("]]")  # str(): the values
     # The gradient of a sum through alpha dropout: A where kept, 0 where dropped.
     a = lucid._C.dropout_coefficients(0.1, "alpha")[0]
     values = [float(v) for v in re.findall(r"[-0-9.e+]+", grad)]

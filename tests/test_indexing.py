@@ -27,8 +27,8 @@ def test_where_method_and_scalar_branches():
     check_op(lambda x: x.where(MASK, 0.0), (3, 4), ref=lambda x: np.where(MASK, x, 0.0))
     check_op(lambda x: lucid.where(MASK, -1, x), (3, 4), ref=lambda x: np.where(MASK, -1, x))
     assert lucid.where(MASK, Tensor(np.ones((3, 4))), 0.0).dtype == np.float64
-    both = lucid.where([True, False], 1.0, 2)  # two Python numbers: lucid's float32
-    assert both.dtype == np.float32 and both.data.tolist() == [1.0, 2.0]
+    both = lucid.where([True, False], 1.0, 2)  # two Python numbers: the default float
+    assert both.dtype == np.float64 and both.data.tolist() == [1.0, 2.0]
     x = Tensor([-1.0, 2.0], requires_grad=True)
     relu = lucid.where(x > 0, x, 0.0)
     relu.backward()
@@ -72,7 +72,7 @@ def test_stack(axis):
 
 @pytest.mark.parametrize("join", [lucid.concatenate, lucid.stack])
 def test_joins_promote_dtypes_and_cast_each_gradient_back(join):
-    a = Tensor([1.0, 2.0], requires_grad=True)
+    a = Tensor([1.0, 2.0], dtype="float32", requires_grad=True)
     b = Tensor([3.0, 4.0], dtype="float64", requires_grad=True)
     c = np.array([5, 6])  # an int array: no gradient, promoted like the rest
     out = join([a, b, c])
@@ -171,6 +171,7 @@ def test_boolean_mask_tensors_index_and_scatter_back():
 
 
 def test_float_index_tensors_are_an_index_error():
-    # lucid.tensor([0, 1]) is float32 (lucid's rule for lists); indices must be integers.
+    # lucid.tensor([0.0, 1.0]) is float64; indices must be integers.
     with pytest.raises(IndexError, match="integer"):
-        lucid.zeros(3)[lucid.tensor([0, 1])]
+        lucid.zeros(3)[lucid.tensor([0.0, 1.0])]
+    assert lucid.arange(3)[lucid.tensor([0, 2])].tolist() == [0.0, 2.0]  # int64 from ints

@@ -87,7 +87,7 @@ def test_clip_gradient_is_one_at_the_bounds_and_zero_outside():
 
 
 def test_clip_keeps_float32_and_promotes_integers_only_for_float_bounds():
-    assert Tensor([1.0, 5.0]).clip(0.0, 2.0).dtype == np.float32
+    assert Tensor([1.0, 5.0], dtype=np.float32).clip(0.0, 2.0).dtype == np.float32
     assert Tensor(np.array([1, 5])).clip(0, 2).dtype == np.int64
     got = Tensor(np.array([1, 5])).clip(0, 2.5)
     assert got.dtype == np.float64
@@ -123,7 +123,7 @@ def test_maximum_and_minimum_with_scalars_and_arrays(name):
     c = np.array([0.5, -1.0, 0.0, 1.5], dtype=np.float32)
     check_op(lambda x: getattr(lucid, name)(x, 0.0), (3, 4), ref=lambda x: getattr(np, name)(x, 0))
     check_op(lambda x: getattr(lucid, name)(c, x), (3, 4), ref=lambda x: getattr(np, name)(c, x))
-    assert getattr(lucid, name)(Tensor([1.0]), 0.0).dtype == np.float32
+    assert getattr(lucid, name)(Tensor([1.0], dtype=np.float32), 0.0).dtype == np.float32
 
 
 def test_maximum_and_minimum_split_the_gradient_on_ties():
@@ -256,7 +256,7 @@ def test_casts_to_int_and_bool_have_no_gradient():
     assert i.dtype == np.int64 and i.data.tolist() == [1, -2, 0]
     assert b.dtype == np.bool_ and b.data.tolist() == [True, True, False]
     assert not i.requires_grad and not b.requires_grad and i.is_leaf
-    assert Tensor(np.array([1, 2])).astype(float).dtype == np.float32  # lucid's default float
+    assert Tensor(np.array([1, 2])).astype(float).dtype == np.float64  # the default float
 
 
 def test_astype_rejects_unsupported_dtypes():

@@ -185,7 +185,7 @@ def test_reflected_comparison_with_an_array():
 
 
 def test_weak_python_scalars_keep_the_tensor_dtype():
-    f32, i64 = Tensor([1.0, 2.0]), Tensor(np.array([1, 2]))
+    f32, i64 = Tensor([1.0, 2.0], dtype=np.float32), Tensor(np.array([1, 2]))
     assert (f32 * 2.0).dtype == np.float32 and (2 - f32).dtype == np.float32
     assert (f32**2).dtype == np.float32
     assert (i64 + 1).dtype == np.int64 and (i64 * 2.5).dtype == np.float64
@@ -195,7 +195,7 @@ def test_weak_python_scalars_keep_the_tensor_dtype():
 
 
 def test_mixed_dtypes_cast_gradients_back_to_each_input():
-    a = Tensor([1.0, 2.0], requires_grad=True)
+    a = Tensor([1.0, 2.0], dtype="float32", requires_grad=True)
     b = Tensor([3.0, 4.0], dtype="float64", requires_grad=True)
     out = a * b
     assert out.dtype == np.float64

@@ -50,10 +50,17 @@ def test_uniform_and_normal_moments():
 def test_bernoulli_rate_dtype_and_errors():
     n = 200_000
     probs = np.full(n, 0.3, np.float32)
-    b = lucid.random.bernoulli(probs)
-    assert b.dtype == np.float32 and set(np.unique(b.data)) <= {0.0, 1.0}
+    b = lucid.random.bernoulli(probs)  # int64, as lucid 2.x
+    assert b.dtype == np.int64 and set(np.unique(b.data)) <= {0, 1}
     assert abs(b.data.sum() - 0.3 * n) < 5 * math.sqrt(n * 0.3 * 0.7)
-    np.testing.assert_array_equal(lucid.random.bernoulli(np.array([0.0, 1.0])).data, [0.0, 1.0])
+    np.testing.assert_array_equal(lucid.random.bernoulli(np.array([0.0, 1.0])).data, [0, 1])
+    same = lucid.random.Generator(4)
+    f = lucid.random.bernoulli(probs, dtype=np.float32, generator=same)
+    again = lucid.random.bernoulli(probs, generator=lucid.random.Generator(4))
+    assert f.dtype == np.float32 and np.array_equal(f.data, again.data)  # the same draws
+    assert lucid.random.bernoulli(probs[:2], True, dtype=np.float64).requires_grad
+    with pytest.raises(TypeError, match="requires_grad needs a float dtype"):
+        lucid.random.bernoulli(probs[:2], requires_grad=True)
     with pytest.raises(ValueError, match="probs must be in"):
         lucid.random.bernoulli(np.array([0.5, 1.5]))
 
@@ -62,11 +69,11 @@ def test_generator_state_round_trip_and_streams():
     g = lucid.random.Generator(10, stream=2)
     assert (g.seed, g.stream, g.offset) == (10, 2, 0)
     state = g.get_state()
-    first = lucid.random.rand(40, generator=g).data.copy()
+    first = lucid.random.rand(40, dtype=np.float32, generator=g).data.copy()
     assert g.offset == 48  # 40 words, rounded up to whole 16-word ChaCha blocks
     g.set_state(state)
-    np.testing.assert_array_equal(lucid.random.rand(40, generator=g).data, first)
-    other = lucid.random.rand(40, generator=lucid.random.Generator(10, stream=3)).data
+    np.testing.assert_array_equal(lucid.random.rand(40, dtype=np.float32, generator=g).data, first)
+    other = lucid.random.rand(40, dtype=np.float32, generator=lucid.random.Generator(10, 3)).data
     assert not np.array_equal(first, other)
 
 

@@ -9,11 +9,13 @@ from lucid import _storage
 
 @pytest.mark.parametrize(
     "args, dtype",
-    [((5,), np.int64), ((2, 7), np.int64), ((7, 2, -2), np.int64), ((0,), np.int64),
-     ((5, 2), np.int64), ((np.int64(3),), np.int64), ((1.5,), np.float32),
-     ((0, 1, 0.1), np.float32), ((-1.0, 1, 0.25), np.float32)],
+    [((5,), np.float64), ((2, 7), np.float64), ((7, 2, -2), np.int64), ((0,), np.float64),
+     ((5, 2), np.float64), ((np.int64(3),), np.float64), ((1.5,), np.float64),
+     ((0, 1, 0.1), np.float64), ((-1.0, 1, 0.25), np.float64), ((0, 6, 2), np.int64)],
 )  # fmt: skip
-def test_arange_matches_numpy(args, dtype):
+def test_arange_matches_numpy_with_lucid_2_float_defaults_for_omitted_arguments(args, dtype):
+    # lucid 2.x fills an omitted start with 0.0 and step with 1.0, so numpy's inference
+    # gives int64 only when all three are given as ints.
     got = lucid.arange(*args)
     expected = np.arange(*args, dtype=np.float64).astype(dtype)
     assert got.dtype == dtype and _storage.is_storage_view(got.data)
@@ -23,10 +25,12 @@ def test_arange_matches_numpy(args, dtype):
 def test_arange_dtype_and_grad_options():
     x = lucid.arange(0, 3, dtype=lucid.float64, requires_grad=True)
     assert x.dtype == np.float64 and x.requires_grad and x.is_leaf
-    assert lucid.arange(3, dtype=float).dtype == np.float32
+    assert lucid.arange(3, dtype=float).dtype == np.float64
+    assert lucid.arange(3, dtype=lucid.Int64).tolist() == [0, 1, 2]
     assert lucid.arange(0.0, 2.5, 0.5, dtype="int64").data.tolist() == [0, 0, 1, 1, 2]
+    assert lucid.arange(3, requires_grad=True).requires_grad
     with pytest.raises(TypeError, match="requires_grad"):
-        lucid.arange(3, requires_grad=True)  # int64 has no gradient
+        lucid.arange(0, 3, 1, requires_grad=True)  # int64 has no gradient
 
 
 def test_arange_errors_name_the_argument():
@@ -45,7 +49,7 @@ def test_arange_errors_name_the_argument():
 @pytest.mark.parametrize("args", [(3,), (2, 4), (4, 2), (3, 3, 1), (3, 4, -2), (0,), (2, 2, 5)])
 def test_eye_matches_numpy(args):
     got = lucid.eye(*args)
-    assert got.dtype == np.float32 and _storage.is_storage_view(got.data)
+    assert got.dtype == np.float64 and _storage.is_storage_view(got.data)
     np.testing.assert_array_equal(got.data, np.eye(*args))
 
 

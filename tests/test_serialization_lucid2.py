@@ -165,7 +165,7 @@ def test_a_lucid2_module_checkpoint_loads_into_the_same_model_here(lucid2_files)
         value += 1.0  # writable, as lucid 2.x's unpickled arrays
         np.testing.assert_array_equal(value, expected + 1.0)
         value -= 1.0
-    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2)).to(np.float32)
     model.load_state_dict(state)  # cast to each parameter's float32
     np.testing.assert_array_equal(model[1].weight.data, state["1.weight"].astype(np.float32))
 

@@ -37,7 +37,7 @@ def test_memory_allocated_returns_to_its_baseline():
     gc.collect()
     base = lucid.memory_allocated()
     t = lucid.random.randn(1000, 100, dtype=np.float64)
-    u = lucid.random.rand(500)
+    u = lucid.random.rand(500, dtype=np.float32)
     assert lucid.memory_allocated() == base + 1000 * 100 * 8 + 500 * 4
     del t, u
     gc.collect()
@@ -67,7 +67,7 @@ def test_quickstart_example_runs():
     script = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("Tensor([[") and lines[0].endswith("grad=None)")
+    assert lines[0].startswith("[[") and lines[0].endswith("]]")  # str(): the values
     assert lines[1].startswith("[[")
 
 

@@ -10,19 +10,40 @@ from lucid._storage import is_storage_view
 
 @pytest.mark.parametrize(
     "data, dtype",
-    [(1.5, np.float32), (3, np.float32), ([1, 2, 3], np.float32), ([[1.0], [2.0]], np.float32),
-     (True, np.bool_), ([True, False], np.bool_), ((1, 2), np.float32),
+    [(1.5, np.float64), (3, np.int64), ([1, 2, 3], np.int64), ([[1.0], [2.0]], np.float64),
+     (True, np.bool_), ([True, False], np.bool_), ((1, 2), np.int64), ([1, 2.5], np.float64),
      (np.zeros(2, np.float32), np.float32), (np.zeros(2), np.float64),
      (np.zeros(2, np.int64), np.int64), (np.zeros(2, bool), np.bool_),
      (np.zeros(2, np.int8), np.int64), (np.zeros(2, np.uint32), np.int64),
      (np.zeros(2, np.int32), np.int64), (np.zeros(2, np.float16), np.float32),
      (np.float64(2.0), np.float64), (np.int16(3), np.int64)],
 )  # fmt: skip
-def test_default_dtype_rules(data, dtype):
+def test_default_dtype_rules_are_numpy_inference_as_lucid_2(data, dtype):
     t = Tensor(data)
     assert t.dtype == dtype
     np.testing.assert_array_equal(t.data, np.asarray(data))
     assert is_storage_view(t.data)
+
+
+def test_set_default_dtype_changes_python_floats_factories_and_layers_but_not_ints():
+    assert lucid.get_default_dtype() == np.float64
+    try:
+        lucid.set_default_dtype(lucid.float32)
+        assert lucid.get_default_dtype() == np.float32
+        made = [Tensor(1.5), lucid.tensor([1.0, 2.0]), lucid.zeros(2), lucid.ones(1),
+                lucid.empty(2), lucid.full(2, 0.5), lucid.arange(3), lucid.eye(2),
+                lucid.linspace(0, 1, 3), lucid.random.rand(2), lucid.random.randn(2),
+                lucid.random.uniform(0, 1, 2), lucid.nn.Linear(2, 2).weight]  # fmt: skip
+        assert [t.dtype for t in made] == [np.float32] * len(made)
+        assert Tensor([1, 2]).dtype == np.int64 and Tensor(np.zeros(2)).dtype == np.float64
+        lucid.set_default_dtype("float64")
+        assert lucid.zeros(1).dtype == np.float64
+    finally:
+        lucid.set_default_dtype(np.float64)
+    for bad in (np.int64, "bool", lucid.Float, lucid.Float16):
+        with pytest.raises(TypeError, match="dtype"):
+            lucid.set_default_dtype(bad)
+    assert lucid.get_default_dtype() == np.float64
 
 
 @pytest.mark.parametrize("dtype", ["float64", np.float64, np.dtype("int64"), "bool", float])
@@ -79,7 +100,7 @@ def test_data_is_a_zero_copy_view_and_the_setter_copies():
     src = np.array([4, 5, 6])
     t.data = src
     src[0] = 0
-    assert t.dtype == np.float32 and is_storage_view(t.data)
+    assert t.dtype == np.float64 and is_storage_view(t.data)
     np.testing.assert_array_equal(t.data, [4.0, 5.0, 6.0])
 
 
@@ -110,7 +131,7 @@ def test_every_op_and_creation_function_returns_storage():
 
 def test_creation_functions():
     z = lucid.zeros(2, 3)
-    assert z.shape == (2, 3) and z.dtype == np.float32 and not z.data.any()
+    assert z.shape == (2, 3) and z.dtype == np.float64 and not z.data.any()
     o = lucid.ones((3,), dtype="int64", requires_grad=False)
     np.testing.assert_array_equal(o.data, [1, 1, 1])
     assert o.dtype == np.int64
@@ -119,8 +140,8 @@ def test_creation_functions():
     assert zl.dtype == np.float64 and zl.requires_grad and zl.is_leaf and not zl.data.any()
     assert ol.dtype == np.float32 and (ol.data == 1).all()
     assert lucid.ones_like(np.zeros((2, 1), np.int64)).dtype == np.int64
-    t = lucid.tensor([1, 2], requires_grad=True, keep_grad=True)
-    assert t.dtype == np.float32 and t.requires_grad and t.keep_grad
+    t = lucid.tensor([1.0, 2], requires_grad=True, keep_grad=True)
+    assert t.dtype == np.float64 and t.requires_grad and t.keep_grad
 
 
 @pytest.mark.parametrize("shape", [(-1,), (2.0, 3), ((2, -3),), (True,), ("3",)])
@@ -132,10 +153,12 @@ def test_bad_shapes_are_value_errors_naming_shape(fn, shape):
 
 def test_repr_and_print():
     t = Tensor([[1.0, 2.0, 3.0, 4.0]], requires_grad=True)
-    assert repr(t) == "Tensor([[1. 2. 3. 4.]], grad=None)"
-    assert str(t) == repr(t)
+    # lucid 2.x's forms: the repr names the device, str is the values' (numpy's str).
+    assert repr(t) == "Tensor([[1. 2. 3. 4.]], grad=None, device=cpu)"
+    assert str(t) == "[[1. 2. 3. 4.]]"
     t.sum().backward()
-    assert repr(t) == "Tensor([[1. 2. 3. 4.]], grad=[[1. 1. 1. 1.]])"
+    assert repr(t) == "Tensor([[1. 2. 3. 4.]], grad=[[1. 1. 1. 1.]], device=cpu)"
+    assert repr(lucid.nn.Parameter([1.0])) == "Tensor([1.], grad=None, device=cpu)"
 
 
 def test_item_len_iter_and_conversions():
@@ -153,7 +176,7 @@ def test_item_len_iter_and_conversions():
 
 def test_shape_properties():
     t = lucid.zeros(2, 3, 4)
-    assert (t.shape, t.ndim, t.size, t.dtype) == ((2, 3, 4), 3, 24, np.float32)
+    assert (t.shape, t.ndim, t.size, t.dtype) == ((2, 3, 4), 3, 24, np.float64)
     assert isinstance(t.shape, tuple)
 
 

@@ -42,6 +42,8 @@ from lucid._dtypes import (
     Numeric,
     Short,
     UnknownDeviceError,
+    get_default_dtype,
+    set_default_dtype,
 )
 from lucid._ops.arithmetic import add, div, multiply, power, sub
 from lucid._ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt

@@ -1,8 +1,10 @@
 """Creation functions: tensor, zeros, ones, full, empty and their ``_like`` forms.
 
 ``dtype`` takes lucid's dtype objects (``lucid.Float64``), numpy dtypes and names, and
-Python's float (float32), int (int64) and bool (lucid._dtypes.resolve); ``device`` must
-be "cpu" or None (lucid._dtypes.check_device).
+Python's float, int (int64) and bool (lucid._dtypes.resolve). Without ``dtype``, floats
+are the default float dtype (float64, lucid 2.x's, unless lucid.set_default_dtype chose
+float32); ``full`` infers it from ``fill_value`` as numpy does. ``device`` must be "cpu"
+or None (lucid._dtypes.check_device).
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def _filled(
 
 def zeros(
     *shape: Any,
-    dtype: Any = np.float32,
+    dtype: Any = None,
     requires_grad: bool = False,
     keep_grad: bool = False,
     device: Any = "cpu",
@@ -84,7 +86,7 @@ def zeros(
 
 def ones(
     *shape: Any,
-    dtype: Any = np.float32,
+    dtype: Any = None,
     requires_grad: bool = False,
     keep_grad: bool = False,
     device: Any = "cpu",
@@ -140,10 +142,13 @@ def full(
     device: Any = "cpu",
 ) -> Tensor:
     """A tensor of ``shape`` (an int or a tuple) holding ``fill_value`` everywhere;
-    float32 unless ``dtype`` is given, as zeros and ones."""
+    without ``dtype``, fill_value's: int64 for an int, bool for a bool, the default
+    float dtype for a float (numpy's inference, as lucid 2.x)."""
     dims = _shape((shape,) if isinstance(shape, (int, np.integer)) else (shape,))
-    dtype = np.float32 if dtype is None else dtype
-    return _filled(dims, _fill_value(fill_value), dtype, requires_grad, keep_grad, device)
+    value = _fill_value(fill_value)
+    if dtype is None:
+        dtype = Tensor(value).dtype
+    return _filled(dims, value, dtype, requires_grad, keep_grad, device)
 
 
 def full_like(
@@ -166,8 +171,7 @@ def empty(
     device: Any = "cpu",
 ) -> Tensor:
     """A tensor of ``shape`` (ints or one tuple) whose values are whatever the new
-    storage holds; float32 unless ``dtype`` is given."""
-    dtype = np.float32 if dtype is None else dtype
+    storage holds; the default float dtype unless ``dtype`` is given."""
     return _filled(_shape(shape), None, dtype, requires_grad, keep_grad, device)
 
 

@@ -50,11 +50,37 @@ __all__ = [
     "UnknownDeviceError",
     "cast_dtype",
     "check_device",
+    "default_float",
+    "check_fits",
+    "get_default_dtype",
+    "inferred",
     "resolve",
+    "set_default_dtype",
 ]
 
 _F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
+_I64_MAX = np.iinfo(np.int64).max
 _STORED = "tensors hold float32, float64, int64 or bool"
+
+#: The dtype of a float tensor made without one (float64 unless set_default_dtype ran).
+default_float = _storage.default_float
+
+
+def get_default_dtype() -> np.dtype:
+    """The default float dtype: float64 (lucid 2.x's), or what set_default_dtype chose."""
+    return _storage.default_float()
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Make ``dtype`` (float32 or float64, in any spelling ``dtype=`` takes) the dtype of
+    floats made without one: Python floats, factories such as zeros and randn, and new
+    layers' parameters. Tensors that exist keep theirs. Other dtypes are a TypeError."""
+    if dtype is Float:
+        raise TypeError("set_default_dtype: dtype must be float32 or float64, got Float")
+    resolved = resolve(dtype, "set_default_dtype: dtype")
+    if resolved.kind != "f":
+        raise TypeError(f"set_default_dtype: dtype must be float32 or float64, got {dtype!r}")
+    _storage.set_default_float(resolved)
 
 
 class Numeric:
@@ -132,13 +158,14 @@ Complex64 = Numeric("Complex64", complex, 64, np.complex64)
 Bool = Numeric("Bool", bool, 8, np.bool_)
 
 # What an unsized dtype means where a tensor is made: Python's float and int mean the
-# same here (float32, lucid's default, and int64). lucid 2.x refuses them there.
-_UNSIZED: dict[int, np.dtype] = {id(Float): _F32, id(Int): _I64}
+# same here (the default float dtype, and int64). lucid 2.x refuses them there.
+_UNSIZED: dict[int, Any] = {id(Float): _storage.default_float, id(Int): lambda: _I64}
 
 
 def resolve(dtype: Any, name: str = "dtype") -> np.dtype:
     """The numpy dtype a tensor made with ``dtype`` stores: a lucid dtype object, a numpy
-    dtype or type, its name, or Python's float (float32), int (int64) or bool.
+    dtype or type, its name, or Python's float (the default float dtype), int (int64) or
+    bool.
 
     A dtype storage cannot hold is a TypeError naming it.
     """
@@ -146,7 +173,7 @@ def resolve(dtype: Any, name: str = "dtype") -> np.dtype:
         if dtype._numpy is None:
             if id(dtype) not in _UNSIZED:
                 raise TypeError(f"{name} must be float32, float64, int64 or bool, got {dtype!r}")
-            return _UNSIZED[id(dtype)]
+            return _UNSIZED[id(dtype)]()
         if dtype._numpy not in _storage.DTYPES:
             raise TypeError(
                 f"{name} {dtype!r} ({dtype._numpy}) cannot be stored: {_STORED}; "
@@ -172,6 +199,28 @@ def cast_dtype(dtype: Any, current: np.dtype) -> np.dtype:
     if dtype is Int:
         return _I64
     return resolve(dtype)
+
+
+# ---- inference from data ------------------------------------------------------------
+
+
+def inferred(src: np.ndarray, from_python: bool) -> np.dtype:
+    """The dtype a tensor made from ``src`` gets when none is asked for (see ``Tensor``):
+    numpy's inference, with Python floats in the default float dtype."""
+    dtype = src.dtype.newbyteorder("=")  # a big-endian float64 is a float64 all the same
+    if dtype == np.bool_:
+        return dtype
+    if dtype.kind in "iu":
+        return _I64 if dtype not in _storage.DTYPES else dtype
+    if from_python:
+        return _storage.default_float()  # numpy infers float64; set_default_dtype may differ
+    return dtype if dtype in _storage.DTYPES else _F32
+
+
+def check_fits(src: np.ndarray, target: np.dtype, name: str) -> None:
+    """Unsigned values above 2**63 - 1 would wrap to negative int64s: a ValueError."""
+    if src.dtype.kind == "u" and target == _I64 and src.size and src.max() > _I64_MAX:
+        raise ValueError(f"{name} must fit int64, got {src.dtype} value {src.max()} > 2**63 - 1")
 
 
 # ---- devices ------------------------------------------------------------------------

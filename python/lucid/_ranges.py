@@ -12,7 +12,7 @@ from lucid import _dtypes, _storage, _tensor
 
 __all__ = ["arange", "diag", "eye", "linspace"]
 
-_F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
+_F64, _I64 = np.dtype(np.float64), np.dtype(np.int64)
 _INTS = (int, np.integer)
 
 
@@ -29,7 +29,7 @@ def _created(
 def arange(
     start: Any,
     stop: Any = None,
-    step: Any = 1,
+    step: Any = None,
     dtype: Any = None,
     *,
     requires_grad: bool = False,
@@ -37,10 +37,15 @@ def arange(
     device: Any = "cpu",
 ) -> Any:
     """Values from ``start`` up to (not including) ``stop`` by ``step``; ``arange(n)`` is
-    0 .. n-1. Without ``dtype``: int64 when all three are ints, else float32 (computed in
-    float64, then rounded once)."""
+    0 .. n-1. Without ``dtype`` the dtype is numpy's for the three numbers, with lucid 2.x's
+    float defaults for the ones left out (start 0.0, step 1.0): int64 only when all three
+    are given as ints (``arange(1, 7, 2)``), else the default float dtype (``arange(5)``).
+    Computed in int64 or float64, then cast once."""
+    implicit = stop is None or step is None
     if stop is None:
         start, stop = 0, start
+    if step is None:
+        step = 1
     for name, value in (("start", start), ("stop", stop), ("step", step)):
         if isinstance(value, bool) or not isinstance(value, (*_INTS, float, np.floating)):
             raise TypeError(f"arange: {name} must be a real number, got {value!r}")
@@ -48,8 +53,8 @@ def arange(
             raise ValueError(f"arange: {name} must be finite, got {value!r}")
     if step == 0:
         raise ValueError("arange: step must not be 0")
-    ints = all(isinstance(v, _INTS) for v in (start, stop, step))
-    target = _dtypes.resolve(dtype) if dtype is not None else (_I64 if ints else _F32)
+    ints = not implicit and all(isinstance(v, _INTS) for v in (start, stop, step))
+    target = (_I64 if ints else _storage.default_float()) if dtype is None else dtype
     values = np.arange(start, stop, step, dtype=_I64 if ints else _F64)
     return _created(values, target, requires_grad, keep_grad, device)
 
@@ -66,7 +71,7 @@ def eye(
     n: Any,
     m: Any = None,
     k: Any = 0,
-    dtype: Any = np.float32,
+    dtype: Any = None,
     *,
     requires_grad: bool = False,
     keep_grad: bool = False,
@@ -91,8 +96,8 @@ def linspace(
     keep_grad: bool = False,
     device: Any = "cpu",
 ) -> Any:
-    """``num`` evenly spaced values from ``start`` to ``stop``, both included; float32
-    unless ``dtype`` is given (computed in float64, then rounded once; an integer dtype
+    """``num`` evenly spaced values from ``start`` to ``stop``, both included; the default
+    float dtype unless ``dtype`` is given (computed in float64, then rounded once; an integer dtype
     truncates toward zero, as numpy)."""
     for name, value in (("start", start), ("stop", stop)):
         if isinstance(value, bool) or not isinstance(value, (*_INTS, float, np.floating)):
@@ -104,7 +109,7 @@ def linspace(
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num!r}")
     values = np.linspace(float(start), float(stop), int(num), dtype=_F64)
-    target = _F32 if dtype is None else _dtypes.resolve(dtype)
+    target = _dtypes.resolve(dtype)
     if target.kind in "iub":
         values = np.trunc(values)
     return _created(values, target, requires_grad, keep_grad, device)

@@ -14,7 +14,17 @@ import numpy as np
 
 import lucid._C as _C
 
-__all__ = ["DTYPES", "copy_of", "empty", "is_storage_view", "resolve_dtype", "wrap", "zeros"]
+__all__ = [
+    "DTYPES",
+    "copy_of",
+    "default_float",
+    "empty",
+    "is_storage_view",
+    "resolve_dtype",
+    "set_default_float",
+    "wrap",
+    "zeros",
+]
 
 #: The dtypes a Storage can hold, by numpy dtype.
 DTYPES: dict[np.dtype, str] = {
@@ -25,18 +35,33 @@ DTYPES: dict[np.dtype, str] = {
 }
 
 _PYTHON_TYPES: dict[Any, np.dtype] = {
-    float: np.dtype(np.float32),
     int: np.dtype(np.int64),
     bool: np.dtype(np.bool_),
 }
+
+# The dtype of floats made without one: float64, lucid 2.x's (numpy's) default, unless
+# lucid.set_default_dtype chose float32. One process-wide value, as in PyTorch.
+_default_float = [np.dtype(np.float64)]
+
+
+def default_float() -> np.dtype:
+    """The dtype of a float tensor made without one (Python floats, factories, layers)."""
+    return _default_float[0]
+
+
+def set_default_float(dtype: np.dtype) -> None:
+    """Make ``dtype`` (float32 or float64, already resolved) the default float dtype."""
+    _default_float[0] = dtype
 
 
 def resolve_dtype(dtype: Any) -> np.dtype:
     """The numpy dtype for ``dtype``: a numpy dtype or type, its name, or float/int/bool.
 
-    Python ``float`` means float32, as lucid's default. Anything else a Storage cannot
-    hold is a TypeError naming the dtype.
+    None and Python ``float`` mean the default float dtype (float64 unless set). Anything else
+    a Storage cannot hold is a TypeError naming the dtype.
     """
+    if dtype is None or dtype is float:
+        return _default_float[0]
     if dtype in _PYTHON_TYPES and not isinstance(dtype, str):
         return _PYTHON_TYPES[dtype]
     try:

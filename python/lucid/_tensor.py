@@ -24,38 +24,22 @@ from lucid._dtypes import DeviceFlag, check_device
 from lucid.autograd import function, graph
 from lucid.autograd.versions import VersionCounter, unshare
 
-__all__ = ["Tensor", "from_dlpack"]
-
-F32 = np.dtype(np.float32)
-I64 = np.dtype(np.int64)
-I64_MAX = np.iinfo(np.int64).max
+__all__ = ["AmbiguousTruthError", "Tensor", "from_dlpack"]
 
 
-def default_dtype(src: np.ndarray, from_python: bool) -> np.dtype:
-    """The dtype a tensor gets when none is asked for (see ``Tensor``)."""
-    dtype = src.dtype.newbyteorder("=")  # a big-endian float64 is a float64 all the same
-    if dtype == np.bool_:
-        return dtype
-    if from_python:
-        return F32
-    if dtype in _storage.DTYPES:
-        return dtype
-    return I64 if dtype.kind in "iu" else F32
-
-
-def check_fits(src: np.ndarray, target: np.dtype, name: str) -> None:
-    """Unsigned values above 2**63 - 1 would wrap to negative int64s: a ValueError."""
-    if src.dtype.kind == "u" and target == I64 and src.size and src.max() > I64_MAX:
-        raise ValueError(f"{name} must fit int64, got {src.dtype} value {src.max()} > 2**63 - 1")
+class AmbiguousTruthError(RuntimeError, ValueError):
+    """bool() of a Tensor that has not exactly one element: a RuntimeError as in lucid 2.x
+    and PyTorch, and a ValueError as in numpy."""
 
 
 class Tensor:
     """An n-dimensional array of float32, float64, int64 or bool values with autograd.
 
     ``data`` may be a Python number, nested lists, a numpy array or a Tensor; it is
-    always copied. Without ``dtype``: Python numbers and lists give float32 (lists of
-    ints too; bools and lists of bools give bool); numpy arrays keep float32, float64,
-    int64 and bool, other integer kinds become int64 and other float kinds float32.
+    always copied. Without ``dtype`` the dtype is numpy's, as in lucid 2.x: Python
+    floats give the default float dtype (float64 unless ``lucid.set_default_dtype``
+    chose float32), ints int64 and bools bool; numpy arrays keep float32, float64, int64
+    and bool, other integer kinds become int64 and other float kinds float32.
     Complex, string and object data are a TypeError. ``dtype`` takes lucid's dtype
     objects (``lucid.Float64``), numpy dtypes and names ('float64'); one storage cannot
     hold (float16, int32, ...) is a TypeError. ``device`` must be "cpu" (or None). Only
@@ -121,7 +105,7 @@ class Tensor:
     @data.setter
     def data(self, values: Any) -> None:
         values = values.data if isinstance(values, Tensor) else np.asarray(values)
-        check_fits(values, self.dtype, "data")
+        _dtypes.check_fits(values, self.dtype, "data")
         self._data = _storage.copy_of(values, self.dtype)
         unshare(self)  # new storage: its reshapes and detach() no longer see writes to it
 
@@ -190,6 +174,11 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise AmbiguousTruthError(
+                f"the truth value of a Tensor of {self._data.size} elements (shape "
+                f"{self.shape}) is ambiguous; use .any() or .all()"
+            )
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -199,7 +188,11 @@ class Tensor:
         return int(self.item())
 
     def __repr__(self) -> str:
-        return f"Tensor({self.data}, grad={self.grad})"
+        # lucid 2.x's form, for Parameters and Buffers too.
+        return f"Tensor({self.data}, grad={self.grad}, device=cpu)"
+
+    def __str__(self) -> str:
+        return str(self.data)
 
     # ---- autograd -------------------------------------------------------------------
 
@@ -346,8 +339,8 @@ def _values(data: Any, dtype: Any) -> np.ndarray:
         raise TypeError(
             f"data must hold real numbers or bools; got {type(data).__name__} of dtype {src.dtype}"
         )
-    target = default_dtype(src, from_python) if dtype is None else _dtypes.resolve(dtype)
-    check_fits(src, target, "data")
+    target = _dtypes.inferred(src, from_python) if dtype is None else _dtypes.resolve(dtype)
+    _dtypes.check_fits(src, target, "data")
     return _storage.copy_of(src, target)
 
 

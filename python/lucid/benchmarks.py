@@ -105,7 +105,7 @@ def measure_huge(n: int) -> dict[str, Any]:
     Needs about 3.5 times n·4 bytes of memory. Checks the law on the last million
     elements, which only 64-bit offsets reach.
     """
-    x = lucid.random.randn(n)
+    x = lucid.random.randn(n, dtype=np.float32)
     a, b, d = (np.float32(v) for v in _C.dropout_coefficients(P, "alpha"))
     start = time.perf_counter()
     ys, mask = _C.dropout_forward(x.data, P, lucid.random.Generator(1))

@@ -133,7 +133,7 @@ def build_model(
     masks = lucid.random.Generator(seed, stream=1)
 
     def linear(fan_in: int, fan_out: int) -> nn.Linear:
-        layer = nn.Linear(fan_in, fan_out)
+        layer = nn.Linear(fan_in, fan_out, dtype=np.float32)  # float32 is asked for
         init.lecun_normal(layer.weight, generator=weights)
         init.constant(layer.bias, 0.0)
         return layer

@@ -77,9 +77,11 @@ def test_a_restored_state_replays_the_draws_after_it():
     other.set_state(old)
     np.testing.assert_array_equal(F.alpha_dropout(x, 0.3, generator=other).data, after[0])
     np.testing.assert_array_equal(F.alpha_dropout(x, 0.3, generator=other).data, after[1])
-    words = lucid.random.rand(40, generator=Generator(8)).data
-    g.set_state([8, 0, 5])  # any sequence of three ints
-    np.testing.assert_array_equal(lucid.random.rand(35, generator=g).data, words[5:])
+    words = lucid.random.rand(40, dtype=np.float32, generator=Generator(8)).data
+    g.set_state([8, 0, 5])  # any sequence of three ints (float32: one word per value)
+    np.testing.assert_array_equal(
+        lucid.random.rand(35, dtype=np.float32, generator=g).data, words[5:]
+    )
 
 
 @pytest.mark.parametrize(

@@ -37,9 +37,9 @@ def test_sequential_keys_parameters_and_state_dict_like_pytorch():
     assert [name for name, _ in net.named_modules()] == ["", "0", "1", "2"]
     assert repr(net) == (
         "Sequential(\n"
-        "  (0): Linear(in_features=4, out_features=3, bias=True)\n"
+        "  (0): Linear(4, 3, bias=True)\n"
         "  (1): ReLU()\n"
-        "  (2): Linear(in_features=3, out_features=2, bias=False)\n"
+        "  (2): Linear(3, 2, bias=False)\n"
         ")"
     )
 

@@ -24,7 +24,7 @@ def test_output_is_x_times_w_transposed_plus_b(lead):
     layer = nn.Linear(4, 3)
     x = np.random.default_rng(1).standard_normal((*lead, 4)).astype(np.float32)
     y = layer(Tensor(x))
-    assert y.shape == (*lead, 3) and y.dtype == np.float32
+    assert y.shape == (*lead, 3) and y.dtype == np.float64  # float32 input, float64 weights
     np.testing.assert_allclose(
         y.data, reference(x, layer.weight.data, layer.bias.data), rtol=1e-5, atol=1e-6
     )
@@ -37,17 +37,17 @@ def test_without_bias():
     np.testing.assert_allclose(
         layer(Tensor(x)).data, reference(x, layer.weight.data, None), rtol=1e-6
     )
-    assert repr(layer) == "Linear(in_features=4, out_features=2, bias=False)"
+    assert repr(layer) == "Linear(4, 2, bias=False)"  # lucid 2.x's repr
 
 
-def test_parameters_are_float32_leaves_of_the_documented_shapes():
+def test_parameters_are_leaves_of_the_default_dtype_and_the_documented_shapes():
     layer = nn.Linear(4, 2)
-    assert repr(layer) == "Linear(in_features=4, out_features=2, bias=True)"
+    assert repr(layer) == "Linear(4, 2, bias=True)"
     assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
     assert isinstance(layer.weight, nn.Parameter) and isinstance(layer.bias, nn.Parameter)
     assert layer.weight.shape == (2, 4) and layer.bias.shape == (2,)
     for p in layer.parameters():
-        assert p.dtype == np.float32 and p.requires_grad and p.is_leaf
+        assert p.dtype == np.float64 and p.requires_grad and p.is_leaf
 
 
 def weighted_sum_grads(x, w, b, g):
@@ -171,7 +171,34 @@ def test_shape_and_dtype_mismatches_name_the_shapes():
         F.linear(Tensor(np.zeros((2, 4), np.float32)), Tensor(np.zeros(4, np.float32)), b)
     with pytest.raises(ValueError, match=r"input_ \(2, 5\)"):
         nn.Linear(4, 3)(x)
-    with pytest.raises(TypeError, match="input_ float64, weight float32"):
-        F.linear(Tensor(np.zeros((2, 4))), w)
+    with pytest.raises(TypeError, match="input_ int64, weight int64"):
+        F.linear(Tensor(np.zeros((2, 4), np.int64)), Tensor(np.zeros((3, 4), np.int64)))
     with pytest.raises(TypeError, match="input_ must be a lucid Tensor"):
         F.linear(np.zeros((2, 4), np.float32), w)
+
+
+@pytest.mark.parametrize(
+    "x_dtype, w_dtype, out", [(np.float32, np.float64, np.float64), (np.float64, np.float32,
+    np.float64), (np.float32, np.float32, np.float32), (np.int64, np.float32, np.float64)],
+)  # fmt: skip
+def test_mixed_dtypes_promote_as_numpy_and_each_gradient_keeps_its_tensor_dtype(
+    x_dtype, w_dtype, out
+):
+    rng = np.random.default_rng(3)
+    xv, wv, bv = rng.standard_normal((2, 3)), rng.standard_normal((4, 3)), rng.standard_normal(4)
+    if x_dtype is np.int64:
+        xv = np.round(xv * 3)
+    x = Tensor(xv.astype(x_dtype), requires_grad=x_dtype is not np.int64)
+    w = Tensor(wv.astype(w_dtype), requires_grad=True)
+    b = Tensor(bv.astype(w_dtype), requires_grad=True)
+    y = F.linear(x, w, b)
+    assert y.dtype == out == np.result_type(x_dtype, w_dtype)
+    common = np.result_type(x_dtype, w_dtype)
+    expected = xv.astype(x_dtype).astype(common) @ wv.astype(w_dtype).astype(common).T
+    np.testing.assert_allclose(y.data, expected + bv.astype(w_dtype), rtol=1e-6)
+    y.sum().backward()
+    assert w.grad.dtype == w_dtype and b.grad.dtype == w_dtype
+    np.testing.assert_allclose(w.grad, np.tile(xv.astype(x_dtype).sum(0), (4, 1)), rtol=1e-5)
+    if x.requires_grad:
+        assert x.grad.dtype == x_dtype
+        np.testing.assert_allclose(x.grad, np.tile(wv.astype(w_dtype).sum(0), (2, 1)), rtol=1e-5)

@@ -274,10 +274,11 @@ class Module(HookMixin, StateDictMixin):
             yield buffer
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
-        """Call ``fn`` on every child (recursively), then on this module; returns self."""
+        """Call ``fn`` on this module, then on every child (recursively), as lucid 2.x
+        does (PyTorch calls it on the children first); returns self."""
+        fn(self)
         for module in self.children():
             module.apply(fn)
-        fn(self)
         return self
 
     # ---- modes and gradients ------------------------------------------------------

@@ -10,11 +10,6 @@ from lucid._tensor import Tensor
 __all__ = ["Buffer", "Parameter"]
 
 
-def _renamed(text: str, name: str) -> str:
-    # Tensor's repr spells "Tensor(" rather than type(self).__name__.
-    return name + "(" + text[len("Tensor(") :] if text.startswith("Tensor(") else text
-
-
 class Parameter(Tensor):
     """A leaf Tensor with ``requires_grad=True`` that Module collects in ``parameters()``.
 
@@ -26,9 +21,6 @@ class Parameter(Tensor):
     def __init__(self, data: Any, dtype: Any = None, device: str = "cpu") -> None:
         super().__init__(data, requires_grad=True, dtype=dtype, device=device)
 
-    def __repr__(self) -> str:
-        return _renamed(super().__repr__(), "Parameter")
-
 
 class Buffer(Tensor):
     """A Tensor that needs no gradient, registered as a buffer (state, not learnable) when
@@ -37,6 +29,3 @@ class Buffer(Tensor):
 
     def __init__(self, data: Any, dtype: Any = None, device: str = "cpu") -> None:
         super().__init__(data, requires_grad=False, dtype=dtype, device=device)
-
-    def __repr__(self) -> str:
-        return _renamed(super().__repr__(), "Buffer")

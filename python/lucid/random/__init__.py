@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import lucid._C as _C
-from lucid import _storage
+from lucid import _dtypes, _storage
 from lucid._dtypes import check_device
 from lucid._tensor import Tensor
 from lucid.random import _integers
@@ -182,15 +182,14 @@ def _sample(kind: str, shape: tuple[Any, ...], requires_grad: bool, dtype: Any, 
     return Tensor._wrap(_storage.wrap(storage, shape), requires_grad=requires_grad)
 
 
-def rand(
-    *shape: Any, requires_grad: bool = False, dtype: Any = np.float32, generator: Any = None
-) -> Any:
-    """Uniform values in [0, 1): float32 from one word each, float64 from two."""
+def rand(*shape: Any, requires_grad: bool = False, dtype: Any = None, generator: Any = None) -> Any:
+    """Uniform values in [0, 1), in the default float dtype unless ``dtype`` is given:
+    float32 from one word each, float64 from two."""
     return _sample("rand", shape, requires_grad, dtype, generator)
 
 
 def randn(
-    *shape: Any, requires_grad: bool = False, dtype: Any = np.float32, generator: Any = None
+    *shape: Any, requires_grad: bool = False, dtype: Any = None, generator: Any = None
 ) -> Any:
     """Standard normal values (Box–Muller, two words per pair)."""
     return _sample("randn", shape, requires_grad, dtype, generator)
@@ -201,7 +200,7 @@ def uniform(
     high: float = 1.0,
     size: Any = 1,
     requires_grad: bool = False,
-    dtype: Any = np.float32,
+    dtype: Any = None,
     generator: Any = None,
 ) -> Any:
     """Uniform values in [low, high); ``size`` is the shape (lucid's default 1: one value
@@ -219,11 +218,24 @@ def uniform(
     return out
 
 
-def bernoulli(probs: Any, generator: Any = None) -> Any:
-    """0/1 values, 1 with probability ``probs`` (element-wise), in the dtype of ``probs``.
+def bernoulli(
+    probs: Any,
+    requires_grad: bool = False,
+    keep_grad: bool = False,
+    device: Any = "cpu",
+    *,
+    generator: Any = None,
+    dtype: Any = np.int64,
+) -> Any:
+    """0/1 values, 1 with probability ``probs`` (element-wise): int64 as in lucid 2.x
+    unless ``dtype`` is given (``dtype=probs.dtype`` gives PyTorch's float result).
 
     Element i is 1 iff word i < round(probs[i]·2³²): exact to 2⁻³².
     """
+    check_device(device)
+    target = _dtypes.resolve(dtype)
+    if requires_grad and target.kind != "f":
+        raise TypeError(f"bernoulli: requires_grad needs a float dtype, got {target}")
     p = probs.data if isinstance(probs, Tensor) else np.asarray(probs)
     if p.dtype.kind != "f":
         p = p.astype(np.float32)
@@ -231,7 +243,9 @@ def bernoulli(probs: Any, generator: Any = None) -> Any:
         p = p.astype(np.float64)
     p = np.ascontiguousarray(p)
     bits = _storage.wrap(check_generator(generator).bernoulli(p.reshape(-1)), p.shape)
-    return Tensor._wrap(_storage.copy_of(bits, p.dtype))
+    out = Tensor._wrap(_storage.copy_of(bits, target), requires_grad=requires_grad)
+    out.keep_grad = bool(keep_grad)
+    return out
 
 
 def _size(size: Any) -> tuple[int, ...]:

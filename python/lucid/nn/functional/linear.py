@@ -24,8 +24,12 @@ class _Linear(Function):
     saved_inputs = {0: (1,), 1: (0,)}  # x for W's gradient, W for x's
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+        # Mixed dtypes compute in numpy's promotion of them (a float32 input to float64
+        # weights gives float64); the engine casts each gradient back to its input's.
+        dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+        x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
         self.x, self.w = x, w
-        out = _storage.empty((x.shape[0], w.shape[0]), x.dtype)
+        out = _storage.empty((x.shape[0], w.shape[0]), dtype)
         np.matmul(x, w.T, out=out)
         if b is not None:
             np.add(out, b, out=out)
@@ -50,7 +54,9 @@ def linear(input_: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor
     """``input_ @ weight.T + bias`` for input (..., in), weight (out, in), bias (out,).
 
     The leading dimensions of ``input_`` (any number, including none) are kept: the
-    output has shape (..., out). All tensors must share one dtype, as in PyTorch.
+    output has shape (..., out). Its dtype is numpy's promotion of the three (lucid
+    2.x's rule; PyTorch requires one dtype): a float32 input to float64 weights gives a
+    float64 output, and each gradient has its own tensor's dtype.
     """
     x = _check_tensor("input_", input_)
     w = _check_tensor("weight", weight)
@@ -67,14 +73,13 @@ def linear(input_: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor
         )
     if bias is not None and tuple(bias.shape) != (out_features,):
         raise ValueError(f"linear: bias must have shape ({out_features},); got {shapes}")
-    dtypes = {t.dtype for t in (x, w, bias) if t is not None}
-    if len(dtypes) > 1:
+    if np.result_type(*(t.dtype for t in (x, w, bias) if t is not None)).kind != "f":
         names = ", ".join(
             f"{n} {t.dtype}"
             for n, t in (("input_", x), ("weight", w), ("bias", bias))
             if t is not None
         )
-        raise TypeError(f"linear: input_, weight and bias must share a dtype; got {names}")
+        raise TypeError(f"linear: input_, weight and bias must not all be integers; got {names}")
 
     if len(x.shape) == 2:
         return _Linear.apply(x, w, bias)

@@ -6,9 +6,8 @@ import math
 import numbers
 from typing import Any
 
-import numpy as np
-
 from lucid import _storage
+from lucid._dtypes import check_device, resolve
 from lucid._tensor import Tensor
 from lucid.nn.functional.linear import linear
 from lucid.nn.init import _calculate_fan_in_and_fan_out, kaiming_uniform, uniform
@@ -29,20 +28,33 @@ def _check_features(name: str, value: Any) -> int:
 class Linear(Module):
     """A fully connected layer: weight (out_features, in_features), bias (out_features,).
 
-    Both are float32 Parameters initialised as lucid 3 and PyTorch do: weight by
+    Both are Parameters of the default float dtype (float64 unless
+    ``lucid.set_default_dtype`` chose float32, or ``dtype=`` as PyTorch), initialised as lucid 3 and PyTorch do: weight by
     ``kaiming_uniform(a=sqrt(5))`` and bias uniformly, both in ±1/sqrt(in_features).
     lucid 2.x draws the weight from ±sqrt(6/fan_in) with a = 0, and 2.7.9 takes fan_in
     as out_features (its fans of a 2-D tensor are swapped), the bias from ±1/sqrt(fan_in).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         self.in_features = _check_features("in_features", in_features)
         self.out_features = _check_features("out_features", out_features)
         shape = (self.out_features, self.in_features)
-        self.weight = Parameter(_storage.empty(shape, np.float32))
+        check_device(device)
+        dtype = resolve(dtype, "Linear: dtype")  # None: the default float dtype
+        if dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be float32 or float64, got {dtype}")
+        self.weight = Parameter(_storage.empty(shape, dtype))
         if bias:
-            self.bias = Parameter(_storage.empty((self.out_features,), np.float32))
+            self.bias = Parameter(_storage.empty((self.out_features,), dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -60,7 +72,4 @@ class Linear(Module):
         return linear(input_, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (
-            f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"bias={self.bias is not None}"
-        )
+        return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"  # lucid 2.x
