@@ -7,38 +7,50 @@ this package re-exports them.
 from lucid.nn import functional, init
 from lucid.nn.module import Module
 from lucid.nn.modules import activation as _activation
+from lucid.nn.modules import activation_extra as _activation_extra
 from lucid.nn.modules import attention as _attention
 from lucid.nn.modules import basic as _basic
 from lucid.nn.modules import bilinear as _bilinear
 from lucid.nn.modules import container as _container
 from lucid.nn.modules import conv as _conv
+from lucid.nn.modules import drop_regions as _drop_regions
 from lucid.nn.modules import dropout as _dropout
 from lucid.nn.modules import einops as _einops
 from lucid.nn.modules import linear as _linear
 from lucid.nn.modules import loss as _loss
+from lucid.nn.modules import loss_huber as _loss_huber
 from lucid.nn.modules import norm as _norm
+from lucid.nn.modules import param_containers as _param_containers
 from lucid.nn.modules.activation import *  # noqa: F403
+from lucid.nn.modules.activation_extra import *  # noqa: F403
 from lucid.nn.modules.attention import *  # noqa: F403
 from lucid.nn.modules.basic import *  # noqa: F403
 from lucid.nn.modules.bilinear import *  # noqa: F403
 from lucid.nn.modules.container import *  # noqa: F403
 from lucid.nn.modules.conv import *  # noqa: F403
+from lucid.nn.modules.drop_regions import *  # noqa: F403
 from lucid.nn.modules.dropout import *  # noqa: F403
 from lucid.nn.modules.einops import *  # noqa: F403
 from lucid.nn.modules.linear import *  # noqa: F403
 from lucid.nn.modules.loss import *  # noqa: F403
+from lucid.nn.modules.loss_huber import *  # noqa: F403
 from lucid.nn.modules.norm import *  # noqa: F403
+from lucid.nn.modules.param_containers import *  # noqa: F403
 from lucid.nn.parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Module", "Parameter", "functional", "init"]
 __all__ += _activation.__all__
+__all__ += _activation_extra.__all__
 __all__ += _attention.__all__
 __all__ += _basic.__all__
 __all__ += _bilinear.__all__
 __all__ += _container.__all__
 __all__ += _conv.__all__
+__all__ += _drop_regions.__all__
 __all__ += _dropout.__all__
 __all__ += _einops.__all__
 __all__ += _linear.__all__
 __all__ += _loss.__all__
+__all__ += _loss_huber.__all__
 __all__ += _norm.__all__
+__all__ += _param_containers.__all__
