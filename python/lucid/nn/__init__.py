@@ -13,6 +13,7 @@ from lucid.nn.modules import basic as _basic
 from lucid.nn.modules import bilinear as _bilinear
 from lucid.nn.modules import container as _container
 from lucid.nn.modules import conv as _conv
+from lucid.nn.modules import conv_blocks as _conv_blocks
 from lucid.nn.modules import drop_regions as _drop_regions
 from lucid.nn.modules import dropout as _dropout
 from lucid.nn.modules import einops as _einops
@@ -28,6 +29,7 @@ from lucid.nn.modules.basic import *  # noqa: F403
 from lucid.nn.modules.bilinear import *  # noqa: F403
 from lucid.nn.modules.container import *  # noqa: F403
 from lucid.nn.modules.conv import *  # noqa: F403
+from lucid.nn.modules.conv_blocks import *  # noqa: F403
 from lucid.nn.modules.drop_regions import *  # noqa: F403
 from lucid.nn.modules.dropout import *  # noqa: F403
 from lucid.nn.modules.einops import *  # noqa: F403
@@ -46,6 +48,7 @@ __all__ += _basic.__all__
 __all__ += _bilinear.__all__
 __all__ += _container.__all__
 __all__ += _conv.__all__
+__all__ += _conv_blocks.__all__
 __all__ += _drop_regions.__all__
 __all__ += _dropout.__all__
 __all__ += _einops.__all__
