@@ -22,6 +22,8 @@ from lucid.nn.modules import loss as _loss
 from lucid.nn.modules import loss_huber as _loss_huber
 from lucid.nn.modules import norm as _norm
 from lucid.nn.modules import param_containers as _param_containers
+from lucid.nn.modules import pool as _pool
+from lucid.nn.modules import sampling as _sampling
 from lucid.nn.modules.activation import *  # noqa: F403
 from lucid.nn.modules.activation_extra import *  # noqa: F403
 from lucid.nn.modules.attention import *  # noqa: F403
@@ -38,6 +40,8 @@ from lucid.nn.modules.loss import *  # noqa: F403
 from lucid.nn.modules.loss_huber import *  # noqa: F403
 from lucid.nn.modules.norm import *  # noqa: F403
 from lucid.nn.modules.param_containers import *  # noqa: F403
+from lucid.nn.modules.pool import *  # noqa: F403
+from lucid.nn.modules.sampling import *  # noqa: F403
 from lucid.nn.parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Module", "Parameter", "functional", "init"]
@@ -57,3 +61,5 @@ __all__ += _loss.__all__
 __all__ += _loss_huber.__all__
 __all__ += _norm.__all__
 __all__ += _param_containers.__all__
+__all__ += _pool.__all__
+__all__ += _sampling.__all__
