@@ -148,6 +148,7 @@ def test_dtypes_follow_numpy_promotion():
         ({"dilation": (1, 0)}, ValueError, "dilation must hold ints >= 1"),
         ({"dilation": 5}, ValueError, "larger than the padded input"),
         ({"weight": Tensor(np.zeros((3, 2, 6, 1)))}, ValueError, "larger than the padded"),
+        ({"weight": Tensor(np.zeros((3, 2, 0, 2)))}, ValueError, "kernel must not be empty"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, error, match):

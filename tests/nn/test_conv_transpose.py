@@ -5,8 +5,10 @@ identity with conv; gradients against central finite differences; dtypes; errors
 import numpy as np
 import pytest
 
+import lucid
 import lucid.nn.functional as F
 from lucid import Tensor
+from lucid.nn.functional import conv as conv_module
 from tests.helpers import check_op
 from tests.nn import _conv_refs as ref
 
@@ -123,6 +125,7 @@ def test_dtypes_follow_numpy_promotion():
         ({"output_padding": 1}, ValueError, "output_padding must be smaller than stride"),
         ({"output_padding": -1, "stride": 2}, ValueError, "output_padding must hold ints >= 0"),
         ({"padding": 3}, ValueError, "leaves no output"),
+        ({"weight": Tensor(np.zeros((2, 3, 2, 0)))}, ValueError, "kernel must not be empty"),
         ({"dilation": (1, 2, 3)}, ValueError, "dilation must be an int or 2 ints"),
     ],
 )
@@ -135,3 +138,45 @@ def test_bad_arguments_are_named(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         F.conv_transpose2d(**args)
+
+
+# ---- what backward reads is declared (lucid.autograd.versions) ----------------------
+
+
+def _write(t):
+    with lucid.no_grad():
+        t += 0.25
+
+
+@pytest.mark.parametrize(
+    "op, name, shapes",
+    [
+        (lambda x, w: F.conv1d(x, w), "_Conv", ((1, 2, 5), (3, 2, 2))),
+        (lambda x, w: F.conv1d(x, w, None, 1, 1), "_Conv", ((1, 2, 5), (3, 2, 2))),
+        (lambda x, w: F.conv_transpose1d(x, w, None, 2), "_ConvTranspose", ((1, 2, 4), (2, 3, 2))),
+    ],
+)
+@pytest.mark.parametrize("written", [0, 1])
+def test_writing_a_saved_input_makes_backward_raise(op, name, shapes, written):
+    # Each input is read for the other's gradient (x for w's, w for x's).
+    tensors = [Tensor(a, requires_grad=True) for a in arrays(*shapes)]
+    y = op(*tensors)
+    assert type(y._ctx).__name__ == name
+    _write(tensors[written])
+    with pytest.raises(RuntimeError, match=f"input {written} of {name} .* is at version 1"):
+        y.sum().backward()
+
+
+def test_unfold_saves_nothing():
+    grads = []
+    for written in (False, True):
+        (a,) = arrays((1, 2, 4, 4))
+        x = Tensor(a, requires_grad=True)
+        g = Tensor(np.arange(9 * 8, dtype=np.float64).reshape(9, 8))
+        y = F.unfold(x, 2, 1, 0, 1)
+        if written:
+            _write(x)
+        (y * g).sum().backward()
+        grads.append(x.grad)
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert not conv_module._Unfold.saved_inputs and not conv_module._Unfold.saved_output

@@ -238,6 +238,8 @@ def conv_nd(
     if b is not None and tuple(b.shape) != (out_channels,):
         raise ValueError(f"{op}: bias must have shape ({out_channels},); got {shapes}")
     kernel = tuple(w.shape[2:])
+    if 0 in kernel:
+        raise ValueError(f"{op}: weight's kernel must not be empty; got {shapes}")
     stride = tuple_arg(op, "stride", stride, rank, 1)
     dilation = tuple_arg(op, "dilation", dilation, rank, 1)
     pads = padding_arg(op, padding, kernel, stride, dilation)

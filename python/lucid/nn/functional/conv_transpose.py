@@ -101,6 +101,8 @@ def conv_transpose_nd(
     if b is not None and tuple(b.shape) != (out_channels,):
         raise ValueError(f"{op}: bias must have shape ({out_channels},); got {shapes}")
     kernel = tuple(w.shape[2:])
+    if 0 in kernel:
+        raise ValueError(f"{op}: weight's kernel must not be empty; got {shapes}")
     stride = _conv.tuple_arg(op, "stride", stride, rank, 1)
     dilation = _conv.tuple_arg(op, "dilation", dilation, rank, 1)
     padding = _conv.tuple_arg(op, "padding", padding, rank, 0)
