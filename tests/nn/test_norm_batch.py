@@ -234,3 +234,15 @@ def test_layer_argument_errors():
         nn.BatchNorm1d(2, eps=-1)
     with pytest.raises(ValueError, match=r"running_mean must have shape \(3,\)"):
         nn.BatchNorm1d(2)(Tensor(np.ones((2, 3))))
+
+
+def test_an_empty_batch_gives_an_empty_output_and_leaves_the_running_stats(strict_numpy):
+    layer = nn.BatchNorm1d(3)
+    x = Tensor(np.zeros((0, 3, 2)), requires_grad=True)
+    y = layer(x)
+    assert y.shape == (0, 3, 2)
+    np.testing.assert_array_equal(layer.running_mean.data, np.zeros(3))
+    np.testing.assert_array_equal(layer.running_var.data, np.ones(3))
+    y.sum().backward()
+    assert x.grad.shape == (0, 3, 2)
+    assert F.group_norm(Tensor(np.zeros((2, 4, 0))), 2).shape == (2, 4, 0)

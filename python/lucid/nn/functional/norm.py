@@ -64,7 +64,10 @@ class Standardize(Function):
         xv = x.reshape(view).astype(dtype, copy=False)
         self.shape, self.axes, self.param_view = x.shape, axes, param_view
         self.batch_stats = mean is None or var is None
-        if self.batch_stats:
+        if self.batch_stats and not xv.size:  # nothing to average; the output is empty
+            kept = tuple(1 if i in axes else n for i, n in enumerate(view))
+            mu, var_ = np.zeros(kept, dtype), np.ones(kept, dtype)
+        elif self.batch_stats:
             mu = xv.mean(axis=axes, keepdims=True)
             var_ = xv.var(axis=axes, keepdims=True)  # biased, as lucid 2.x
         else:
@@ -91,7 +94,7 @@ class Standardize(Function):
         dx = dw = db = None
         if need_x:
             gw = g if self.w is None else g * self.w
-            if self.batch_stats:
+            if self.batch_stats and self.xhat.size:
                 axes = self.axes
                 mean_g = gw.mean(axis=axes, keepdims=True)
                 mean_gx = (gw * self.xhat).mean(axis=axes, keepdims=True)
@@ -152,7 +155,7 @@ def _by_channel(
         eps=eps,
         op=op,
     )
-    if use_batch and rm is not None and rv is not None:
+    if use_batch and rm is not None and rv is not None and x.size:  # empty: no update
         mu, var = node.stats
         if instance:  # each instance's statistics, averaged over the batch (lucid 2.x)
             mu, var = mu.mean(axis=0), var.mean(axis=0)
