@@ -7,7 +7,8 @@ in, float32 out; a float64 weight makes it float64, as in lucid 2.x.
 
 The running statistics, when given in training, are updated in place (outside the
 graph, counting a write) with lucid 2.x's rule: ``(1 − momentum)·running + momentum·
-batch``, the batch variance being the biased one (PyTorch uses the unbiased one).
+batch``, the batch variance being the biased one (PyTorch uses the unbiased one). Any
+Tensor given is updated, as in PyTorch; lucid 2.x updates only an ``nn.Buffer``.
 """
 
 from __future__ import annotations
