@@ -102,6 +102,16 @@ def test_interpolate_known_values_and_same_size_is_the_identity():
     np.testing.assert_array_equal(F.interpolate(lucid.Tensor(y), (3, 4)).data, y)
 
 
+def test_a_nan_input_stays_where_it_is():
+    x = lucid.Tensor(np.array([[[1.0, 2.0, np.nan, 4.0, 5.0, 6.0]]]))
+    near = F.interpolate(x, 12, "nearest").data[0, 0]
+    np.testing.assert_array_equal(np.isnan(near), np.arange(12) // 2 == 2)
+    with np.errstate(invalid="ignore"):
+        line = F.interpolate(x, 3, "linear").data[0, 0]  # reads (0, 1), (2, 3), (4, 5)
+    np.testing.assert_allclose(line[[0, 2]], [1.5, 5.5])
+    assert np.isnan(line[1])
+
+
 def test_interpolate_keeps_float32():
     x = lucid.Tensor(np.random.default_rng(0).standard_normal((1, 1, 3, 3)).astype(np.float32))
     for mode in ("bilinear", "nearest", "area"):

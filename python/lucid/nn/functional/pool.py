@@ -6,7 +6,8 @@ input positions its windows read (output position × place in the window) and wh
 them lie inside the input. The regular pools read their windows through a strided view
 of the padded input (numpy's sliding_window_view); the adaptive ones, whose windows
 differ in length, gather them through the table. Backward sends each output's gradient
-back through the same table, one place in the window at a time.
+back through the same table, bincount adding up what lands on one input (the regular
+average instead adds one strided slice of a padded buffer per place in the window).
 
 As lucid 2.x: ``stride`` defaults to 1 (PyTorch's to kernel_size), average pooling
 counts the padding in its divisor (PyTorch's count_include_pad=True). As PyTorch, where
@@ -19,6 +20,7 @@ divide L (and its 3-d forms raised).
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from typing import Any
 
@@ -110,6 +112,16 @@ class _Windows:
             shape[a], shape[d + a] = m.shape
             mask = mask & m.reshape(shape)
         return mask.reshape(self.out + (-1,))
+
+    def flat_positions(self, spatial: tuple[int, ...]) -> np.ndarray:
+        """The flat position in ``spatial`` of every window place, as (out..., K)."""
+        d = len(self.out)
+        flat = np.zeros((1,) * (2 * d), dtype=np.int64)
+        for a, i in enumerate(self.index):
+            shape = [1] * (2 * d)
+            shape[a], shape[d + a] = i.shape
+            flat = flat + i.reshape(shape) * math.prod(spatial[a + 1 :])
+        return flat.reshape(self.out + (-1,))
 
 
 def _table(starts: np.ndarray, k: int, ends: np.ndarray, size: int) -> tuple:
@@ -209,36 +221,42 @@ class _Pool(Function):
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         w = self.windows
         d = len(w.out)
-        if self.mode == "avg":
-            grad = grad / w.divisor
-        dx = np.zeros(self.shape, dtype=self.dtype)
-        regular = w.regular is not None
-        if regular:  # a strided slice of a padded buffer per window place: no repeats
-            kernel, stride, padding = w.regular  # type: ignore[misc]
-            pads = [(0, 0)] * (dx.ndim - d) + [(p, p) for p in padding]
-            buffer = np.pad(dx, pads)
-        for flat, place in enumerate(itertools.product(*(range(k) for k in w.kernel))):
-            inside = np.ones(w.out, dtype=bool)
-            for a, j in enumerate(place):
-                shape = [1] * d
-                shape[a] = w.out[a]
-                inside = inside & w.inside[a][:, j].reshape(shape)
-            share = grad * inside if self.mode == "avg" else np.where(self.where == flat, grad, 0)
-            if regular:
-                steps = tuple(
-                    slice(j, j + (n - 1) * s + 1, s)
-                    for j, n, s in zip(place, w.out, stride, strict=True)
-                )
-                into: tuple[Any, ...] = (Ellipsis, *steps)
-                buffer[into] += share
-            else:
-                rows = np.ix_(*(w.index[a][:, j] for a, j in enumerate(place)))
-                np.add.at(dx, (Ellipsis, *rows), share)
-        if regular:
-            crop = tuple(slice(p, p + n) for p, n in zip(padding, self.shape[-d:], strict=True))
-            inner: tuple[Any, ...] = (Ellipsis, *crop)
-            dx = buffer[inner]
-        return (dx, None, None, None)
+        if self.mode == "avg" and w.regular is not None:
+            return (self._spread_regular(grad / w.divisor), None, None, None)
+        # Every (output, window place) as a flat input position; bincount adds the
+        # shares that land on one position (windows overlap, adaptive ones repeat).
+        lead, spatial = self.shape[: len(self.shape) - d], self.shape[len(self.shape) - d :]
+        places = w.flat_positions(spatial)  # (out..., K)
+        if self.mode == "max":
+            full = np.broadcast_to(places, self.where.shape + places.shape[-1:])
+            targets = np.take_along_axis(full, self.where[..., None], -1)[..., 0]
+            shares = grad
+        else:
+            targets = np.broadcast_to(places, lead + places.shape)
+            shares = (grad / w.divisor)[..., None] * w.inside_flat()
+        rows, size = math.prod(lead), math.prod(spatial)
+        row = np.arange(rows).reshape(lead + (1,) * (targets.ndim - len(lead))) * size
+        flat = (row + targets).ravel()
+        total = np.bincount(flat, np.broadcast_to(shares, targets.shape).ravel(), rows * size)
+        return (total.reshape(self.shape), None, None, None)
+
+    def _spread_regular(self, grad: np.ndarray) -> np.ndarray:
+        """Average pooling's gradient: each window place adds its share to a strided
+        slice of a padded buffer (no position repeats within one slice)."""
+        kernel, stride, padding = self.windows.regular  # type: ignore[misc]
+        d = len(kernel)
+        pads = [(0, 0)] * (len(self.shape) - d) + [(p, p) for p in padding]
+        buffer = np.pad(np.zeros(self.shape, dtype=self.dtype), pads)
+        for place in itertools.product(*(range(k) for k in kernel)):
+            steps = tuple(
+                slice(j, j + (n - 1) * s + 1, s)
+                for j, n, s in zip(place, self.windows.out, stride, strict=True)
+            )
+            into: tuple[Any, ...] = (Ellipsis, *steps)
+            buffer[into] += grad
+        crop = tuple(slice(p, p + n) for p, n in zip(padding, self.shape[-d:], strict=True))
+        inner: tuple[Any, ...] = (Ellipsis, *crop)
+        return buffer[inner]
 
 
 # ---- the functional forms -----------------------------------------------------------

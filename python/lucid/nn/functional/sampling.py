@@ -1,9 +1,9 @@
 """Resampling: interpolate (resize), affine_grid, grid_sample and rotate, for 1-, 2- and
 3-d inputs where the kind allows, each differentiable.
 
-interpolate is separable: along each spatial axis the output is a fixed linear map of
-the input (a matrix out × in: two weights per row for linear, one for nearest), so one
-implementation applies a matrix per axis forward and its transpose backward. grid_sample
+interpolate is separable: along each spatial axis every output reads one input
+(nearest) or blends two (linear), so one implementation resamples one axis after the
+other, and backward scatters the gradient back to those inputs axis by axis. grid_sample
 reads the input at arbitrary points: the 2^d corners around each point are gathered at
 once, weighted, and summed; backward scatters the gradient back to those corners
 (np.add.at) and differentiates the weights for the grid. rotate samples its input on a
@@ -65,49 +65,74 @@ def _check_batched(input_: Any, ranks: tuple[int, ...], op: str) -> Tensor:
 # ---- interpolate --------------------------------------------------------------------
 
 
-def _linear_matrix(n_in: int, n_out: int, align_corners: bool) -> np.ndarray:
-    """Row o: the weights of the two inputs around o's source position (PyTorch's: with
-    align_corners the end pixels' centres meet, without it the pixels' edges do)."""
+def _linear_taps(n_in: int, n_out: int, align_corners: bool) -> tuple:
+    """Per output position o: the two inputs around o's source position and the weight
+    of the upper one (PyTorch's: with align_corners the end pixels' centres meet,
+    without it the pixels' edges do)."""
     o = np.arange(n_out)
     if align_corners:
         src = o * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
     else:
         src = np.maximum((o + 0.5) * (n_in / n_out) - 0.5, 0.0)
     low = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    high = np.minimum(low + 1, n_in - 1)
-    frac = src - low
-    matrix = np.zeros((n_out, n_in))
-    np.add.at(matrix, (o, low), 1 - frac)
-    np.add.at(matrix, (o, high), frac)
-    return matrix
+    return low, np.minimum(low + 1, n_in - 1), src - low
 
 
-def _nearest_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """Row o: 1 at floor(o · in / out), PyTorch's "nearest", computed in integers."""
-    matrix = np.zeros((n_out, n_in))
-    matrix[np.arange(n_out), (np.arange(n_out) * n_in) // n_out] = 1
-    return matrix
+def _nearest_taps(n_in: int, n_out: int) -> tuple:
+    """The input at floor(o · in / out), PyTorch's "nearest", computed in integers."""
+    return (np.arange(n_out) * n_in) // n_out, None, None
+
+
+def _scatter(grad: np.ndarray, index: np.ndarray, n_in: int, axis: int) -> np.ndarray:
+    """The sum of grad's entries along ``axis`` into n_in places at ``index`` (sorted,
+    as every tap table is): runs of one index are added by reduceat."""
+    places, starts = np.unique(index, return_index=True)
+    shape = list(grad.shape)
+    shape[axis] = n_in
+    out = np.zeros(shape, dtype=grad.dtype)
+    into: tuple[Any, ...] = (slice(None),) * axis + (places,)
+    out[into] = np.add.reduceat(grad, starts, axis=axis)
+    return out
 
 
 class _Separable(Function):
-    """x times one matrix (out, in) along each spatial axis; None leaves an axis as is."""
+    """Along each spatial axis in turn, every output reads one input (nearest) or blends
+    two (linear); None leaves an axis as it is. Only the inputs read enter an output, so
+    an inf or NaN stays where it is (a matrix product would spread it over the row)."""
 
-    def forward(self, x: np.ndarray, matrices: list, op: str) -> np.ndarray:
-        self.matrices = [None if m is None else m.astype(x.dtype) for m in matrices]
-        self.first = x.ndim - len(matrices)
+    def forward(self, x: np.ndarray, taps: list, op: str) -> np.ndarray:
+        self.taps, self.first = taps, x.ndim - len(taps)
+        self.sizes = x.shape[self.first :]
         y = x
-        for a, m in enumerate(self.matrices):
-            if m is not None:
-                y = np.moveaxis(np.moveaxis(y, self.first + a, -1) @ m.T, -1, self.first + a)
+        for a, tap in enumerate(taps):
+            if tap is not None:
+                low, high, frac = tap
+                axis = self.first + a
+                if high is None:
+                    y = np.take(y, low, axis=axis)
+                else:
+                    f = self._along(frac.astype(x.dtype), axis, x.ndim)
+                    y = np.take(y, low, axis=axis) * (1 - f) + np.take(y, high, axis=axis) * f
         out = _new(y.shape, x.dtype, op)
         out[...] = y
         return out
 
+    @staticmethod
+    def _along(values: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+        return values.reshape((-1,) + (1,) * (ndim - axis - 1))
+
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        for a, m in enumerate(self.matrices):
-            if m is not None:
-                axis = self.first + a
-                grad = np.moveaxis(np.moveaxis(grad, axis, -1) @ m, -1, axis)
+        for a, tap in reversed(list(enumerate(self.taps))):
+            if tap is not None:
+                low, high, frac = tap
+                axis, n = self.first + a, self.sizes[a]
+                if high is None:
+                    grad = _scatter(grad, low, n, axis)
+                else:
+                    f = self._along(frac.astype(grad.dtype), axis, grad.ndim)
+                    grad = _scatter(grad * (1 - f), low, n, axis) + _scatter(
+                        grad * f, high, n, axis
+                    )
         return (grad, None, None)
 
 
@@ -132,17 +157,17 @@ def interpolate(
     out_size = _pool.ints("size", size, d, 1)
     if mode == "area":
         return _pool._adaptive(x, out_size, d, "avg")
-    matrices = [
+    taps = [
         None
         if n_in == n_out
         else (
-            _nearest_matrix(n_in, n_out)
+            _nearest_taps(n_in, n_out)
             if mode == "nearest"
-            else _linear_matrix(n_in, n_out, align_corners)
+            else _linear_taps(n_in, n_out, align_corners)
         )
         for n_in, n_out in zip(x.shape[2:], out_size, strict=True)
     ]
-    return _Separable.apply(x, matrices, op)
+    return _Separable.apply(x, taps, op)
 
 
 # ---- affine_grid --------------------------------------------------------------------
