@@ -9,6 +9,7 @@ from lucid.nn.module import Module
 from lucid.nn.modules import activation as _activation
 from lucid.nn.modules import activation_extra as _activation_extra
 from lucid.nn.modules import attention as _attention
+from lucid.nn.modules import attention_blocks as _attention_blocks
 from lucid.nn.modules import basic as _basic
 from lucid.nn.modules import bilinear as _bilinear
 from lucid.nn.modules import container as _container
@@ -28,6 +29,7 @@ from lucid.nn.modules import transformer as _transformer
 from lucid.nn.modules.activation import *  # noqa: F403
 from lucid.nn.modules.activation_extra import *  # noqa: F403
 from lucid.nn.modules.attention import *  # noqa: F403
+from lucid.nn.modules.attention_blocks import *  # noqa: F403
 from lucid.nn.modules.basic import *  # noqa: F403
 from lucid.nn.modules.bilinear import *  # noqa: F403
 from lucid.nn.modules.container import *  # noqa: F403
@@ -50,6 +52,7 @@ __all__ = ["Buffer", "Module", "Parameter", "functional", "init"]
 __all__ += _activation.__all__
 __all__ += _activation_extra.__all__
 __all__ += _attention.__all__
+__all__ += _attention_blocks.__all__
 __all__ += _basic.__all__
 __all__ += _bilinear.__all__
 __all__ += _container.__all__
