@@ -287,3 +287,46 @@ def test_every_window_place_is_visited_once_per_output():
     for i, j in itertools.product(range(3), range(3)):
         cover[2 * i : 2 * i + 3, 2 * j : 2 * j + 3] += 1 / 9
     np.testing.assert_allclose(x.grad[0, 0], cover[1:6, 1:6])
+
+
+# ---- saved-version declarations (rows for tests/hardening/test_saved_versions.py) ----
+
+KEEPS_NOTHING = {  # backward reads only window tables, taps or its own copies
+    "_Pool avg": (lambda t: F.avg_pool1d(t, 2, 1, 1), "_Pool"),
+    "_Pool max": (lambda t: F.adaptive_max_pool1d(t, 2), "_Pool"),
+    "_Separable": (lambda t: F.interpolate(t, 5, "linear"), "_Separable"),
+}
+
+
+@pytest.mark.parametrize("name", ["_Pool avg", "_Pool max", "_Separable"])
+def test_writing_the_input_after_forward_changes_no_gradient(name):
+    fn, cls = KEEPS_NOTHING[name]
+    grads = []
+    for written in (False, True):
+        x = lucid.Tensor(np.array([[[0.3, -1.2, 2.0, 0.7]]]), requires_grad=True)
+        y = x * 1.0
+        out = fn(y)
+        assert type(out._ctx).__name__ == cls
+        assert not type(out._ctx).saved_inputs and not type(out._ctx).saved_output
+        if written:
+            with lucid.no_grad():
+                y += 5.0
+        (
+            out * lucid.Tensor(np.arange(out.size, dtype=np.float64).reshape(out.shape))
+        ).sum().backward()
+        grads.append(x.grad.copy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_grid_sample_raises_when_its_input_is_written_before_the_grids_gradient():
+    x = lucid.Tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True)
+    grid = lucid.Tensor(np.array([[[[0.3, -0.2]]]]), requires_grad=True)
+    y = x * 1.0
+    out = F.grid_sample(y, grid)
+    with lucid.no_grad():
+        y += 1.0
+    with pytest.raises(RuntimeError, match="input 0 of _Sample"):
+        out.sum().backward()
+    theta = lucid.Tensor(np.eye(2, 3)[None], requires_grad=True)
+    grid = F.affine_grid(theta, (1, 1, 2, 2))
+    assert not type(grid._ctx).saved_inputs and not type(grid._ctx).saved_output
