@@ -9,7 +9,7 @@ from importlib import metadata as _metadata
 import numpy as _np
 
 # _methods binds the ops of lucid._ops onto Tensor as its operators and methods.
-from lucid import _methods, einops, nn, optim, random
+from lucid import _methods, einops, linalg, nn, optim, random
 from lucid._C import empty_cache, get_num_threads, memory_allocated, memory_cached, set_num_threads
 from lucid._creation import (
     empty,
@@ -46,15 +46,21 @@ from lucid._dtypes import (
     set_default_dtype,
 )
 from lucid._ops.arithmetic import add, div, multiply, power, sub
+from lucid._ops.contraction import tensordot
+from lucid._ops.data import shape, to_tensor
 from lucid._ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt
+from lucid._ops.histograms import histogram, histogram2d, histogramdd
+from lucid._ops.layout import broadcast_to, diagonal, masked_fill, meshgrid, pad, roll
 from lucid._ops.linalg import matmul
 from lucid._ops.matrices import outer, trace, tril, triu
 from lucid._ops.movement import concatenate, stack, where
 from lucid._ops.ordering import argsort, sort
+from lucid._ops.pieces import chunk, split, unbind
 from lucid._ops.products import dot, inner
 from lucid._ops.reduce import argmax, argmin, max, mean, min, std, sum, var
 from lucid._ops.repeats import repeat, tile
 from lucid._ops.scans import cumprod, cumsum
+from lucid._ops.selection import nonzero, topk, unique
 from lucid._ops.shapes import (
     expand_dims,
     hstack,
@@ -87,6 +93,7 @@ from lucid._ranges import arange, diag, eye, linspace
 from lucid._serialization import load, save
 from lucid._tensor import Tensor, from_dlpack
 from lucid.autograd import enable_grad, grad_enabled, no_grad
+from lucid.error import BackwardError, DeviceMismatchError
 from lucid.nn.functional.activation import tanh
 
 # numpy's constants, as lucid 2.x has them at the top level.

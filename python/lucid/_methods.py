@@ -17,22 +17,27 @@ import numpy as np
 
 from lucid import _dtypes
 from lucid._ops import (
+    data,
     elementwise,
     inplace,
     integer,
+    layout,
     linalg,
     matrices,
     movement,
     ordering,
+    pieces,
     products,
     reduce,
     repeats,
+    selection,
     shapes,
     unary,
     views,
 )
 from lucid._ops._common import operand
 from lucid._tensor import Tensor
+from lucid.autograd import hooks
 
 __all__ = ["METHODS"]
 
@@ -235,6 +240,24 @@ METHODS: dict[str, Any] = {
     "mT": property(_mt),
     "__getitem__": movement.getitem,
     "where": _where,
+    # lucid 2.x's later names (lucid._ops.layout, pieces, selection, data)
+    "broadcast_to": layout.broadcast_to,
+    "pad": layout.pad,
+    "roll": layout.roll,
+    "diagonal": layout.diagonal,
+    "masked_fill": layout.masked_fill,
+    "split": pieces.split,
+    "chunk": pieces.chunk,
+    "unbind": pieces.unbind,
+    "nonzero": selection.nonzero,
+    "unique": selection.unique,
+    "matmul": linalg.matmul,
+    "all": data.all,
+    "any": data.any,
+    "zero": data.zero,
+    "copy_data": staticmethod(data.copy_data),
+    "copy_grad": staticmethod(data.copy_grad),
+    "register_hook": hooks.register_hook,
 }
 
 for _name, _value in METHODS.items():

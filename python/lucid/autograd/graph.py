@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from lucid import _storage
+from lucid.autograd import hooks
 from lucid.autograd.function import Function
 from lucid.autograd.versions import check_saved
+from lucid.error import BackwardError
 
 __all__ = ["backward", "topological_order"]
 
@@ -50,9 +52,11 @@ def _checked(ctx: Any, grads: Any) -> tuple[Any, ...]:
     if isinstance(grads, np.ndarray) or not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if len(grads) != len(ctx.parents):
-        raise RuntimeError(
+        raise BackwardError(
+            ctx._output_meta[0],
+            type(ctx).__name__,
             f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
-            f"{len(ctx.parents)} inputs"
+            f"{len(ctx.parents)} inputs",
         )
     return tuple(grads)
 
@@ -93,9 +97,11 @@ def backward(root: Any, keep_grad: bool = False) -> None:
     else:
         seed = np.asarray(root.grad)
     if seed.shape != root.shape:
-        raise RuntimeError(
+        raise BackwardError(
+            root.shape,
+            "backward",
             f"backward: the seed gradient has shape {seed.shape} but the tensor "
-            f"has shape {root.shape}"
+            f"has shape {root.shape}",
         )
     top = root if root._ctx is None else root._ctx
     pending = {id(top): seed.astype(root.dtype, copy=False)}
@@ -107,6 +113,12 @@ def backward(root: Any, keep_grad: bool = False) -> None:
             continue
         is_owned = id(grad) in owned
         owned.discard(id(grad))
+        # Tensor.register_hook: a node's hooks may replace its gradient. Tested inline,
+        # so nodes without hooks cost no call.
+        if hooks.registered and (node.__dict__.get("_hooks") or id(node) in hooks._leaf_hooks):
+            hooked = hooks.run(node, grad)
+            if hooked is not grad:
+                grad, is_owned = hooked, False
         if not isinstance(node, Function):  # a leaf
             if node is not root and node.requires_grad:
                 _store(node, grad, is_owned)
@@ -126,9 +138,11 @@ def backward(root: Any, keep_grad: bool = False) -> None:
             else:
                 shape, dtype = parent.shape, parent.dtype
             if g.shape != shape:
-                raise RuntimeError(
+                raise BackwardError(
+                    shape,
+                    type(node).__name__,
                     f"{type(node).__name__}.backward returned a gradient of shape {g.shape} "
-                    f"for an input of shape {shape}"
+                    f"for an input of shape {shape}",
                 )
             cast = g.astype(dtype, copy=False)
             previous = pending.get(id(parent))
