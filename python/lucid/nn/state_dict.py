@@ -1,5 +1,5 @@
-"""State dicts: a Module's parameters and persistent buffers by dotted name, and loading
-them back in place, with PyTorch's semantics, and the state-dict hooks of later lucid 2.x
+"""State dicts: a Module's parameters and persistent buffers by dotted name (numpy copies,
+as lucid 2.x's), and loading them back in place, as PyTorch does, and the state-dict hooks of later lucid 2.x
 releases (registered through lucid.nn.hooks): ``state_dict`` runs each module's
 ``hook(module, prefix, keep_vars)`` pre-hooks first and ``hook(module, destination,
 prefix, keep_vars)`` hooks last, in the recursion; ``load_state_dict`` runs the loaded
@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lucid import _storage
 from lucid._ops.inplace import bump
 from lucid._tensor import Tensor
 
@@ -55,12 +56,12 @@ class StateDictMixin:
 
     def state_dict(
         self, destination: Any = None, prefix: str = "", keep_vars: bool = False
-    ) -> OrderedDict[str, Tensor]:
+    ) -> OrderedDict[str, Any]:
         """Parameters and persistent buffers by dotted name, in registration order.
 
-        Each value is detached and shares storage with the module's tensor (as in
-        PyTorch): a later optimiser step shows through. ``keep_vars=True`` gives the
-        tensors themselves.
+        Each value is a numpy copy of the tensor's values (in Rust storage), as in
+        lucid 2.x (PyTorch gives detached tensors sharing storage): a later optimiser
+        step does not show through. ``keep_vars=True`` gives the tensors themselves.
         """
         if destination is None:
             destination = OrderedDict()
@@ -69,10 +70,10 @@ class StateDictMixin:
             hook(self, prefix, keep_vars)
         for name, param in self._parameters.items():
             if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
+                destination[prefix + name] = param if keep_vars else _storage.copy_of(param.data)
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers:
-                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+                destination[prefix + name] = buffer if keep_vars else _storage.copy_of(buffer.data)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
