@@ -95,6 +95,10 @@ from lucid._tensor import Tensor, from_dlpack
 from lucid.autograd import enable_grad, grad_enabled, no_grad
 from lucid.error import BackwardError, DeviceMismatchError
 from lucid.nn.functional.activation import tanh
+from lucid.random import rand, randint, randn
+from lucid.random import seed as manual_seed  # lucid 3's and PyTorch's name
+
+cat = concatenate  # lucid 3's and PyTorch's name
 
 # numpy's constants, as lucid 2.x has them at the top level.
 pi = _np.pi
