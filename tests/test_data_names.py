@@ -82,3 +82,11 @@ def test_a_bad_seed_is_a_backward_error_and_still_a_runtime_error():
 def graph_backward_with_seed(out, seed):
     out.grad = seed
     out.backward()
+
+
+def test_numpys_all_and_any_of_a_tensor_still_work():
+    t = Tensor(np.array([1.0, 0.0]))
+    assert np.all(t) is False and np.any(t) is True and np.any(t == 0) is True
+    assert np.all(Tensor(B), axis=0).tolist() == [True, False]
+    with pytest.raises(TypeError, match="all: out= is not supported"):
+        Tensor(B).all(out=np.empty(()))

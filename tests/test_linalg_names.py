@@ -110,6 +110,8 @@ def test_linalg_refuses_bad_inputs():
         lucid.linalg.matrix_power(Tensor(A), 1.5)
     with pytest.raises(TypeError, match="norm: ord must be an int, inf"):
         lucid.linalg.norm(Tensor(A), 1.5)
+    with pytest.raises(ValueError, match="axis must be one axis or two different ones"):
+        lucid.linalg.norm(Tensor(A), axis=(0, -2))
     with pytest.raises(ValueError, match="give axis for a tensor of shape"):
         lucid.linalg.norm(Tensor(BATCH))
     with pytest.raises(ValueError, match="is a matrix norm; give two axes"):

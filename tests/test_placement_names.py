@@ -132,3 +132,8 @@ def test_meshgrid_refuses_bad_arguments():
         lucid.meshgrid(Tensor([1.0]), Tensor([2.0]), "ji")
     with pytest.raises(ValueError, match=r"meshgrid: b must be 1-D, got shape \(2, 3\)"):
         lucid.meshgrid(Tensor([1.0]), Tensor(M))
+
+
+def test_pad_refuses_a_0d_tensor():
+    with pytest.raises(ValueError, match="pad: a 0-d tensor has no axis to pad"):
+        lucid.pad(Tensor(1.0), 1)

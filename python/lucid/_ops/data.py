@@ -16,7 +16,10 @@ from lucid._tensor import Tensor
 __all__ = ["all", "any", "copy_data", "copy_grad", "shape", "to_tensor", "zero"]
 
 
-def _truth(op: str, reduce: Any, t: Tensor, axis: Any, keepdims: Any) -> Any:
+def _truth(op: str, reduce: Any, t: Tensor, axis: Any, keepdims: Any, out: Any) -> Any:
+    # numpy's np.all(t) / np.any(t) call the method with out=None; keep them working.
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported (the result is a new bool or tensor)")
     keepdims = bool_arg(op, "keepdims", keepdims)
     if axis is None:
         return bool(reduce(t.data))
@@ -24,16 +27,16 @@ def _truth(op: str, reduce: Any, t: Tensor, axis: Any, keepdims: Any) -> Any:
     return Tensor._wrap(stored(reduce(t.data, axis=axes, keepdims=keepdims), op))
 
 
-def all(self: Tensor, axis: Any = None, keepdims: bool = False) -> Any:
+def all(self: Tensor, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Any:
     """Whether every element is true (non-zero): a Python bool over the whole tensor
     (``axis`` None, as lucid 2.x), else a bool tensor reduced over ``axis``."""
-    return _truth("all", np.all, self, axis, keepdims)
+    return _truth("all", np.all, self, axis, keepdims, out)
 
 
-def any(self: Tensor, axis: Any = None, keepdims: bool = False) -> Any:
+def any(self: Tensor, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Any:
     """Whether some element is true (non-zero): a Python bool over the whole tensor
     (``axis`` None, as lucid 2.x), else a bool tensor reduced over ``axis``."""
-    return _truth("any", np.any, self, axis, keepdims)
+    return _truth("any", np.any, self, axis, keepdims, out)
 
 
 def zero(self: Tensor) -> None:

@@ -137,6 +137,8 @@ def pad(input_: Any, /, pad_width: Any) -> Any:
     """The tensor with zeros added around it: ``pad_width`` in numpy's forms (an int for
     every side, ``(before, after)`` for every axis, or one pair per axis)."""
     t = as_tensor(input_, "pad")
+    if t.ndim == 0:
+        raise ValueError("pad: a 0-d tensor has no axis to pad")
     return Pad.apply(t, _pad_widths(pad_width, t.ndim))
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from lucid._ops._common import as_tensor, normalize_axes
-from lucid._ops._results import INTS, bool_arg, int_arg
+from lucid._ops._common import as_tensor
+from lucid._ops._results import INTS, axis_arg, bool_arg, int_arg
 from lucid.linalg._factors import Cholesky, Part, eig_grad, qr_grad, svd_grad
 from lucid.linalg._inverses import Det, Inv, MatrixPower, Pinv, Solve
 from lucid.linalg._norms import Norm
@@ -87,10 +87,9 @@ def norm(a: Any, /, ord: Any = 2, axis: Any = None, keepdims: bool = False) -> A
         axes = tuple(range(t.ndim))
     else:
         items = axis if isinstance(axis, (tuple, list)) else (axis,)
-        axes = tuple(int_arg("norm", "axis", i) for i in items)
-        if len(axes) not in (1, 2) or len(set(normalize_axes(axes, t.ndim))) != len(axes):
+        axes = tuple(axis_arg("norm", "axis", i, t.ndim) for i in items)
+        if len(axes) not in (1, 2) or len(set(axes)) != len(axes):
             raise ValueError(f"norm: axis must be one axis or two different ones, got {axis!r}")
-        axes = tuple(int(i) % t.ndim for i in axes)
     if ord is None:  # numpy's None: 2 for vectors, "fro" for matrices
         ord = 2 if len(axes) == 1 else "fro"
     if len(axes) == 1 and isinstance(ord, str):
