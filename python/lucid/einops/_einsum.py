@@ -16,7 +16,7 @@ import numpy as np
 
 from lucid._ops._common import new
 from lucid._tensor import Tensor
-from lucid.autograd.function import Function
+from lucid.autograd.function import Function, grad_enabled
 
 __all__ = ["einsum"]
 
@@ -55,7 +55,12 @@ def _explicit(pattern: str, ndims: tuple[int, ...]) -> tuple[tuple[str, ...], st
 
 class Einsum(Function):
     def forward(self, *arrays: np.ndarray, pattern: str) -> np.ndarray:
-        self.arrays = arrays
+        # Each gradient reads the other operands. Their number varies, which saved_inputs
+        # cannot declare, so those read are copied: a later in-place write cannot reach them.
+        need = self.needs_input_grad if grad_enabled() else (False,) * len(arrays)
+        self.arrays = tuple(
+            a.copy() if any(need[:i] + need[i + 1 :]) else a for i, a in enumerate(arrays)
+        )
         self.labels, self.out = _explicit(pattern, tuple(a.ndim for a in arrays))
         value = np.einsum(pattern, *arrays, optimize=len(arrays) > 2)
         out = new(np.shape(value), np.result_type(*arrays), "einsum")
