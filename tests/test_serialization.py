@@ -69,8 +69,8 @@ def test_loaded_tensors_are_tensors_in_rust_storage_with_their_dtypes(tmp_path):
         "empty": Tensor(np.zeros((0, 4), dtype=np.float32)),
         "param": nn.Parameter(np.ones((2, 2))),
     }
-    lucid.save(values, tmp_path / "t")
-    loaded = lucid.load(tmp_path / "t")
+    lucid.save(values, tmp_path / "t.lucid")
+    loaded = lucid.load(tmp_path / "t.lucid")
     assert type(loaded) is dict and list(loaded) == list(values)
     for key, original in values.items():
         got = loaded[key]
@@ -96,8 +96,8 @@ def test_nested_python_data_round_trips_exactly(tmp_path):
         "numpy": [np.float32(1.5), np.int32(-7), np.bool_(True), np.arange(4, dtype=np.uint16)],
         "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
     }
-    lucid.save(data, tmp_path / "d")
-    loaded = lucid.load(tmp_path / "d")
+    lucid.save(data, tmp_path / "d.lucid")
+    loaded = lucid.load(tmp_path / "d.lucid")
     nan_free = {k: v for k, v in data.items() if k not in ("numpy", "fortran")}
     assert {k: v for k, v in loaded.items() if k not in ("numpy", "fortran")} == nan_free
     assert type(loaded["ints"]) is tuple and type(loaded["empty"][3]) is OrderedDict
@@ -113,17 +113,17 @@ def test_nested_python_data_round_trips_exactly(tmp_path):
 
 
 def test_nan_round_trips(tmp_path):
-    lucid.save([math.nan], tmp_path / "n")
-    (value,) = lucid.load(tmp_path / "n")
+    lucid.save([math.nan], tmp_path / "n.lucid")
+    (value,) = lucid.load(tmp_path / "n.lucid")
     assert isinstance(value, float) and math.isnan(value)
 
 
 def test_a_tensor_referenced_twice_is_stored_once_and_loads_as_one(tmp_path):
     t = Tensor(np.arange(3.0))
-    lucid.save({"a": t, "b": [t], "c": Tensor(np.arange(3.0))}, tmp_path / "s")
-    with np.load(tmp_path / "s", allow_pickle=False) as npz:
+    lucid.save({"a": t, "b": [t], "c": Tensor(np.arange(3.0))}, tmp_path / "s.lucid")
+    with np.load(tmp_path / "s.lucid", allow_pickle=False) as npz:
         assert sorted(npz.files) == ["__lucid__", "a0", "a1"]
-    loaded = lucid.load(tmp_path / "s")
+    loaded = lucid.load(tmp_path / "s.lucid")
     assert loaded["a"] is loaded["b"][0] and loaded["a"] is not loaded["c"]
 
 
@@ -142,12 +142,12 @@ def test_optimiser_state_round_trip_continues_identically(tmp_path, cls):
     model = MLP()
     opt = cls(model.parameters(), **config)
     train(model, opt, [1, 2])
-    lucid.save({"model": model.state_dict(), "optim": opt.state_dict()}, tmp_path / "ck")
+    lucid.save({"model": model.state_dict(), "optim": opt.state_dict()}, tmp_path / "ck.lucid")
 
     lucid.random.seed(5)
     clone = MLP()
     clone_opt = cls(clone.parameters(), **config)
-    checkpoint = lucid.load(tmp_path / "ck")
+    checkpoint = lucid.load(tmp_path / "ck.lucid")
     clone.load_state_dict(checkpoint["model"])
     clone_opt.load_state_dict(checkpoint["optim"])
     saved_groups = opt.state_dict()["param_groups"]
@@ -164,8 +164,8 @@ def test_optimiser_state_round_trip_continues_identically(tmp_path, cls):
 
 
 def test_the_file_is_a_plain_npz_with_a_json_manifest(tmp_path):
-    lucid.save({"w": Tensor(np.ones((2, 2)))}, tmp_path / "f")
-    with np.load(tmp_path / "f", allow_pickle=False) as npz:
+    lucid.save({"w": Tensor(np.ones((2, 2)))}, tmp_path / "f.lucid")
+    with np.load(tmp_path / "f.lucid", allow_pickle=False) as npz:
         manifest = json.loads(npz["__lucid__"].tobytes())
         np.testing.assert_array_equal(npz["a0"], np.ones((2, 2)))
     assert manifest["format"] == "lucid" and manifest["version"] == 1
@@ -174,11 +174,25 @@ def test_the_file_is_a_plain_npz_with_a_json_manifest(tmp_path):
     }
 
 
+@pytest.mark.parametrize(
+    "obj, given, written",
+    [(Tensor([1.0]), "w", "w.lct"), ({"a": 1}, "sd", "sd.lcd"), (nn.Linear(1, 1), "m", "m.lcd"),
+     ([1], "plain", "plain"), (Tensor([1.0]), "x.npz", "x.npz"), ({"a": 1}, "d.lcd", "d.lcd")],
+)  # fmt: skip
+def test_a_path_without_a_suffix_gets_lucid_2s_suffix_for_tensors_and_dicts(
+    tmp_path, obj, given, written
+):
+    path = lucid.save(obj, tmp_path / given)
+    assert path == (tmp_path / written).resolve() and os.listdir(tmp_path) == [written]
+    loaded = lucid.load(path)
+    assert isinstance(loaded, type(obj.state_dict() if isinstance(obj, nn.Module) else obj))
+
+
 def test_saving_replaces_an_existing_file(tmp_path):
-    path = tmp_path / "f"
+    path = tmp_path / "f.lucid"
     lucid.save([1], path)
     lucid.save([2], path)
-    assert lucid.load(path) == [2] and os.listdir(tmp_path) == ["f"]
+    assert lucid.load(path) == [2] and os.listdir(tmp_path) == ["f.lucid"]
 
 
 @pytest.mark.parametrize(
@@ -195,27 +209,27 @@ def test_saving_replaces_an_existing_file(tmp_path):
     ],
 )
 def test_an_unsupported_object_is_a_type_error_and_writes_nothing(tmp_path, obj, name):
-    path = tmp_path / "f"
+    path = tmp_path / "f.lucid"
     lucid.save({"old": 1}, path)
     with pytest.raises(TypeError, match=name):
         lucid.save(obj, path)
     assert lucid.load(path) == {"old": 1}  # the old file is untouched
-    assert leftovers(tmp_path, ["f"]) == []
+    assert leftovers(tmp_path, ["f.lucid"]) == []
 
 
 def test_a_cycle_is_an_error(tmp_path):
     cycle = [1]
     cycle.append({"again": cycle})
     with pytest.raises(ValueError, match=r"obj\[1\]\['again'\]: it contains itself"):
-        lucid.save(cycle, tmp_path / "f")
+        lucid.save(cycle, tmp_path / "f.lucid")
     assert os.listdir(tmp_path) == []
     shared = [1]
-    lucid.save([shared, shared], tmp_path / "f")  # shared, not cyclic: fine
-    assert lucid.load(tmp_path / "f") == [[1], [1]]
+    lucid.save([shared, shared], tmp_path / "f.lucid")  # shared, not cyclic: fine
+    assert lucid.load(tmp_path / "f.lucid") == [[1], [1]]
 
 
 def test_a_failure_while_writing_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
-    path = tmp_path / "f"
+    path = tmp_path / "f.lucid"
     lucid.save([1], path)
 
     def fail(file, arrays):
@@ -226,7 +240,7 @@ def test_a_failure_while_writing_leaves_the_old_file_and_no_temp_file(tmp_path, 
     with pytest.raises(OSError, match="disk full"):
         save_function([2], path)
     assert lucid.load(path) == [1]
-    assert leftovers(tmp_path, ["f"]) == []
+    assert leftovers(tmp_path, ["f.lucid"]) == []
 
 
 def test_saving_into_a_missing_directory_names_the_path(tmp_path):
@@ -252,13 +266,13 @@ def test_a_missing_file_is_file_not_found_naming_it(tmp_path):
 
 def good_bytes(tmp_path):
     lucid.random.seed(0)
-    lucid.save(MLP().state_dict(), tmp_path / "good")
-    return (tmp_path / "good").read_bytes()
+    lucid.save(MLP().state_dict(), tmp_path / "good.lucid")
+    return (tmp_path / "good.lucid").read_bytes()
 
 
 def test_truncated_files_are_value_errors_naming_the_path(tmp_path):
     data = good_bytes(tmp_path)
-    path = tmp_path / "cut"
+    path = tmp_path / "cut.lucid"
     for length in [0, 1, 10, len(data) // 3, len(data) // 2, len(data) - 22, len(data) - 1]:
         path.write_bytes(data[:length])
         with pytest.raises(ValueError, match=f"'{path}' is not a readable lucid file"):
@@ -267,7 +281,7 @@ def test_truncated_files_are_value_errors_naming_the_path(tmp_path):
 
 def test_corrupt_bytes_are_value_errors(tmp_path):
     data = good_bytes(tmp_path)
-    path = tmp_path / "bad"
+    path = tmp_path / "bad.lucid"
     path.write_bytes(os.urandom(len(data)))
     with pytest.raises(ValueError, match="bad"):
         lucid.load(path)

@@ -137,8 +137,12 @@ class _Encoder:
 
 
 def _target(obj: Any, path: str) -> tuple[Any, str]:
-    """What is saved and where: lucid 2.x's checks of the .lct and .lcd suffixes."""
+    """What is saved and where: lucid 2.x's suffix rules (see ``save``)."""
     suffix = os.path.splitext(path)[1]
+    if not suffix and isinstance(obj, (Tensor, Module, dict)):
+        # Other objects (lists, numbers, ...), which lucid 2.x refuses, keep the path.
+        suffix = _TENSOR_SUFFIX if isinstance(obj, Tensor) else _DICT_SUFFIX
+        path = path + suffix
     if isinstance(obj, Module):
         obj = obj.state_dict()
     if suffix == _TENSOR_SUFFIX and not isinstance(obj, Tensor):
@@ -155,10 +159,10 @@ def _target(obj: Any, path: str) -> tuple[Any, str]:
 def save(obj: Any, path: _files.PathArg, safetensors: bool = False) -> pathlib.Path:
     """Write ``obj`` to ``path``, atomically, and return the absolute path written.
 
-    ``path`` is written as given: no suffix is added (lucid 2.x adds ``.lct`` for a
-    Tensor and ``.lcd`` for a state dict to a path without one). As lucid 2.x's, a
-    ``.lct`` path takes only a Tensor and a ``.lcd`` path only a dict or a Module (else
-    a TypeError), and a Module is saved as its ``state_dict()``.
+    As lucid 2.x's: a path without a suffix gets ``.lct`` for a Tensor and ``.lcd`` for
+    a Module or a dict (other objects, which lucid 2.x refuses, are written at the path
+    as given), a ``.lct`` path takes only a Tensor and a ``.lcd`` path only a dict or a
+    Module (else a TypeError), and a Module is saved as its ``state_dict()``.
     ``safetensors=True`` (lucid 2.x's other format) is a ValueError: this lucid writes
     one format, below.
 

@@ -164,8 +164,8 @@ def test_deep_but_allowed_nesting_and_brackets_in_strings_load(tmp_path):
     for _ in range(200):
         nested = [nested]
     tricky = ["[" * 100_000, '\\"[[[', "\\", '"', "{" * 2000]
-    lucid.save({"nested": nested, "tricky": tricky}, tmp_path / "f")
-    assert lucid.load(tmp_path / "f") == {"nested": nested, "tricky": tricky}
+    path = lucid.save({"nested": nested, "tricky": tricky}, tmp_path / "f")  # f.lcd
+    assert lucid.load(path) == {"nested": nested, "tricky": tricky}
 
 
 # ---- paths that are not regular files, and bytes paths ------------------------------
@@ -374,7 +374,7 @@ def write_then_stall(file, arrays):
     time.sleep(60)  # killed here, the temporary file full and locked
 
 _serialization._write_npz = write_then_stall
-lucid.save({"w": lucid.Tensor(np.ones(2_000_000, np.float32))}, sys.argv[1])
+lucid.save([lucid.Tensor(np.ones(2_000_000, np.float32))], sys.argv[1])  # a list: no suffix
 """
 
 
