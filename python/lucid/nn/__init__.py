@@ -25,6 +25,7 @@ from lucid.nn.modules import norm as _norm
 from lucid.nn.modules import param_containers as _param_containers
 from lucid.nn.modules import pool as _pool
 from lucid.nn.modules import sampling as _sampling
+from lucid.nn.modules import sparse as _sparse
 from lucid.nn.modules import transformer as _transformer
 from lucid.nn.modules.activation import *  # noqa: F403
 from lucid.nn.modules.activation_extra import *  # noqa: F403
@@ -45,6 +46,7 @@ from lucid.nn.modules.norm import *  # noqa: F403
 from lucid.nn.modules.param_containers import *  # noqa: F403
 from lucid.nn.modules.pool import *  # noqa: F403
 from lucid.nn.modules.sampling import *  # noqa: F403
+from lucid.nn.modules.sparse import *  # noqa: F403
 from lucid.nn.modules.transformer import *  # noqa: F403
 from lucid.nn.parameter import Buffer, Parameter
 
@@ -68,4 +70,5 @@ __all__ += _norm.__all__
 __all__ += _param_containers.__all__
 __all__ += _pool.__all__
 __all__ += _sampling.__all__
+__all__ += _sparse.__all__
 __all__ += _transformer.__all__
