@@ -42,13 +42,12 @@ def to_float64(model):
 def twins(make_lucid, make_torch, dtype, seed=0):
     """A lucid model with lucid's default initialisation and a PyTorch one with its weights."""
     lucid.random.seed(seed)
-    lm = make_lucid()
+    lm = make_lucid().to(dtype)  # lucid's layers are float64 by default, PyTorch's float32
     tm = make_torch()
-    state = {k: torch.from_numpy(v.data.copy()) for k, v in lm.state_dict().items()}
-    tm.load_state_dict(state, strict=True)
     if dtype == np.float64:
-        to_float64(lm)
         tm.double()
+    state = {k: torch.from_numpy(np.array(v)) for k, v in lm.state_dict().items()}  # arrays
+    tm.load_state_dict(state, strict=True)
     return lm, tm
 
 

@@ -73,7 +73,9 @@ def tensor_kwargs(kwargs, lib):
 def run_class_loss(name, kwargs, ignore, reduction, kdim, dtype, log_softmax):
     target = class_targets((N, D) if kdim else (N,), ignore)
     out = C * D if kdim else C
-    lucid_loss = getattr(nn, name)(reduction=reduction, **tensor_kwargs(kwargs, "lucid"))
+    # eps=0: lucid 2.x's default guard (log(p + 1e-7)) moves the value by ~1e-7.
+    extra = {"eps": 0.0} if name == "CrossEntropyLoss" else {}
+    lucid_loss = getattr(nn, name)(reduction=reduction, **tensor_kwargs(kwargs, "lucid"), **extra)
     torch_loss = getattr(tnn, name)(reduction=reduction, **tensor_kwargs(kwargs, "torch"))
     lm, tm = twins(
         lambda: mlp(nn, nn.Tanh(), out=out), lambda: mlp(tnn, tnn.Tanh(), out=out), dtype
@@ -126,7 +128,9 @@ def float_loss_case(name, kwargs, reduction, dtype, target, final=None):
         return model if final is None else nn_.Sequential(model, getattr(nn_, final)())
 
     lm, tm = twins(lambda: make(nn), lambda: make(tnn), dtype)
-    lucid_loss = getattr(nn, name)(reduction=reduction, **tensor_kwargs(kwargs, "lucid"))
+    # eps=0: lucid 2.x's default guard (log(p + 1e-7)) moves the value by ~1e-7.
+    extra = {"eps": 0.0} if name == "CrossEntropyLoss" else {}
+    lucid_loss = getattr(nn, name)(reduction=reduction, **tensor_kwargs(kwargs, "lucid"), **extra)
     torch_loss = getattr(tnn, name)(reduction=reduction, **tensor_kwargs(kwargs, "torch"))
 
     def head(lib, y, t):
