@@ -153,11 +153,12 @@ def test_weights_are_buffers_as_in_pytorch():
     assert not hasattr(nn.MSELoss(), "weight")
 
 
-def test_module_reprs():
-    assert repr(nn.MSELoss()) == "MSELoss(reduction='mean')"
-    assert repr(nn.NLLLoss(reduction="sum")) == "NLLLoss(ignore_index=-100, reduction='sum')"
-    assert repr(nn.CrossEntropyLoss(label_smoothing=0.1)) == (
-        "CrossEntropyLoss(ignore_index=-100, reduction='mean', label_smoothing=0.1)"
+def test_module_reprs_are_lucid_2s_and_name_pytorchs_options_only_when_set():
+    assert repr(nn.MSELoss()) == "MSELoss(reduction=mean)"
+    assert repr(nn.NLLLoss(reduction="sum")) == "NLLLoss(reduction=sum)"
+    assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss(reduction=mean)"
+    assert repr(nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=3)) == (
+        "CrossEntropyLoss(reduction=mean, ignore_index=3, label_smoothing=0.1)"
     )
 
 

@@ -102,8 +102,8 @@ def test_layer_matches_the_function_with_lucids_positional_order():
 
 
 def test_repr():
-    assert repr(nn.HuberLoss()) == "HuberLoss(reduction='mean', delta=1.0)"
-    assert repr(nn.HuberLoss("sum", 2)) == "HuberLoss(reduction='sum', delta=2.0)"
+    assert repr(nn.HuberLoss()) == "HuberLoss(reduction=mean, delta=1.0)"
+    assert repr(nn.HuberLoss("sum", 2)) == "HuberLoss(reduction=sum, delta=2.0)"
 
 
 @pytest.mark.parametrize("bad", [0, 0.0, -1.0, math.inf, math.nan])

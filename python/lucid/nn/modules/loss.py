@@ -38,7 +38,16 @@ class _Loss(Module):
         self.reduction = _check_reduction(reduction)
 
     def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
+        return f"reduction={self.reduction}"  # lucid 2.x's form: MSELoss(reduction=mean)
+
+
+_DEFAULT_OPTIONS = {"ignore_index": -100, "label_smoothing": 0.0}
+
+
+def _with_options(text: str, **options: Any) -> str:
+    """``text`` and the options that differ from PyTorch's defaults, as name=value."""
+    extra = [f"{k}={v}" for k, v in options.items() if v != _DEFAULT_OPTIONS[k]]
+    return ", ".join([text, *extra])
 
 
 class _WeightedLoss(_Loss):
@@ -85,9 +94,11 @@ class CrossEntropyLoss(_WeightedLoss):
         )
 
     def extra_repr(self) -> str:
-        return (
-            f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, "
-            f"label_smoothing={self.label_smoothing}"
+        # lucid 2.x shows the reduction; PyTorch's options only when they are not defaults.
+        return _with_options(
+            super().extra_repr(),
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
         )
 
 
@@ -110,7 +121,7 @@ class NLLLoss(_WeightedLoss):
         )
 
     def extra_repr(self) -> str:
-        return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}"
+        return _with_options(super().extra_repr(), ignore_index=self.ignore_index)
 
 
 class BCELoss(_WeightedLoss):
