@@ -89,7 +89,8 @@ def histogram(
     input_: Any, /, bins: Any = 10, range: Any = None, density: bool = False
 ) -> tuple[Tensor, Tensor]:
     """The counts of a 1-D tensor's values in ``bins`` equal bins over ``range`` (its
-    minimum to its maximum when None) and the bins + 1 edges."""
+    minimum to its maximum when None) and the edges as lucid 2.x gives them: one row of
+    bins + 1, shape (1, bins + 1), as histogramdd's for one dimension."""
     t = as_tensor(input_, "histogram")
     if t.ndim != 1:
         raise ValueError(f"histogram: input_ must be 1-D, got shape {t.shape}")
@@ -97,7 +98,7 @@ def histogram(
     span = [_span(t.data) if range is None else range]
     hist, edges = _count("histogram", t.data.reshape(-1, 1), counts, span, density)
     return Tensor._wrap(stored(hist, "histogram", _F64)), Tensor._wrap(
-        stored(edges[0], "histogram", _F64)
+        stored(edges, "histogram", _F64)
     )
 
 
