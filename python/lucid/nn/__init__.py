@@ -5,6 +5,7 @@ this package re-exports them.
 """
 
 from lucid.nn import functional, init
+from lucid.nn.decorators import auto_repr, set_state_dict_pass_attr
 from lucid.nn.module import Module
 from lucid.nn.modules import activation as _activation
 from lucid.nn.modules import activation_extra as _activation_extra
@@ -50,7 +51,15 @@ from lucid.nn.modules.sparse import *  # noqa: F403
 from lucid.nn.modules.transformer import *  # noqa: F403
 from lucid.nn.parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Module", "Parameter", "functional", "init"]
+__all__ = [
+    "Buffer",
+    "Module",
+    "Parameter",
+    "auto_repr",
+    "functional",
+    "init",
+    "set_state_dict_pass_attr",
+]
 __all__ += _activation.__all__
 __all__ += _activation_extra.__all__
 __all__ += _attention.__all__

@@ -1,7 +1,7 @@
 """State dicts: a Module's parameters and persistent buffers by dotted name (numpy copies,
-as lucid 2.x's), and loading them back in place, as PyTorch does, and the state-dict hooks of later lucid 2.x
-releases (registered through lucid.nn.hooks): ``state_dict`` runs each module's
-``hook(module, prefix, keep_vars)`` pre-hooks first and ``hook(module, destination,
+as lucid 2.x's), loading them back in place, as PyTorch does, and the state-dict hooks
+of later lucid 2.x releases (registered through lucid.nn.hooks): ``state_dict`` runs
+each module's ``hook(module, prefix, keep_vars)`` pre-hooks first and ``hook(module, destination,
 prefix, keep_vars)`` hooks last, in the recursion; ``load_state_dict`` runs the loaded
 module's ``hook(module, state_dict, strict)`` before any check and ``hook(module,
 missing_keys, unexpected_keys, strict)`` after the copy (its own ``state_dict`` call
@@ -68,14 +68,16 @@ class StateDictMixin:
         hooks = self.__dict__
         for hook in list(hooks.get("_state_dict_pre_hooks", {}).values()):
             hook(self, prefix, keep_vars)
+        # Names a lucid 2.x set_state_dict_pass_attr decorator leaves out.
+        passed: frozenset[str] = getattr(type(self), "_state_dict_pass_attr", frozenset())
         for name, param in self._parameters.items():
-            if param is not None:
+            if param is not None and name not in passed:
                 destination[prefix + name] = param if keep_vars else _storage.copy_of(param.data)
         for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
+            if buffer is not None and name not in self._non_persistent_buffers | passed:
                 destination[prefix + name] = buffer if keep_vars else _storage.copy_of(buffer.data)
         for name, module in self._modules.items():
-            if module is not None:
+            if module is not None and name not in passed:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         for hook in list(hooks.get("_state_dict_hooks", {}).values()):
             hook(self, destination, prefix, keep_vars)

@@ -29,8 +29,9 @@ class Linear(Module):
     """A fully connected layer: weight (out_features, in_features), bias (out_features,).
 
     Both are Parameters of the default float dtype (float64 unless
-    ``lucid.set_default_dtype`` chose float32, or ``dtype=`` as PyTorch), initialised as lucid 3 and PyTorch do: weight by
-    ``kaiming_uniform(a=sqrt(5))`` and bias uniformly, both in ±1/sqrt(in_features).
+    ``lucid.set_default_dtype`` chose float32, or ``dtype=`` as PyTorch), initialised as
+    lucid 3 and PyTorch do: weight by ``kaiming_uniform(a=sqrt(5))`` and bias uniformly,
+    both in ±1/sqrt(in_features).
     lucid 2.x draws the weight from ±sqrt(6/fan_in) with a = 0, and 2.7.9 takes fan_in
     as out_features (its fans of a 2-D tensor are swapped), the bias from ±1/sqrt(fan_in).
     """
