@@ -12,7 +12,9 @@ outcome. Both interpreters run every snippet (tests/lucid_compat/worker.py, one 
 child per snippet with a timeout) and report outcomes as JSON; this script compares
 them: kind, value (numbers to 1e-6 relative), dtype, shape, requires_grad, the error
 type when one raises, and repr where the header asks for it. Every difference is one
-line; the run fails (exit 1) if one is not in tests/lucid_compat/known.py. Without the
+line; the run fails (exit 1) if one is not in tests/lucid_compat/known.py, or (a full
+run) if one of lucid 2.x's public names (tests/lucid_compat/public_names.py) is in no
+snippet's header. Without the
 side environment (default .venv-lucid2/bin/python in the repository, or $LUCID2_PYTHON) it says so
 and exits 0. --by-theme ends with the differing snippets grouped by known.py's status,
 theme and reason: the list the fidelity work starts from.
@@ -33,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COMPAT = ROOT / "tests" / "lucid_compat"
 WORKER = COMPAT / "worker.py"
+PUBLIC_NAMES = COMPAT / "public_names.py"
 DEFAULT_LUCID2 = str(ROOT / ".venv-lucid2" / "bin" / "python")  # see the README
 RTOL = 1e-6
 HEADER = re.compile(r"^## (\S+) :: ([^:]+?)((?: :: \S+)*)\s*$")
@@ -292,6 +295,27 @@ def unavailable(python: str) -> str | None:
     return None if proc.returncode == 0 else f"{python} has no lucid 2.x"
 
 
+def public_names(python: str) -> list[str]:
+    """lucid 2.x's public names ("nn.Linear", "F.relu", "Tensor.sum", ...), listed by
+    tests/lucid_compat/public_names.py under ``python``."""
+    proc = subprocess.run(
+        [python, str(PUBLIC_NAMES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_environment(python),
+        check=True,
+    )
+    names: list[str] = json.loads(proc.stdout)
+    return names
+
+
+def uncovered(snippets: list[Snippet], names: list[str]) -> list[str]:
+    """The names no snippet header lists."""
+    covered = {name for s in snippets for name in s.names}
+    return [name for name in names if name not in covered]
+
+
 def run_both(python2: str, snippets: list[Snippet], timeout: float = 10.0, jobs: int = 2):
     """(ours, theirs): the outcomes under this interpreter and under lucid 2.x, side by side."""
     with ThreadPoolExecutor(2) as pool:
@@ -355,6 +379,12 @@ def main(argv: list[str] | None = None) -> int:
     known = {k: v for k, v in load_known().items() if k.startswith(args.only)}
     diffs = differences(snippets, ours, theirs)
     lines, new = summarise(snippets, diffs, known)
+    if not args.only:
+        names = public_names(python2)
+        missing = uncovered(snippets, names)
+        lines.append(f"lucid 2.x public names: {len(names)}, covered by no snippet: {len(missing)}")
+        lines += [f"  not covered: {name}" for name in missing]
+        new += len(missing)
     print("\n".join(lines + (by_theme(diffs, known) if args.by_theme else [])))
     return 1 if new else 0
 

@@ -1,9 +1,10 @@
 """Known differences from lucid 2.x, by snippet id (the snippets are in snippets/*.txt).
 
-Each entry is (status, theme, reason). status "keep": a deliberate difference (README's
-compatibility table); "open": lucid 2.x behaviour not matched yet, for the fidelity work.
-scripts/compat_diff.py fails on any difference not listed here and reports entries that
-no longer differ, so this file shrinks as the fidelity work lands.
+Each entry is (status, theme, reason). status "keep": a deliberate difference, each
+reason a row of README's compatibility table; "open": lucid 2.x behaviour not matched
+yet. scripts/compat_diff.py fails on any difference not listed here and reports entries
+that no longer differ; tests/lucid_compat/test_lucid_compat.py requires that no entry is
+open (every remaining difference is deliberate and documented).
 """
 
 STATUSES = ("keep", "open")
@@ -12,279 +13,271 @@ THEMES = ("dtype", "missing", "signature", "error", "value", "repr", "extension"
 KNOWN: dict[str, tuple[str, str, str]] = {}
 
 
-def _add(status: str, theme: str, reason: str, ids: str) -> None:
+def _keep(theme: str, reason: str, ids: str) -> None:
     for snippet_id in ids.split():
-        KNOWN[snippet_id] = (status, theme, reason)
+        KNOWN[snippet_id] = ("keep", theme, reason)
 
 
-# ---- keep: deliberate --------------------------------------------------------------------
+# ---- the mission's own choices -------------------------------------------------------
 
-_add(
-    "keep",
+_keep(
     "value",
-    "alpha dropout is the exact affine (A, B) correction (README), not "
-    "lucid 2.x's x/(1-p) with lambda applied twice",
+    "alpha dropout is the exact affine (A, B) correction, not lucid 2.x's x/(1-p) with "
+    "lambda applied twice",
     "dropout.alpha_values dropout.alpha_moments",
 )
-_add(
-    "keep",
+_keep(
     "signature",
-    "p = 1 is allowed (zeros, zero gradient), as PyTorch; lucid 2.x refuses it",
+    "p = 1 is allowed (zeros, zero gradient), as PyTorch",
     "dropout.p_one dropout.alpha_p_one",
 )
-_add(
-    "keep",
+_keep(
     "random",
     "the ChaCha8 generator, not numpy's global RNG: the same seed gives other numbers",
     "random.seed_values",
 )
-_add(
-    "keep",
-    "value",
-    "the gradient of x[idx] adds over repeated indices; lucid 2.x keeps one of them",
-    "autograd.index_grad",
+
+# ---- dtypes ---------------------------------------------------------------------------
+
+_keep(
+    "dtype",
+    "float32 stays float32: a Python scalar does not widen a tensor (numpy 2's rule for "
+    "Python scalars, lucid 3's, PyTorch's) and a gradient has its tensor's dtype; lucid 2.x "
+    "wraps scalars, and the constants inside its activations and losses, in float64 arrays, "
+    "so float32 inputs come out, and get gradients, in float64",
+    "math.add_scalar math.radd math.sub math.rsub math.mul math.truediv math.rtruediv math.iadd "
+    "autograd.nonscalar_backward autograd.accumulate autograd.div_grad autograd.max_grad "
+    "autograd.where_grad autograd.detach autograd.keep_grad autograd.sqrt_abs_grad "
+    "autograd.stack_grad math.concatenate math.stack math.stack_axis1 dropout.p_zero "
+    "nn.relu nn.leaky_relu nn.elu nn.selu nn.selu_module nn.gelu nn.sigmoid nn.linear_backward "
+    "nn.activation_grads nn.selu_elu_grads nn.gelu_grad loss.ce_int_targets loss.ce_sum "
+    "loss.ce_module loss.bce loss.bce_module loss.bce_logits_pos_weight loss.bce_grad "
+    "loss.ce_list_targets loss.huber layers.huber_float32 layers.mish_float32 "
+    "attention.sdpa_float32",
 )
-_add(
-    "keep",
-    "value",
-    "y*y of a non-leaf y differentiates; lucid 2.x raises BackwardError",
-    "autograd.intermediate_grad",
+_keep(
+    "dtype",
+    "integers are stored as int64 (numpy's and PyTorch's index type; tensors hold no int8 "
+    "or int32): argmax, argmin, nonzero and topk indices, one_hot",
+    "math.argmax math.argmin_all more.nonzero more.topk_indices norm.one_hot_infer",
 )
-_add(
-    "keep",
+
+# ---- where lucid 2.x computes a wrong value: the right one, as PyTorch ------------------
+
+_keep(
     "value",
-    "BCE with logits is max(z, 0) - z*t + log(1 + e^-|z|); lucid 2.x adds "
-    "max(z, 0) to softplus(-z), counting it twice",
+    "gradients lucid 2.x gets wrong are right here (checked against finite differences): "
+    "x[idx] with repeated indices, conv and conv_transpose bias, batch_norm, layer_norm, "
+    "bilinear, embedding rows looked up twice, sum over an inner axis, and linalg's inv, "
+    "det, solve, matrix_power, cholesky, qr and svd",
+    "autograd.index_grad conv.F_conv2d_grads conv.F_conv_transpose2d_grads "
+    "conv.Conv2d_backward norm.batch_norm_grad norm.layer_norm_grad attention.bilinear_grads "
+    "norm.embedding_grad layers.selective_kernel_grad more.linalg_inv_grad "
+    "more.linalg_det_grad more.linalg_solve_grad more.linalg_matrix_power_grad "
+    "more.linalg_cholesky_grad more.linalg_qr_r_grad more.linalg_qr_q_grad "
+    "more.linalg_svd_u_grad",
+)
+_keep(
+    "value",
+    "y*y of a non-leaf y and pinv of a non-square matrix differentiate; lucid 2.x raises "
+    "BackwardError",
+    "autograd.intermediate_grad more.linalg_pinv_grad",
+)
+_keep(
+    "value",
+    "BCE with logits is max(z, 0) - z*t + log(1 + e^-|z|); lucid 2.x adds max(z, 0) twice",
     "loss.bce_logits",
 )
-_add(
-    "keep",
-    "error",
-    "BCEWithLogitsLoss works; lucid 2.x passes eps= to a function without it (TypeError)",
-    "loss.bce_logits_module",
+_keep(
+    "value",
+    "a weighted cross-entropy mean divides by the weight sum (PyTorch, lucid 3), so weight "
+    "rebalances classes without rescaling the loss; lucid 2.x divides by N",
+    "loss.ce_weight",
 )
-_add(
-    "keep",
-    "error",
-    "ignore_index skips the entry; lucid 2.x indexes with it first (IndexError for -100)",
-    "loss.ce_ignore_index",
+_keep(
+    "value",
+    "a 2-D weight's fan_in is shape[1] (its in_features) and Linear draws as PyTorch and "
+    "lucid 3 (bound 1/sqrt(in_features)); lucid 2.7.9 swaps the fans of a 2-D tensor (a bug "
+    "later 2.x releases fix), so its kaiming bounds and Linear's use out_features",
+    "init.kaiming_uniform_bound init.kaiming_normal_std init.kaiming_normal_fan_out "
+    "nn.linear_bounds",
 )
-_add(
-    "keep",
-    "error",
-    "bad input is a clear TypeError/ValueError naming it (lucid 2.x: IndexError, or accepted)",
-    "creation.tensor_bad_data optim.bad_lr",
+_keep(
+    "value",
+    "under no_grad a result does not require grad (no graph is recorded; PyTorch, lucid 3); "
+    "lucid 2.x still marks it requires_grad=True",
+    "autograd.no_grad_result",
 )
-_add(
-    "keep",
+_keep(
+    "value",
+    "BatchNorm's running_mean starts at 0 and running_var at 1, and running statistics "
+    "given as plain tensors are updated (PyTorch); lucid 2.x starts them swapped and "
+    "updates only nn.Buffer",
+    "norm.batchnorm_running_init conv.ConvBNReLU1d_eval norm.batch_norm_running_plain_tensors",
+)
+_keep(
+    "value",
+    "global_response_norm is ConvNeXt V2's x + beta + gamma * x * Nx with Nx over the "
+    "channels; lucid 2.x normalises over a size-1 axis and drops the residual",
+    "norm.grn_values",
+)
+_keep(
+    "value",
+    "Embedding's max_norm shrinks only rows above it, in the weight (PyTorch); lucid 2.x "
+    "scales every looked-up row to max_norm",
+    "norm.embedding_max_norm",
+)
+_keep(
+    "value",
+    "pooling and resampling as PyTorch where lucid 2.x's are broken: max pooling pads with "
+    "-inf and sends a tie's gradient to the first maximum, adaptive windows use floor/ceil "
+    "bounds, bilinear blends, area mode and 3-d adaptive pooling work, grid_sample reads "
+    "zeros outside and repeats the edge for border, rotate rotates (counter-clockwise)",
+    "pool.max2d_negative_padding pool.max1d_tie_grad pool.adaptive_avg1d_uneven "
+    "pool.adaptive_avg3d pool.interpolate_bilinear pool.interpolate_bilinear_align "
+    "pool.interpolate_area pool.grid_sample_far_outside pool.grid_sample_border "
+    "pool.rotate_zero pool.rotate_90",
+)
+_keep(
+    "value",
+    "padding='same' keeps the length for an even kernel too (the extra pad at the end, as "
+    "PyTorch); lucid 2.x comes out one short",
+    "conv.Conv2d_forward",
+)
+_keep(
+    "value",
+    "nn.Unfold gives PyTorch's (N, C*prod(K), L); lucid 2.x reshapes F.unfold's "
+    "(N*L, C*prod(K)) rows without a transpose, mixing windows and channels",
+    "conv.Unfold_values",
+)
+_keep(
+    "value",
+    "attention as PyTorch: MultiHeadAttention splits heads per position (lucid 2.x mixes "
+    "positions), a bool attn_mask in scaled_dot_product_attention keeps True positions "
+    "(lucid 2.x adds it as 0/1)",
+    "attention.MHA_two_heads attention.sdpa_bool_mask",
+)
+_keep(
+    "value",
+    "drop layers as their papers: DropPath is the identity in eval mode, DropBlock seeds "
+    "blocks only where one fits, so it drops about p; lucid 2.x drops in eval and over-drops",
+    "layers.drop_path_eval_identity layers.drop_block_full_map_rate",
+)
+_keep(
+    "value",
+    "ParameterList's pl[i] = p keeps position i (PyTorch); lucid 2.x moves it to the end",
+    "layers.paramlist_setitem",
+)
+_keep(
+    "value",
+    "optimisers where lucid 2.x's rule is a bug follow PyTorch: NAdam (lucid 2.x corrects "
+    "both moments twice), Rprop (lucid 2.x's step sizes never adapt), ASGD's first momentum "
+    "step (lucid 2.x adds the gradient twice)",
+    "optim2.nadam_defaults optim2.nadam_options optim2.rprop_sign_change optim2.rprop_adapts "
+    "optim2.asgd_momentum",
+)
+_keep(
+    "value",
+    "optimiser state uses PyTorch's buffer names (Adagrad's 'sum'); lucid 2.x's names are "
+    "read on load",
+    "optim2.adagrad_state_keys",
+)
+_keep(
+    "value",
+    "meshgrid's 'ij' and 'xy', tensordot's axes=n, topk's axis and unique's inverse as numpy "
+    "and PyTorch; lucid 2.x swaps ij/xy, reads axes=2 as axis 2, slices the last axis and "
+    "indexes the inverse into the sorted values",
+    "more.meshgrid_ij more.meshgrid_xy more.tensordot_int more.topk_axis0 "
+    "more.unique_unsorted_inverse",
+)
+_keep(
+    "value",
+    "linalg.eig of a real matrix with real eigenvalues works; lucid 2.x raises KeyError",
+    "more.linalg_eig_sym",
+)
+_keep(
+    "value",
+    "einops.repeat with a new axis inside a group repeats as einops does; lucid 2.x "
+    "leaves a size-1 axis",
+    "attention.einops_repeat_in_group",
+)
+
+# ---- errors ---------------------------------------------------------------------------
+
+_keep(
+    "error",
+    "bad input is a clear TypeError/ValueError naming it (lucid 2.x: IndexError, "
+    "AssertionError, or accepted)",
+    "creation.tensor_bad_data optim.bad_lr attention.sdpa_causal_with_mask",
+)
+_keep(
+    "error",
+    "what lucid 2.x refuses or crashes on works: BCEWithLogitsLoss (lucid 2.x passes eps= "
+    "to a function without it), ignore_index (it indexes with -100 first), BatchNorm1d on "
+    "(N, C) (PyTorch accepts it)",
+    "loss.bce_logits_module loss.ce_ignore_index nn.batchnorm1d norm.batchnorm1d_2d_input",
+)
+_keep(
+    "error",
+    "Module without forward raises NotImplementedError (PyTorch); lucid 2.x a TypeError",
+    "docs.module_forward_not_implemented",
+)
+
+# ---- reprs ----------------------------------------------------------------------------
+
+_keep(
+    "repr",
+    "a layer's repr shows its real settings; lucid 2.x's shows ones it never stores "
+    "(channels=None, bias=None, function addresses, a stray 'reversed' attribute)",
+    "norm.grn_repr attention.MHA_repr conv.DepthSeparableConv1d_repr",
+)
+
+# ---- extensions: more than lucid 2.x has --------------------------------------------------
+
+_keep(
     "extension",
     "a lucid 3 / PyTorch spelling lucid 2.x lacks, accepted beside lucid 2.x's",
     "creation.dtype_lowercase_float32 math.exp_method loss.mse_none_string "
     "nn.named_parameters nn.zero_grad_module nn.log_softmax dropout.feature_alpha "
     "init.lecun_normal init.calculate_gain",
 )
-_add(
-    "keep",
+_keep(
     "extension",
     "nn.init functions return the tensor (PyTorch); lucid 2.x returns None",
     "init.constant_returns",
 )
-
-_add(
-    "keep",
+_keep(
     "extension",
-    "works here; lucid 2.7.9 has no lucid.autograd, float()/abs() "
-    "of a Tensor, nor numpy's protocol (IndexError)",
-    "docs.autograd_backward "
-    "docs.tensor_float_int docs.tensor_rmatmul docs.tensor_abs_op docs.tensor_array",
-)
-_add(
-    "keep",
-    "error",
-    "Module without forward raises NotImplementedError (PyTorch); lucid 2.x a TypeError",
-    "docs.module_forward_not_implemented",
+    "works here; lucid 2.7.9 has no lucid.autograd, float()/abs() of a Tensor, nor numpy's "
+    "protocol (IndexError)",
+    "docs.autograd_backward docs.tensor_float_int docs.tensor_rmatmul docs.tensor_abs_op "
+    "docs.tensor_array",
 )
 
-# ---- open: lucid 2.x behaviour not matched yet -------------------------------------------
+# ---- names lucid 2.x has that mean nothing here --------------------------------------------
 
-_add(
-    "open",
-    "dtype",
-    "lucid 2.x infers float64 from Python floats and int64 from ints (we make float32)",
-    "creation.tensor_float_list creation.tensor_int_list "
-    "creation.tensor_scalar_float creation.tensor_scalar_int creation.tensor_nested "
-    "creation.Tensor_class_list creation.dtype_python_float",
-)
-_add(
-    "open",
-    "dtype",
-    "lucid 2.x creates float64 tensors by default (zeros, ones, eye, arange, randn, rand, Linear)",
-    "creation.zeros_tuple creation.zeros_varargs "
-    "creation.ones_tuple creation.ones_varargs creation.arange_stop creation.arange_float "
-    "creation.eye_n creation.eye_n_m random.randn_dtype random.rand_dtype nn.linear_dtype "
-    "nn.linear_forward nn.linear_backward optim.model_training",
-)
-_add(
-    "open",
-    "dtype",
-    "lucid 2.x gives float64 for a float32 tensor with a Python scalar operand",
-    "math.add_scalar math.radd math.sub math.rsub math.mul math.truediv math.rtruediv math.iadd",
-)
-_add(
-    "open",
-    "dtype",
-    "lucid 2.x's result or gradient is float64 for float32 inputs here",
-    "autograd.nonscalar_backward autograd.accumulate autograd.div_grad autograd.max_grad "
-    "autograd.where_grad autograd.detach autograd.keep_grad autograd.sqrt_abs_grad "
-    "autograd.stack_grad math.concatenate math.stack math.stack_axis1 dropout.p_zero "
-    "nn.relu nn.leaky_relu nn.elu nn.selu nn.selu_module nn.gelu nn.sigmoid "
-    "nn.activation_grads nn.selu_elu_grads nn.gelu_grad loss.ce_int_targets loss.ce_sum "
-    "loss.ce_module loss.bce loss.bce_module loss.bce_logits_pos_weight loss.bce_grad",
-)
-_add("open", "dtype", "lucid 2.x's argmax/argmin are int32", "math.argmax")
-_add(
-    "open", "dtype", "lucid 2.x's bernoulli gives int64", "random.bernoulli random.bernoulli_dtype"
-)
-_add(
-    "open",
-    "dtype",
-    "lucid.tensor([0, 1]) is int64 in lucid 2.x, so cross_entropy takes it as class indices",
-    "loss.ce_list_targets",
-)
-_add(
-    "open",
+_keep(
     "missing",
-    "lucid 2.x's dtype objects (lucid.Float32, ...) are not defined",
-    "   ",
+    "no MLX/GPU backend, so none of its methods: Tensor.mlx (an MLX copy), eval (forces "
+    "MLX's lazy evaluation), free, is_free, is_all_free (device-movable flags)",
+    "names.Tensor.mlx names.Tensor.eval names.Tensor.free names.Tensor.is_free "
+    "names.Tensor.is_all_free",
 )
-_add(
-    "open",
+_keep(
     "missing",
-    "a lucid 2.x name we do not define yet",
-    "creation.full "
-    " creation.linspace     "
-    "     nn.layernorm "
-    "nn.batchnorm1d nn.embedding nn.conv2d dropout.drop_path loss.huber  "
-    " optim.rmsprop autograd.register_hook",
+    "no FLOP counter (count_flops, flops_enabled, Tensor.flops): lucid 2.x sums per-op "
+    "estimates; an honest one needs a formula for every op here",
+    "names.lucid.count_flops names.lucid.flops_enabled names.Tensor.flops",
 )
-_add("open", "signature", "reduction=None means no reduction in lucid 2.x", "")
-_add("open", "signature", "lucid.save returns the written Path in lucid 2.x", "")
-_add(
-    "open",
-    "value",
-    "lucid 2.x's state_dict holds numpy arrays, not Tensors",
-    "nn.state_dict_value_type",
-)
-_add(
-    "open",
-    "value",
-    "lucid 2.x's weighted cross_entropy divides by N, not the weight sum",
-    "loss.ce_weight",
-)
-_add(
-    "open",
-    "value",
-    "lucid 2.x's fan for a 2-D tensor is (shape[0], shape[1]) and Linear "
-    "is kaiming_uniform with it",
-    "init.kaiming_uniform_bound init.kaiming_normal_std "
-    "init.kaiming_normal_fan_out nn.linear_bounds",
-)
-_add(
-    "open",
-    "value",
-    "lucid 2.x's argmin/argmax without an axis give the unravelled index",
-    "math.argmin_all",
-)
-_add(
-    "open",
-    "value",
-    "an op under no_grad still has requires_grad=True in lucid 2.x",
-    "autograd.no_grad_result",
-)
-_add(
-    "open",
-    "repr",
-    "lucid 2.x's repr ends with device=cpu and str is the array's",
-    "creation.tensor_repr creation.tensor_str",
-)
-_add("open", "repr", "lucid 2.x writes Linear(3, 2, bias=True)", "nn.linear_repr")
-
-_add(
-    "open",
-    "dtype",
-    "lucid.Tensor([0]) is int64 and Tensor([[2.0]]) float64 in lucid 2.x",
-    "docs.cross_entropy docs.sequential_forward",
-)
-_add(
-    "open",
+_keep(
     "missing",
-    "a lucid 2.x Module or Tensor method or operator we lack",
-    "          ",
+    "no model zoo (lucid 2.x's lucid.models, register_model, MODELS_REGISTRY_PATH): this "
+    "library is the layers, not pretrained architectures",
+    "names.lucid.register_model names.lucid.MODELS_REGISTRY_PATH",
 )
-_add(
-    "open",
+_keep(
     "value",
-    "lucid 2.x's Module.apply visits the module before its children",
-    "docs.module_apply",
+    "nn.set_state_dict_pass_attr leaves the named attributes out of state_dict; lucid "
+    "2.7.9's has no effect (Module.__init__ shadows it with an empty set)",
+    "nn.state_dict_pass_attr_layer",
 )
-_add(
-    "open",
-    "error",
-    "bool() of a many-element Tensor is a RuntimeError in lucid 2.x",
-    "docs.tensor_bool_many",
-)
-_add(
-    "open",
-    "repr",
-    "lucid 2.x's extra_repr is '3, 2, bias=True'; a Parameter's repr says Tensor(...)",
-    "docs.module_extra_repr docs.parameter_repr",
-)
-
-# Public names of lucid 2.x that this repository does not define (snippets/names_*.txt).
-MISSING = {
-    "lucid": """
-        BackwardError DeviceMismatchError broadcast_to chunk count_flops diagonal einops
-        flops_enabled histogram histogram2d histogramdd linalg masked_fill meshgrid
-        nonzero pad roll shape split tensordot to_tensor topk unbind unique
-    """,
-    "nn": """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d
-        AdaptiveMaxPool2d AdaptiveMaxPool3d AvgPool1d AvgPool2d AvgPool3d BatchNorm1d
-        BatchNorm2d BatchNorm3d Bilinear Conv1d Conv2d Conv3d ConvBNReLU1d ConvBNReLU2d
-        ConvBNReLU3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        DepthSeparableConv1d DepthSeparableConv2d DepthSeparableConv3d DropBlock
-        DropPath Embedding GlobalResponseNorm GroupNorm HardSigmoid HardSwish HuberLoss
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d LayerNorm MaxPool1d MaxPool2d
-        MaxPool3d Mish MultiHeadAttention ParameterDict ParameterList ReLU6 Rearrange
-        SEModule ScaledDotProductAttention SelectiveKernel Swish Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder
-        TransformerEncoderLayer Unfold Upsample
-    """,
-    "F": """
-        adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
-        adaptive_max_pool2d adaptive_max_pool3d affine_grid avg_pool1d avg_pool2d
-        avg_pool3d batch_norm bilinear conv1d conv2d conv3d conv_transpose1d
-        conv_transpose2d conv_transpose3d drop_block drop_path embedding
-        global_response_norm grid_sample group_norm huber_loss instance_norm interpolate
-        layer_norm max_pool1d max_pool2d max_pool3d normalize one_hot rotate
-        scaled_dot_product_attention unfold
-    """,
-    "optim": """
-        ASGD Adadelta Adagrad Adamax NAdam RAdam RMSprop Rprop
-    """,
-    "random": """
-
-    """,
-    "Tensor": """
-        all any broadcast_to chunk copy_data copy_grad diagonal eval flops free
-        is_all_free is_free masked_fill matmul mlx nonzero pad register_hook roll split
-        unbind unique zero
-    """,
-}
-for _group, _names in MISSING.items():
-    _add(
-        "open",
-        "missing",
-        f"lucid 2.x's {_group} name is not defined",
-        " ".join(f"names.{_group}.{n}" for n in _names.split()),
-    )
