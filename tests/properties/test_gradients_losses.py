@@ -88,7 +88,8 @@ def test_cross_entropy(problem, reduction, data, seed):
     def ref(a):
         return ref_class_loss(a, t, w, ignore, reduction, eps, log_probs=False)
 
-    kwargs = {"weight": weight, "ignore_index": ignore, "reduction": reduction}
+    # eps=0: the reference is the exact form, without lucid 2.x's log(p + 1e-7) guard.
+    kwargs = {"weight": weight, "ignore_index": ignore, "reduction": reduction, "eps": 0.0}
     loss = partial(F.cross_entropy, target=target, label_smoothing=eps, **kwargs)
     check_op(loss, x, ref=ref, seed=seed)
     module = nn.CrossEntropyLoss(label_smoothing=eps, **kwargs)
