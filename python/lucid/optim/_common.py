@@ -1,5 +1,4 @@
-"""Hyperparameter checks and state-dict helpers shared by the optimisers beyond SGD and
-Adam."""
+"""Hyperparameter checks and state-dict helpers shared by the optimisers."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from lucid._ops import inplace as _inplace
 from lucid.nn.parameter import Parameter
+from lucid.optim._common import check_betas
 from lucid.optim.optimizer import Optimizer, check_bool, check_number
 
 __all__ = ["Adam", "AdamW"]
@@ -53,13 +54,7 @@ class Adam(Optimizer):
 
     def _check_group(self, group: Mapping[str, Any]) -> None:
         check_number("lr", group["lr"])
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair of numbers, got betas={betas!r}")
-        for i, beta in enumerate(betas):
-            check_number(f"betas[{i}]", beta)
-            if not beta < 1:
-                raise ValueError(f"betas[{i}] must be in [0, 1), got betas={betas!r}")
+        check_betas(group["betas"])
         check_number("eps", group["eps"])
         check_number("weight_decay", group["weight_decay"])
         check_bool("amsgrad", group["amsgrad"])
