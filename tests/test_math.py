@@ -94,10 +94,17 @@ def test_clip_keeps_float32_and_promotes_integers_only_for_float_bounds():
     np.testing.assert_array_equal(got.data, [1.0, 2.5])
 
 
+def test_clip_without_bounds_passes_the_input_through_as_a_new_tensor_in_the_graph():
+    x = Tensor([1.0, -5.0], requires_grad=True)
+    y = lucid.clip(x)
+    assert y is not x and not np.shares_memory(y.data, x.data) and y.tolist() == [1.0, -5.0]
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    assert x.clip(None, None).tolist() == [1.0, -5.0]
+
+
 def test_clip_errors_name_the_bounds():
     x = Tensor([1.0])
-    with pytest.raises(ValueError, match="both are None"):
-        x.clip()
     with pytest.raises(ValueError, match="min_value 2.0 is greater than max_value 1.0"):
         x.clip(2.0, 1.0)
     with pytest.raises(TypeError, match="max_value must be a real number or None, got True"):

@@ -339,14 +339,15 @@ def _bound(name: str, value: Any) -> Any:
 
 
 def clip(input_: Any, min_value: Any = None, max_value: Any = None) -> Any:
-    """Values limited to [min_value, max_value] (either may be None, not both).
+    """Values limited to [min_value, max_value] (either may be None; with both None the
+    input passes through, as a new tensor in the graph, as lucid 2.x's).
 
     The gradient is 1 where min_value <= x <= max_value, bounds included (x passes
     through unchanged there, as in PyTorch's clamp), and 0 outside.
     """
     lo, hi = _bound("min_value", min_value), _bound("max_value", max_value)
     if lo is None and hi is None:
-        raise ValueError("clip: give min_value, max_value or both; both are None")
+        return clone(input_)
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"clip: min_value {lo!r} is greater than max_value {hi!r}")
     return Clip.apply(as_tensor(input_, "clip"), lo, hi)
@@ -363,9 +364,10 @@ def minimum(a: Any, b: Any) -> Any:
 
 
 def astype(input_: Any, dtype: Any) -> Any:
-    """A copy in ``dtype`` (float32, float64, int64 or bool; Python float means float32;
-    lucid's dtype objects too: lucid.Float keeps a float tensor's width, lucid.Int is
-    int64). A dtype storage cannot hold (float16, int32, ...) is a TypeError."""
+    """A copy in ``dtype`` (float32, float64, int64 or bool; Python float means the
+    default float dtype; lucid's dtype objects too: lucid.Float keeps a float tensor's
+    width, lucid.Int is int64). A dtype storage cannot hold (float16, int32, ...) is a
+    TypeError."""
     input_ = as_tensor(input_, "astype")
     return Cast.apply(input_, _dtypes.cast_dtype(dtype, input_.dtype))
 
