@@ -4,11 +4,11 @@ the plans and the errors."""
 
 import numpy as np
 import pytest
+from helpers import check_op
 
 import lucid
 from lucid import Tensor, einops, nn
 from lucid.einops import _pattern
-from tests.helpers import check_op
 
 RNG = np.random.default_rng(5)
 X = RNG.standard_normal((2, 6, 4))

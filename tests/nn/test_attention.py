@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from helpers import check_op
 
 import lucid
 import lucid.nn.functional as F
 from lucid import Tensor, nn
-from tests.helpers import check_op
 
 RNG = np.random.default_rng(7)
 

@@ -4,10 +4,10 @@ finite differences, reprs and errors."""
 
 import numpy as np
 import pytest
+from _attention_refs import mha_ref, set_weights
 
 import lucid
 from lucid import Tensor, nn
-from tests.nn._attention_refs import mha_ref, set_weights
 
 RNG = np.random.default_rng(11)
 

@@ -2,13 +2,13 @@
 _conv_refs.py on every rank with stride, padding, dilation and groups; gradients of
 input, weight and bias against central finite differences; dtypes; argument errors."""
 
+import _conv_refs as ref
 import numpy as np
 import pytest
+from helpers import check_op
 
 import lucid.nn.functional as F
 from lucid import Tensor
-from tests.helpers import check_op
-from tests.nn import _conv_refs as ref
 
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 

@@ -3,11 +3,11 @@ names as lucid 2.x's, forwards (training and eval) against a numpy composition o
 direct-loop convolution, batch norm and ReLU, the input gradient against finite
 differences, the arguments passed through, and reprs."""
 
+import _conv_refs as ref
 import numpy as np
 import pytest
 
 from lucid import Tensor, nn
-from tests.nn import _conv_refs as ref
 
 BLOCKS = {1: nn.ConvBNReLU1d, 2: nn.ConvBNReLU2d, 3: nn.ConvBNReLU3d}
 SEPARABLE = {1: nn.DepthSeparableConv1d, 2: nn.DepthSeparableConv2d, 3: nn.DepthSeparableConv3d}

@@ -4,13 +4,13 @@ functional forms and the direct-loop references, reprs as lucid 2.x's, and error
 
 import math
 
+import _conv_refs as ref
 import numpy as np
 import pytest
 
 import lucid
 import lucid.nn.functional as F
 from lucid import Tensor, _dtypes, nn
-from tests.nn import _conv_refs as ref
 
 Z = 5.0  # standard errors allowed in statistical checks
 

@@ -2,15 +2,15 @@
 every rank with stride, padding, output_padding, dilation and groups; the adjoint
 identity with conv; gradients against central finite differences; dtypes; errors."""
 
+import _conv_refs as ref
 import numpy as np
 import pytest
+from helpers import check_op
 
 import lucid
 import lucid.nn.functional as F
 from lucid import Tensor
 from lucid.nn.functional import conv as conv_module
-from tests.helpers import check_op
-from tests.nn import _conv_refs as ref
 
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}

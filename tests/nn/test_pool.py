@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 import pytest
+from helpers import check_op
 
 import lucid
 import lucid.nn as nn
 import lucid.nn.functional as F
-from tests.helpers import check_op
 
 POOL = {("avg", 1): F.avg_pool1d, ("avg", 2): F.avg_pool2d, ("avg", 3): F.avg_pool3d}
 POOL |= {("max", 1): F.max_pool1d, ("max", 2): F.max_pool2d, ("max", 3): F.max_pool3d}

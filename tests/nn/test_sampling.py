@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from helpers import check_op
 
 import lucid
 import lucid.nn as nn
 import lucid.nn.functional as F
-from tests.helpers import check_op
 
 LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
 

@@ -8,11 +8,11 @@ import copy
 
 import numpy as np
 import pytest
+from _attention_refs import layer_norm, mha_ref, set_weights
 
 import lucid
 import lucid.nn.functional as F
 from lucid import Tensor, nn
-from tests.nn._attention_refs import layer_norm, mha_ref, set_weights
 
 RNG = np.random.default_rng(21)
 D, H, FF = 4, 2, 6
