@@ -9,6 +9,7 @@ runs the state-dict hooks too, as in lucid)."""
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 from typing import Any
@@ -40,6 +41,24 @@ class StateDictKeyError(KeyError, RuntimeError):
     def __str__(self) -> str:
         # KeyError's str() would repr-quote the multi-line message.
         return str(self.args[0]) if self.args else ""
+
+
+class _Progress:
+    """A one-line counter on stderr, rewritten in place and cleared at the end."""
+
+    def __init__(self, desc: str | None, total: int) -> None:
+        self.desc, self.total, self.done, self.width = desc or "Applying state-dict", total, 0, 0
+
+    def step(self) -> None:
+        self.done += 1
+        line = f"{self.desc}: {self.done}/{self.total} param"
+        self.width = max(self.width, len(line))
+        sys.stderr.write("\r" + line)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\r" + " " * self.width + "\r")
+        sys.stderr.flush()
 
 
 def _values(value: Any) -> np.ndarray:
@@ -84,17 +103,30 @@ class StateDictMixin:
         return destination
 
     def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
+        self,
+        state_dict: Mapping[str, Any],
+        strict: bool = True,
+        *,
+        verbose: bool = False,
+        progress_desc: str | None = None,
     ) -> IncompatibleKeys:
         """Copy ``state_dict``'s values into this module's tensors, in place.
 
         Everything is checked before anything is copied, so a failed load changes nothing.
         With ``strict``, missing or unexpected keys raise StateDictKeyError (a KeyError and
         a RuntimeError); a shape mismatch is a ValueError in either mode. Values may be
-        Tensors or arrays; they are cast to each tensor's dtype.
+        Tensors or arrays; they are cast to each tensor's dtype. ``verbose=True`` shows
+        the copy's progress on stderr under ``progress_desc`` ("Applying state-dict" by
+        default) and clears the line when done, as lucid 2.x's progress bar.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+        if not isinstance(verbose, (bool, np.bool_)):
+            raise TypeError(f"load_state_dict: verbose must be a bool, got {verbose!r}")
+        if progress_desc is not None and not isinstance(progress_desc, str):
+            raise TypeError(
+                f"load_state_dict: progress_desc must be a str or None, got {progress_desc!r}"
+            )
         for hook in list(self.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
             hook(self, state_dict, strict)
         own = self.state_dict(keep_vars=True)
@@ -123,9 +155,14 @@ class StateDictMixin:
                     f"{tuple(values.shape)} from checkpoint, the shape in current model is "
                     f"{tuple(own[key].shape)}"
                 )
+        progress = _Progress(progress_desc, len(sources)) if verbose and sources else None
         for key, values in sources.items():
             np.copyto(own[key].data, values, casting="unsafe")
             bump(own[key])  # an op that saved the old values must not use them in backward
+            if progress is not None:
+                progress.step()
+        if progress is not None:
+            progress.close()
         for hook in list(self.__dict__.get("_load_state_dict_post_hooks", {}).values()):
             hook(self, missing, unexpected, strict)
         return IncompatibleKeys(missing, unexpected)

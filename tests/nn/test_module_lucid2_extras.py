@@ -1,4 +1,5 @@
-"""lucid 2.x's layer decorators nn.auto_repr and nn.set_state_dict_pass_attr."""
+"""lucid 2.x's Module extras: the layer decorators nn.auto_repr and
+nn.set_state_dict_pass_attr, and load_state_dict(verbose=, progress_desc=)."""
 
 import numpy as np
 import pytest
@@ -45,3 +46,19 @@ def test_a_passed_submodule_leaves_all_its_keys_out():
             self.backbone, self.head = nn.Linear(2, 2), nn.Linear(2, 1)
 
     assert list(Net().state_dict()) == ["head.weight", "head.bias"]
+
+
+def test_load_state_dict_verbose_shows_progress_on_stderr_and_clears_it(capsys):
+    m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    sd = m.state_dict()
+    m.load_state_dict(sd, verbose=True, progress_desc="restoring")
+    err = capsys.readouterr().err
+    assert "restoring: 4/4 param" in err and err.endswith("\r") and "restoring: 1/4" in err
+    m.load_state_dict(sd, verbose=True)
+    assert "Applying state-dict: 4/4 param" in capsys.readouterr().err
+    m.load_state_dict(sd)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="verbose must be a bool"):
+        m.load_state_dict(sd, verbose="yes")
+    with pytest.raises(TypeError, match="progress_desc must be a str"):
+        m.load_state_dict(sd, verbose=True, progress_desc=3)
