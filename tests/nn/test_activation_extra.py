@@ -59,7 +59,7 @@ def test_layer_equals_function_and_has_a_bare_repr(name):
     [
         (F.relu6, [0.0, 6.0, -1e-9, 1e-9, 6 - 1e-9], [0.0, 0.0, 0.0, 1.0, 1.0]),
         (F.hardsigmoid, [-3.0, 3.0, -2.999], [0.0, 0.0, 1 / 6]),
-        (F.hardswish, [-3.0, 3.0, -3.001, 3.001], [-0.5, 1.5, 0.0, 1.0]),
+        (F.hardswish, [-3.0, 3.0, -3.001, 3.001, 2.999], [0.0, 1.0, 0.0, 1.0, 2.999 / 3 + 0.5]),
     ],
 )
 def test_slopes_at_the_kinks_are_pytorchs(fn, points, slopes):

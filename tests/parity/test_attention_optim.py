@@ -12,7 +12,7 @@ in_proj_bias); TransformerEncoderLayer's "gelu" is lucid's tanh GELU, so the exa
 is passed as a callable; huber_loss takes (input, target, delta, reduction), so it is
 called by keyword. PyTorch's float64 Hardsigmoid backward multiplies by a float32 1/6,
 so HardSigmoid is compared with relu6(x + 3)/6 (and that rounding is pinned below).
-HardSwish's slopes at x = ±3 differ from PyTorch 2.15's: that test is an xfail.
+The slopes at the kinks (x = ±3, 0, 6) are compared too.
 
 Skipped as a whole where PyTorch is not installed.
 """
@@ -261,10 +261,6 @@ ACTIVATIONS = {
 # Away from the kinks, and far out (softplus and sigmoid overflow beyond ±700 in float64).
 SMOOTH = np.concatenate([np.linspace(-7.1, 8.1, 39), [-40.0, 40.0, -800.0, 800.0]])
 KINKS = np.array([-3.0, 0.0, 3.0, 6.0])
-HARDSWISH_KINKS = (
-    "lucid's hardswish slope is -0.5 at x = -3 and 1.5 at x = 3 (PyTorch 1.x's rule); "
-    "PyTorch 2.15 gives 0 and 1, and lucid's own docstring says 0 at x = -3"
-)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -283,11 +279,7 @@ def test_extra_activation_functions_match_pytorch(name, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=HARDSWISH_KINKS))
-     if n == "HardSwish" else n for n in ("HardSwish", "HardSigmoid", "ReLU6")],
-)  # fmt: skip
+@pytest.mark.parametrize("name", ["HardSwish", "HardSigmoid", "ReLU6"])
 def test_extra_activation_slopes_at_kinks_match_pytorch(name, dtype):
     _, _, lfn, tfn = ACTIVATIONS[name]
     compare(lfn, tfn, [KINKS], dtype, what=f"{name} at its kinks")

@@ -4,7 +4,7 @@ Swish) and mish, one small numpy Function each, in the input's float dtype.
 lucid 2.x has these only as layers (nn.ReLU6, nn.HardSigmoid, nn.HardSwish, nn.Swish,
 nn.Mish); the functional forms carry PyTorch's names. The gradients at the kinks are
 PyTorch's: relu6 and hardsigmoid have slope 0 at their corners (x = 0 and 6, x = ±3),
-hardswish the left-hand slope x/3 + 1/2 at x = 3 and 0 at x = −3.
+hardswish 0 at x = −3 and 1 at x = 3 (the outer pieces' slopes, as PyTorch 2).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class HardSwish(Function):
         out = _hard_sigmoid_into(x, _new(x.shape, x.dtype, "hardswish"))
         if self.needs_input_grad[0]:
             # PyTorch's slope: 0 below −3, x/3 + 1/2 up to 3 (included), 1 above.
-            self.slope = np.where(x < -3, 0, np.where(x <= 3, x / 3 + 0.5, 1)).astype(x.dtype)
+            self.slope = np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1)).astype(x.dtype)
         out *= x
         return out
 
