@@ -96,11 +96,11 @@ _keep(
 )
 _keep(
     "value",
-    "a 2-D weight's fan_in is shape[1] (its in_features) and Linear draws as PyTorch and "
-    "lucid 3 (bound 1/sqrt(in_features)); lucid 2.7.9 swaps the fans of a 2-D tensor (a bug "
-    "later 2.x releases fix), so its kaiming bounds and Linear's use out_features",
-    "init.kaiming_uniform_bound init.kaiming_normal_std init.kaiming_normal_fan_out "
-    "nn.linear_bounds",
+    "a 2-D weight's fan_in is shape[1] (its in_features), so kaiming bounds use "
+    "in_features, and Linear's lucid 2.x rule (kaiming_uniform, a = 0) gives "
+    "±sqrt(6/in_features); lucid 2.7.9 swaps the fans of a 2-D tensor (a bug later 2.x "
+    "releases fix)",
+    "init.kaiming_uniform_bound init.kaiming_normal_std init.kaiming_normal_fan_out",
 )
 _keep(
     "value",

@@ -115,10 +115,10 @@ def assert_uniform_within(values, bound):
     assert np.abs(x).max() >= bound * (1 - 20 / n)
 
 
-def test_default_init_is_uniform_within_one_over_sqrt_in_features():
+def test_default_init_is_lucid_2s_kaiming_uniform_over_in_features():
     lucid.random.seed(4)
     layer = nn.Linear(256, 512)
-    assert_uniform_within(layer.weight.data, 1.0 / math.sqrt(256))  # 131072 draws
+    assert_uniform_within(layer.weight.data, math.sqrt(6.0 / 256))  # 131072 draws
     assert_uniform_within(layer.bias.data, 1.0 / math.sqrt(256))  # 512 draws
 
 

@@ -21,6 +21,7 @@ import lucid  # noqa: E402
 from lucid import nn  # noqa: E402
 
 tnn = torch.nn
+tinit = torch.nn.init
 Z = 5.0  # standard deviations allowed in every statistical bound (two-sided p ~ 6e-7)
 
 
@@ -115,19 +116,22 @@ def test_normal_inits_have_pytorchs_std(lfn, tfn, kwargs):
     assert abs(ours.mean()) <= Z * math.sqrt(var / DRAWS)
 
 
-def test_linear_default_init_has_pytorchs_bounds():
-    """Weight and bias of a fresh Linear are U(±1/sqrt(in_features)) in both; bounds as in
+def test_linear_default_init_bias_has_pytorchs_bound_and_weight_lucid_2s():
+    """The bias of a fresh Linear is U(±1/sqrt(in_features)) in both; the weight is lucid
+    2.x's kaiming_uniform with a = 0, U(±sqrt(6/in_features)), which is PyTorch's
+    kaiming_uniform_(w, a=0) (PyTorch's Linear uses a = sqrt(5)). Bounds as in
     test_uniform_inits_have_pytorchs_bound (n = 4096 bias and 262,144 weight draws)."""
     lucid.random.seed(2)
     torch.manual_seed(2)
     ours, theirs = nn.Linear(64, 4096), tnn.Linear(64, 4096)
-    for name in ("weight", "bias"):
+    tinit.kaiming_uniform_(theirs.weight, a=0.0)
+    for name, expected in (("weight", math.sqrt(6 / 64)), ("bias", 1 / 8)):
         top = np.abs(getattr(ours, name).data).max()
         values = getattr(theirs, name).detach().numpy()
         delta = 30 / values.size
         bound = np.abs(values).max() / (1 - delta)
         assert bound * (1 - 2 * delta) <= top <= bound, (name, top, bound)
-        assert bound == pytest.approx(1 / 8, rel=2 * delta)
+        assert bound == pytest.approx(expected, rel=2 * delta)
 
 
 # ---- dropout layers where they are the identity ---------------------------------------

@@ -30,10 +30,10 @@ class Linear(Module):
 
     Both are Parameters of the default float dtype (float64 unless
     ``lucid.set_default_dtype`` chose float32, or ``dtype=`` as PyTorch), initialised as
-    lucid 3 and PyTorch do: weight by ``kaiming_uniform(a=sqrt(5))`` and bias uniformly,
-    both in ±1/sqrt(in_features).
-    lucid 2.x draws the weight from ±sqrt(6/fan_in) with a = 0, and 2.7.9 takes fan_in
-    as out_features (its fans of a 2-D tensor are swapped), the bias from ±1/sqrt(fan_in).
+    lucid 2.x does: the weight by ``kaiming_uniform`` (a = 0: uniform in
+    ±sqrt(6/in_features)), the bias uniform in ±1/sqrt(in_features). (PyTorch and lucid
+    3 use a = sqrt(5), ±1/sqrt(in_features) for both; lucid 2.7.9 takes the fan of a 2-D
+    weight from out_features, a bug later 2.x releases fix, whose rule this is.)
     """
 
     def __init__(
@@ -63,7 +63,7 @@ class Linear(Module):
     def reset_parameters(self) -> None:
         """Redraw weight, then bias, from lucid.random (seed it for reproducible layers);
         the one place the default initialisation lives."""
-        kaiming_uniform(self.weight, a=math.sqrt(5))
+        kaiming_uniform(self.weight)  # lucid 2.x's: a = 0, so ±sqrt(6 / in_features)
         if self.bias is not None:
             fan_in, _ = _calculate_fan_in_and_fan_out(self.weight)
             bound = 1.0 / math.sqrt(fan_in)
