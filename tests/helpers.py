@@ -89,3 +89,10 @@ def check_op(
     for t32, t in zip(singles, tensors, strict=True):
         assert t32.grad.dtype == np.float32
         np.testing.assert_allclose(t32.grad, t.grad, atol=1e-4, rtol=1e-4)
+
+
+def like(constant, x):
+    """A constant operand (a loss weight, say) as an array of x's dtype, or None: with it
+    check_op's float32 pass stays float32 (a float64 constant would promote it, as numpy
+    and lucid 2.x do)."""
+    return None if constant is None else np.asarray(constant, dtype=x.dtype)

@@ -38,12 +38,14 @@ def test_references_agree_with_hand_computed_values():
 
 
 CASES = [
-    (lambda x: F.mse_loss(x, Tensor(np.zeros((4, 3), np.float32)))),
+    (lambda x: F.mse_loss(x, Tensor(np.zeros((4, 3), x.dtype)))),
     (lambda x: F.cross_entropy(x, Tensor(T4))),
-    (lambda x: F.nll_loss(x, Tensor(T4), weight=Tensor(W3))),
-    (lambda x: F.binary_cross_entropy(x * 0.5 + 0.25, Tensor(np.ones((4, 3))))),
-    (lambda x: F.binary_cross_entropy_with_logits(x, np.ones((4, 3)), pos_weight=W3)),
-]
+    (lambda x: F.nll_loss(x, Tensor(T4), weight=Tensor(W3.astype(x.dtype)))),
+    (lambda x: F.binary_cross_entropy(x * 0.5 + 0.25, Tensor(np.ones((4, 3), x.dtype)))),
+    (lambda x: F.binary_cross_entropy_with_logits(
+        x, np.ones((4, 3), x.dtype), pos_weight=W3.astype(x.dtype)
+    )),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", CASES)
@@ -55,6 +57,25 @@ def test_losses_keep_the_input_dtype_in_rust_storage(fn, dtype):
     assert _storage.is_storage_view(loss.data)
     loss.backward()
     assert x.grad.dtype == dtype and x.grad.shape == (4, 3) and np.all(np.isfinite(x.grad))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x, t: F.mse_loss(x, t), lambda x, t: F.huber_loss(x, t),
+     lambda x, t: F.binary_cross_entropy(x, t),
+     lambda x, t: F.binary_cross_entropy_with_logits(x, t),
+     lambda x, t: F.cross_entropy(x, Tensor(T4), weight=Tensor(W3)),
+     lambda x, t: F.nll_loss(x, Tensor(T4), weight=W3)],
+)  # fmt: skip
+def test_a_float64_target_or_weight_promotes_a_float32_input_as_numpy_and_lucid_2(fn):
+    x = Tensor(RNG.uniform(0, 1, (4, 3)).astype(np.float32), requires_grad=True)
+    t = Tensor(RNG.uniform(0, 1, (4, 3)))  # float64
+    loss = fn(x, t)
+    assert loss.dtype == np.float64  # numpy's result_type(float32, float64)
+    reference = fn(Tensor(x.data.astype(np.float64)), t)
+    assert loss.item() == pytest.approx(reference.item(), rel=1e-12)  # computed in float64
+    loss.backward()
+    assert x.grad.dtype == np.float32  # the gradient comes back in x's own dtype
 
 
 def test_mse_target_gets_the_negated_gradient_and_class_targets_none():

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 from _loss_refs import REDUCTIONS, T4, W3, ref_cross_entropy, ref_nll
-from helpers import check_op
+from helpers import check_op, like
 
 import lucid.nn.functional as F
 from lucid import Tensor, nn
@@ -27,7 +27,7 @@ RNG = np.random.default_rng(0)
 def test_cross_entropy_values_and_gradients(reduction, weighted):
     w = W3 if weighted else None
     check_op(
-        lambda x: F.cross_entropy(x, Tensor(T4), weight=w, reduction=reduction),
+        lambda x: F.cross_entropy(x, Tensor(T4), weight=like(w, x), reduction=reduction),
         (4, 3),
         ref=lambda x: ref_cross_entropy(x, T4, w, reduction=reduction),
     )
@@ -37,7 +37,9 @@ def test_cross_entropy_values_and_gradients(reduction, weighted):
 def test_cross_entropy_spatial_input(reduction):
     t = RNG.integers(0, 3, size=(2, 2, 3))
     check_op(
-        lambda x: F.cross_entropy(x, Tensor(t), weight=Tensor(W3), reduction=reduction),
+        lambda x: F.cross_entropy(
+            x, Tensor(t), weight=Tensor(W3.astype(x.dtype)), reduction=reduction
+        ),
         (2, 3, 2, 3),
         ref=lambda x: ref_cross_entropy(x, t, W3, reduction=reduction),
     )
@@ -61,13 +63,15 @@ def test_cross_entropy_with_ignore_index(reduction, weighted):
     t = np.array([0, -100, 2, 1, -100])
     w = W3 if weighted else None
     check_op(
-        lambda x: F.cross_entropy(x, Tensor(t), weight=w, reduction=reduction),
+        lambda x: F.cross_entropy(x, Tensor(t), weight=like(w, x), reduction=reduction),
         (5, 3),
         ref=lambda x: ref_cross_entropy(x, t, w, reduction=reduction),
     )
     # A custom ignore_index inside [0, C) drops that class's samples.
     check_op(
-        lambda x: F.cross_entropy(x, Tensor(T4), weight=w, ignore_index=2, reduction=reduction),
+        lambda x: F.cross_entropy(
+            x, Tensor(T4), weight=like(w, x), ignore_index=2, reduction=reduction
+        ),
         (4, 3),
         ref=lambda x: ref_cross_entropy(x, T4, w, ignore_index=2, reduction=reduction),
     )
@@ -99,7 +103,9 @@ def test_cross_entropy_with_label_smoothing(reduction, weighted):
     t = np.array([0, 2, -100, 1, 2])
     w = W3 if weighted else None
     check_op(
-        lambda x: F.cross_entropy(x, Tensor(t), weight=w, reduction=reduction, label_smoothing=0.2),
+        lambda x: F.cross_entropy(
+            x, Tensor(t), weight=like(w, x), reduction=reduction, label_smoothing=0.2
+        ),
         (5, 3),
         ref=lambda x: ref_cross_entropy(x, t, w, reduction=reduction, smoothing=0.2),
     )
@@ -154,7 +160,7 @@ def test_nll_loss_values_and_gradients(reduction, weighted):
     t = np.array([1, 0, -100, 2])
     w = W3 if weighted else None
     check_op(
-        lambda x: F.nll_loss(x, Tensor(t), weight=w, reduction=reduction),
+        lambda x: F.nll_loss(x, Tensor(t), weight=like(w, x), reduction=reduction),
         (4, 3),
         ref=lambda x: ref_nll(x, t, w, reduction=reduction),
     )
@@ -164,7 +170,9 @@ def test_nll_loss_values_and_gradients(reduction, weighted):
 def test_nll_loss_spatial_and_unbatched(reduction):
     t = RNG.integers(0, 4, size=(2, 3))
     check_op(
-        lambda x: F.nll_loss(x, Tensor(t), weight=[1.0, 2.0, 3.0, 4.0], reduction=reduction),
+        lambda x: F.nll_loss(
+            x, Tensor(t), weight=like([1.0, 2.0, 3.0, 4.0], x), reduction=reduction
+        ),
         (2, 4, 3),
         ref=lambda x: ref_nll(x, t, [1.0, 2.0, 3.0, 4.0], reduction=reduction),
     )

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 from _loss_refs import REDUCTIONS, ref_bce, ref_bce_logits, ref_mse
-from helpers import check_op
+from helpers import check_op, like
 
 import lucid.nn.functional as F
 from lucid import Tensor
@@ -37,7 +37,7 @@ def test_mse_loss_values_and_gradients_of_input_and_target(reduction):
 def test_binary_cross_entropy_values_and_gradients(reduction, weighted):
     w = np.array([0.5, 1.0, 2.0, 3.0]) if weighted else None
     check_op(
-        lambda p, y: F.binary_cross_entropy(p, y, weight=w, reduction=reduction),
+        lambda p, y: F.binary_cross_entropy(p, y, weight=like(w, p), reduction=reduction),
         (3, 4),
         (3, 4),
         ref=lambda p, y: ref_bce(p, y, w, reduction),
@@ -65,7 +65,9 @@ def test_bce_with_logits_values_and_gradients(reduction, weighted):
     w = np.array([[0.5], [1.0], [2.0]]) if weighted else None
     pw = np.array([1.0, 2.0, 0.5, 3.0]) if weighted else None
     check_op(
-        lambda a, b: F.binary_cross_entropy_with_logits(a, b, w, pw, reduction=reduction),
+        lambda a, b: F.binary_cross_entropy_with_logits(
+            a, b, like(w, a), like(pw, a), reduction=reduction
+        ),
         x,
         y,
         ref=lambda a, b: ref_bce_logits(a, b, w, pw, reduction),

@@ -13,7 +13,7 @@ from functools import partial
 
 import numpy as np
 from _property_strategies import examples, off_lattice, reals
-from helpers import check_op
+from helpers import check_op, like
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
@@ -83,31 +83,28 @@ def test_cross_entropy(problem, reduction, data, seed):
     x, t, w, ignore = problem
     eps = data.draw(st.sampled_from([0.0, 0.1, 1.0]) | st.floats(0.0, 1.0), label="smoothing")
     target = Tensor(t) if data.draw(st.booleans(), label="tensor target") else t
-    weight = None if w is None else Tensor(w)
 
     def ref(a):
         return ref_class_loss(a, t, w, ignore, reduction, eps, log_probs=False)
 
     # eps=0: the reference is the exact form, without lucid 2.x's log(p + 1e-7) guard.
-    kwargs = {"weight": weight, "ignore_index": ignore, "reduction": reduction, "eps": 0.0}
-    loss = partial(F.cross_entropy, target=target, label_smoothing=eps, **kwargs)
-    check_op(loss, x, ref=ref, seed=seed)
-    module = nn.CrossEntropyLoss(label_smoothing=eps, **kwargs)
-    check_op(lambda a: module(a, target), x, ref=ref, seed=seed)
+    kwargs = {"ignore_index": ignore, "reduction": reduction, "eps": 0.0, "label_smoothing": eps}
+    loss = partial(F.cross_entropy, target=target, **kwargs)
+    check_op(lambda a: loss(a, weight=like(w, a)), x, ref=ref, seed=seed)
+    check_op(lambda a: nn.CrossEntropyLoss(like(w, a), **kwargs)(a, target), x, ref=ref, seed=seed)
 
 
 @examples(40)
 @given(problem=class_problems(1), reduction=reductions, seed=seeds)
 def test_nll_loss(problem, reduction, seed):
     x, t, w, ignore = problem
-    weight = None if w is None else Tensor(w)
 
     def ref(a):
         return ref_class_loss(a, t, w, ignore, reduction, 0.0, log_probs=True)
 
-    kwargs = {"weight": weight, "ignore_index": ignore, "reduction": reduction}
-    check_op(lambda a: F.nll_loss(a, Tensor(t), **kwargs), x, ref=ref, seed=seed)
-    check_op(lambda a: nn.NLLLoss(**kwargs)(a, t), x, ref=ref, seed=seed)
+    kwargs = {"ignore_index": ignore, "reduction": reduction}
+    check_op(lambda a: F.nll_loss(a, Tensor(t), like(w, a), **kwargs), x, ref=ref, seed=seed)
+    check_op(lambda a: nn.NLLLoss(like(w, a), **kwargs)(a, t), x, ref=ref, seed=seed)
 
 
 @examples(40)
@@ -147,9 +144,10 @@ def test_binary_cross_entropy_for_input_and_target(data, reduction, seed):
         loss = -(b * np.log(a) + (1 - b) * np.log(1 - a))
         return reduce_(loss if w is None else w * loss, reduction)
 
-    check_op(lambda a, b: F.binary_cross_entropy(a, b, w, reduction), x, y, ref=ref, seed=seed)
-    module = nn.BCELoss(None if w is None else Tensor(w), reduction)
-    check_op(lambda a, b: module(a, b), x, y, ref=ref, seed=seed)
+    check_op(
+        lambda a, b: F.binary_cross_entropy(a, b, like(w, a), reduction), x, y, ref=ref, seed=seed
+    )
+    check_op(lambda a, b: nn.BCELoss(like(w, a), reduction)(a, b), x, y, ref=ref, seed=seed)
 
 
 @examples(40)
@@ -170,9 +168,11 @@ def test_binary_cross_entropy_with_logits_for_input_and_target(data, reduction, 
         loss = pp * b * np.logaddexp(0, -a) + (1 - b) * np.logaddexp(0, a)
         return reduce_(ww * loss, reduction)
 
-    loss = partial(F.binary_cross_entropy_with_logits, weight=w, pos_weight=pw, reduction=reduction)
+    def loss(a, b):
+        return F.binary_cross_entropy_with_logits(a, b, like(w, a), like(pw, a), reduction)
+
+    def module(a, b):
+        return nn.BCEWithLogitsLoss(like(w, a), reduction, pos_weight=like(pw, a))(a, b)
+
     check_op(loss, x, y, ref=ref, seed=seed)
-    module = nn.BCEWithLogitsLoss(
-        None if w is None else Tensor(w), reduction, pos_weight=None if pw is None else Tensor(pw)
-    )
-    check_op(lambda a, b: module(a, b), x, y, ref=ref, seed=seed)
+    check_op(module, x, y, ref=ref, seed=seed)

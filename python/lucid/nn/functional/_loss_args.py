@@ -50,6 +50,23 @@ def _check_input(op: str, input_: Any) -> Tensor:
     return input_
 
 
+def _promote(x: Tensor, *operands: Any) -> Tensor:
+    """``x`` in numpy's promotion of its dtype with those of the tensors and arrays that
+    enter the loss's arithmetic (float targets, weights; None is skipped), as lucid 2.x:
+    a float32 input with a float64 target computes in float64. A cast is a node of the
+    graph, so x's gradient comes back in x's dtype. Python numbers do not widen (they are
+    weak, as numpy's scalars); lists are read as numpy reads them."""
+    dtypes = [x.dtype]
+    for value in operands:
+        if value is None or isinstance(value, (bool, numbers.Number)):
+            continue
+        dtype = value.dtype if isinstance(value, (Tensor, np.ndarray)) else np.asarray(value).dtype
+        if dtype.kind in "biuf":  # anything else is refused, by name, by the checks after
+            dtypes.append(dtype)
+    common = np.result_type(*dtypes)
+    return x if common == x.dtype else x.astype(common)
+
+
 def _float_target(op: str, target: Any, x: Tensor) -> Any:
     """A real-valued target of ``x``'s shape: a Tensor as given (it may need a gradient),
     anything else as an array of ``x``'s dtype."""

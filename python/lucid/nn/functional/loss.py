@@ -1,6 +1,8 @@
 """Losses, each one fused Function: forward and backward in numpy, numerically stable.
 
-Every loss returns its input's float dtype in Rust storage. ``reduction`` is "mean",
+Every loss computes in numpy's promotion of its input's dtype with its float target's
+and weights' (a float32 input with a float64 target gives float64, as lucid 2.x; Python
+numbers do not widen), in Rust storage. ``reduction`` is "mean",
 "sum" or "none" (None, lucid's spelling, is "none"). The positional orders are lucid's:
 cross_entropy(input_, target, weight, reduction, eps, ignore_index), nll_loss(input_,
 target, weight, reduction, ignore_index), binary_cross_entropy(input_, target, weight,
@@ -28,6 +30,7 @@ from lucid.nn.functional._loss_args import (
     _constant,
     _float_target,
     _per_element_grad,
+    _promote,
     _reduce,
     _valid,
 )
@@ -67,7 +70,7 @@ def mse_loss(input_: Tensor, target: Any, reduction: str | None = "mean") -> Ten
     The target gets a gradient (−∂/∂x) when it is a Tensor that requires one.
     """
     reduction = _check_reduction(reduction)
-    x = _check_input("mse_loss", input_)
+    x = _promote(_check_input("mse_loss", input_), target)
     return MSELossFunction.apply(x, _float_target("mse_loss", target, x), reduction=reduction)
 
 
@@ -204,7 +207,7 @@ def cross_entropy(
     reduction = _check_reduction(reduction)
     guard = _check_eps("cross_entropy", eps, 1.0)
     smoothing = _check_smoothing(label_smoothing)
-    x = _check_input("cross_entropy", input_)
+    x = _promote(_check_input("cross_entropy", input_), weight)
     args = _class_args("cross_entropy", x, target, weight, ignore_index)
     return CrossEntropyFunction.apply(
         x, reduction=reduction, label_smoothing=smoothing, guard=guard, **args
@@ -223,7 +226,7 @@ def nll_loss(
     Shapes, ``weight``, ``ignore_index`` and "mean" as :func:`cross_entropy`.
     """
     reduction = _check_reduction(reduction)
-    x = _check_input("nll_loss", input_)
+    x = _promote(_check_input("nll_loss", input_), weight)
     args = _class_args("nll_loss", x, target, weight, ignore_index)
     return NLLLossFunction.apply(x, reduction=reduction, **args)
 
@@ -290,7 +293,7 @@ def binary_cross_entropy(
     reduction = _check_reduction(reduction)
     op = "binary_cross_entropy"
     eps = _check_eps(op, eps, 0.5)
-    x = _check_input(op, input_)
+    x = _promote(_check_input(op, input_), target, weight)
     y = _float_target(op, target, x)
     for name, values in (("input_", x.data), ("target", y.data if isinstance(y, Tensor) else y)):
         outside = ~((values >= 0) & (values <= 1))  # nan is outside too
@@ -355,7 +358,7 @@ def binary_cross_entropy_with_logits(
     """
     reduction = _check_reduction(reduction)
     op = "binary_cross_entropy_with_logits"
-    x = _check_input(op, input_)
+    x = _promote(_check_input(op, input_), target, weight, pos_weight)
     y = _float_target(op, target, x)
     w = _constant(op, "weight", weight, x)
     pw = _constant(op, "pos_weight", pos_weight, x)

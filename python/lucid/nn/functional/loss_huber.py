@@ -20,6 +20,7 @@ from lucid.nn.functional._loss_args import (
     _check_reduction,
     _float_target,
     _per_element_grad,
+    _promote,
     _reduce,
 )
 
@@ -68,6 +69,6 @@ def huber_loss(
     """
     reduction = _check_reduction(reduction)
     delta = check_delta("huber_loss", delta)
-    x = _check_input("huber_loss", input_)
+    x = _promote(_check_input("huber_loss", input_), target)
     y = _float_target("huber_loss", target, x)
     return HuberLossFunction.apply(x, y, delta=delta, reduction=reduction)
