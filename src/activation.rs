@@ -32,7 +32,7 @@ pub enum Activation {
 }
 
 /// SELU as the ELU it is.
-const SELU: Elu = Elu { alpha: SELU_ALPHA, scale: SELU_SCALE };
+pub const SELU: Elu = Elu { alpha: SELU_ALPHA, scale: SELU_SCALE };
 
 /// Run `$body` with `$f` bound to the formula of the activation `$act` as its own type
 /// ([`Elu`] or [`Gelu`]), so every kernel loop is compiled for one formula and vectorises.
@@ -352,14 +352,24 @@ fn map_scaled_chunk<T: Float>(
     map_scaled(xs, dy, dx, slope)
 }
 
+/// out[i] = act(x[i]) for one part of [`forward`], on the calling thread: also the
+/// activation step of kernels that fuse it with more work (`crate::dropout::fused`).
+pub fn forward_part<T: Float>(x: &[T], out: &mut [T], act: Activation) {
+    with_formula!(act, |f| map_chunk(x, out, &|v| f.value(v)))
+}
+
+/// dx[i] = dy[i] · act'(x[i]) for one part of [`backward`], dy given as its values in
+/// order, on the calling thread; the fused kernels' activation step too.
+pub fn backward_part<T: Float>(x: &[T], dy: impl Iterator<Item = T>, dx: &mut [T], act: Activation) {
+    with_formula!(act, |f| map_scaled_chunk(x, dy, dx, &|v| f.slope(v)))
+}
+
 /// out[i] = act(x[i]), each value computed in f64 and rounded once to T.
 pub fn forward<T: Float>(x: &[T], out: &mut [T], act: Activation, chunk: Chunk) -> Result<()> {
     check_length("out", out.len(), x.len())?;
-    with_formula!(act, |f| {
-        for_each_chunk_mut(out, chunk, |c, part| {
-            let first = c * chunk.elements();
-            map_chunk(&x[first..first + part.len()], part, &|v| f.value(v))
-        })
+    for_each_chunk_mut(out, chunk, |c, part| {
+        let first = c * chunk.elements();
+        forward_part(&x[first..first + part.len()], part, act)
     })
 }
 
@@ -373,16 +383,13 @@ pub fn backward<T: Float>(x: &[T], dy: &[T], dx: &mut [T], act: Activation, chun
         return Err(LucidError::value("dy", got, want));
     }
     check_length("dx", dx.len(), x.len())?;
-    with_formula!(act, |f| {
-        for_each_chunk_mut(dx, chunk, |c, part| {
-            let range = c * chunk.elements()..c * chunk.elements() + part.len();
-            let xs = &x[range.clone()];
-            let slope = |v| f.slope(v);
-            if broadcast {
-                map_scaled_chunk(xs, std::iter::repeat(dy[0]), part, &slope)
-            } else {
-                map_scaled_chunk(xs, dy[range].iter().copied(), part, &slope)
-            }
-        })
+    for_each_chunk_mut(dx, chunk, |c, part| {
+        let range = c * chunk.elements()..c * chunk.elements() + part.len();
+        let xs = &x[range.clone()];
+        if broadcast {
+            backward_part(xs, std::iter::repeat(dy[0]), part, act)
+        } else {
+            backward_part(xs, dy[range].iter().copied(), part, act)
+        }
     })
 }

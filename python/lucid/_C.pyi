@@ -23,6 +23,8 @@ __all__ = [
     "dropout_mask",
     "dropout_rows_forward",
     "dropout_rows_backward",
+    "selu_alpha_dropout_forward",
+    "selu_alpha_dropout_backward",
     "set_num_threads",
     "get_num_threads",
     "_panic_in_pool",
@@ -123,6 +125,15 @@ def dropout_rows_forward(
 ) -> Storage: ...
 def dropout_rows_backward(
     dy: npt.NDArray[np.floating[Any]], mask: Mask, row: int, chunk: int | None = None
+) -> Storage: ...
+def selu_alpha_dropout_forward(
+    z: npt.NDArray[np.floating[Any]], p: float, generator: Generator, chunk: int | None = None
+) -> tuple[Storage, Mask]: ...
+def selu_alpha_dropout_backward(
+    z: npt.NDArray[np.floating[Any]],
+    dy: npt.NDArray[np.floating[Any]],
+    mask: Mask,
+    chunk: int | None = None,
 ) -> Storage: ...
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...

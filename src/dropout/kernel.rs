@@ -137,7 +137,7 @@ pub fn plan(coef: Coefficients, n: usize, gen: &mut Generator) -> Result<Plan> {
     Ok(Plan { coef, draw })
 }
 
-fn check_lengths(name: &'static str, got: usize, want: usize) -> Result<()> {
+pub(super) fn check_lengths(name: &'static str, got: usize, want: usize) -> Result<()> {
     if got == want {
         Ok(())
     } else {

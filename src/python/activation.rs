@@ -5,11 +5,9 @@
 //! of one element that stands for all (the gradient of a sum); each returns a new
 //! Storage of that dtype, computed with the GIL released.
 
-use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::convert::{contiguous, float_array, guarded, Params};
+use super::convert::{array_like, contiguous, float_array, guarded, Params};
 use super::storage::PyStorage;
 use crate::activation::{self, Activation};
 use crate::par::Chunk;
@@ -33,16 +31,7 @@ fn backward<T: Float + numpy::Element>(
     dy: &Bound<'_, PyAny>,
     act: Activation,
 ) -> PyResult<PyStorage> {
-    let dy = dy.extract::<PyReadonlyArrayDyn<'_, T>>().map_err(|_| {
-        let got = match dy.cast::<numpy::PyUntypedArray>() {
-            Ok(u) => u.dtype().to_string(),
-            Err(_) => format!(
-                "{} (not a numpy array)",
-                dy.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-            ),
-        };
-        PyTypeError::new_err(format!("dy must be a {} array like x, got {got}", T::DTYPE.name()))
-    })?;
+    let dy = array_like::<T>(dy, "dy", "x")?;
     let gs = contiguous(&dy, "dy")?;
     let out = py.detach(|| -> crate::Result<Storage> {
         let mut out = Storage::for_overwrite(T::DTYPE, xs.len())?;

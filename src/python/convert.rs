@@ -13,6 +13,7 @@ use pyo3::types::{PyBool, PyTuple, PyType};
 
 use crate::error::LucidError;
 use crate::par::Chunk;
+use crate::storage::Element;
 
 impl From<LucidError> for PyErr {
     fn from(err: LucidError) -> PyErr {
@@ -217,5 +218,25 @@ pub(crate) fn contiguous<'a, T: numpy::Element>(
             a.shape(),
             a.strides()
         ))
+    })
+}
+
+/// `obj` as an array of T, the dtype of the array named `like` (a TypeError naming
+/// `name` and what it got otherwise).
+pub(crate) fn array_like<'py, T: Element + numpy::Element>(
+    obj: &Bound<'py, PyAny>,
+    name: &str,
+    like: &str,
+) -> PyResult<numpy::PyReadonlyArrayDyn<'py, T>> {
+    use numpy::PyUntypedArrayMethods;
+    obj.extract::<numpy::PyReadonlyArrayDyn<'py, T>>().map_err(|_| {
+        let got = match obj.cast::<numpy::PyUntypedArray>() {
+            Ok(u) => u.dtype().to_string(),
+            Err(_) => format!(
+                "{} (not a numpy array)",
+                obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            ),
+        };
+        PyTypeError::new_err(format!("{name} must be a {} array like {like}, got {got}", T::DTYPE.name()))
     })
 }

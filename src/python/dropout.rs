@@ -10,9 +10,10 @@ use super::convert::{self, float_array, guarded};
 use super::mask::PyMask;
 use super::rng::PyGenerator;
 use super::storage::PyStorage;
-use crate::dropout::{self, channel, Kind};
+use crate::dropout::{self, channel, fused, Kind};
 use crate::mask::BitMask;
 use crate::par::{self, Chunk};
+use crate::simd::Float;
 use crate::storage::{DType, Element, Storage};
 
 /// `generator` as the Generator it must be; the dropout functions check it themselves.
@@ -76,6 +77,82 @@ pub fn dropout_forward(
             Ok((PyStorage::new(y), PyMask { bits, coef, kind }))
         })
     })
+}
+
+/// Training-mode SELU then alpha dropout of the C-contiguous float array `z` in one
+/// pass: (y, mask), bit for bit `dropout_forward(activation_forward("selu", z), p,
+/// generator)` from the same generator state.
+#[pyfunction]
+#[pyo3(signature = (z, p, generator, chunk = None))]
+pub fn selu_alpha_dropout_forward(
+    py: Python<'_>,
+    z: &Bound<'_, PyAny>,
+    p: &Bound<'_, PyAny>,
+    generator: &Bound<'_, PyAny>,
+    chunk: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(PyStorage, PyMask)> {
+    guarded(|| {
+        let generator = self::generator(generator)?.get();
+        let coef = Kind::Alpha.coefficients(convert::probability(p)?)?;
+        let chunk = convert::opt_chunk(chunk)?;
+        float_array!(z, "z", |zs| {
+            let chunk = chunk.unwrap_or_else(|| Chunk::for_len(zs.len()));
+            // As dropout_forward: everything that can fail comes before the words are reserved.
+            let mut y = py.detach(|| Storage::for_overwrite(storage_dtype(zs), zs.len()))?;
+            let mut bits = BitMask::try_zeros(zs.len())?;
+            py.detach(|| par::ensure_for(zs.len(), chunk))?;
+            let plan = generator.with(|g| dropout::plan(coef, zs.len(), g))?;
+            let (y, bits) = py.detach(|| -> crate::Result<(Storage, BitMask)> {
+                fused::forward(zs, y.as_mut_slice()?, &mut bits, &plan, chunk)?;
+                Ok((y, bits))
+            })?;
+            Ok((PyStorage::new(y), PyMask { bits, coef, kind: Kind::Alpha }))
+        })
+    })
+}
+
+/// dz = selu'(z)·A·m·dy for the forward's input `z` and mask and the C-contiguous
+/// float array `dy` of z's dtype; a `dy` of one element is that value for every element.
+#[pyfunction]
+#[pyo3(signature = (z, dy, mask, chunk = None))]
+pub fn selu_alpha_dropout_backward(
+    py: Python<'_>,
+    z: &Bound<'_, PyAny>,
+    dy: &Bound<'_, PyAny>,
+    mask: &PyMask,
+    chunk: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyStorage> {
+    guarded(|| {
+        let chunk = convert::opt_chunk(chunk)?.unwrap_or_else(|| Chunk::for_len(mask.bits.len()));
+        float_array!(z, "z", |zs| {
+            if zs.len() != mask.bits.len() {
+                return Err(PyValueError::new_err(format!(
+                    "z must have as many elements as the mask ({}), got {}",
+                    mask.bits.len(),
+                    zs.len()
+                )));
+            }
+            fused_backward(py, zs, dy, mask, chunk)
+        })
+    })
+}
+
+fn fused_backward<T: Float + numpy::Element>(
+    py: Python<'_>,
+    zs: &[T],
+    dy: &Bound<'_, PyAny>,
+    mask: &PyMask,
+    chunk: Chunk,
+) -> PyResult<PyStorage> {
+    let dy = convert::array_like::<T>(dy, "dy", "z")?;
+    let gs = convert::contiguous(&dy, "dy")?;
+    check_dy(gs.len(), mask.bits.len())?;
+    let dz = py.detach(|| -> crate::Result<Storage> {
+        let mut dz = Storage::for_overwrite(T::DTYPE, zs.len())?;
+        fused::backward(zs, gs, &mask.bits, mask.coef.a, dz.as_mut_slice()?, chunk)?;
+        Ok(dz)
+    })?;
+    Ok(PyStorage::new(dz))
 }
 
 /// The keep decisions alone: a Mask of `numel` bits drawn as `dropout_forward` would

@@ -20,7 +20,7 @@ mod lucid_c {
     #[pymodule_export]
     use super::dropout::{
         check_p, dropout_apply, dropout_backward, dropout_coefficients, dropout_forward, dropout_mask,
-        dropout_rows_backward, dropout_rows_forward,
+        dropout_rows_backward, dropout_rows_forward, selu_alpha_dropout_backward, selu_alpha_dropout_forward,
     };
     #[pymodule_export]
     use super::mask::PyMask;

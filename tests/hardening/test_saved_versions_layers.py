@@ -21,7 +21,7 @@ import lucid.nn.functional as F
 from lucid import Tensor
 
 # By module: some of lucid.nn.functional's names (conv, pool) would hide its submodules.
-act2, bil, conv, convt, drop2, huber, norm, pool, sampling, sparse = (
+act2, bil, conv, convt, drop2, huber, norm, pool, sampling, selu_drop, sparse = (
     importlib.import_module(f"lucid.nn.functional.{m}")
     for m in (
         "activation_extra",
@@ -33,6 +33,7 @@ act2, bil, conv, convt, drop2, huber, norm, pool, sampling, sparse = (
         "norm",
         "pool",
         "sampling",
+        "selu_dropout",
         "sparse",
     )
 )
@@ -48,6 +49,10 @@ def _const(*values):
 
 
 SAVES = {
+    "SeluAlphaDropout": (
+        selu_drop.SeluAlphaDropout,
+        lambda x, w: (F.selu_alpha_dropout(x, 0.5), x, "input 0"),
+    ),
     "_Conv": (
         conv._Conv,
         lambda x, w: (F.conv1d(x.reshape(1, 1, 3), k := leaf(1, 1, 2)), k, "input 1"),

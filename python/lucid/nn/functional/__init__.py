@@ -14,6 +14,7 @@ from lucid.nn.functional import loss_huber as _loss_huber
 from lucid.nn.functional import norm as _norm
 from lucid.nn.functional import pool as _pool
 from lucid.nn.functional import sampling as _sampling
+from lucid.nn.functional import selu_dropout as _selu_dropout
 from lucid.nn.functional import sparse as _sparse
 from lucid.nn.functional.activation import *  # noqa: F403
 from lucid.nn.functional.activation_extra import *  # noqa: F403
@@ -29,6 +30,7 @@ from lucid.nn.functional.loss_huber import *  # noqa: F403
 from lucid.nn.functional.norm import *  # noqa: F403
 from lucid.nn.functional.pool import *  # noqa: F403
 from lucid.nn.functional.sampling import *  # noqa: F403
+from lucid.nn.functional.selu_dropout import *  # noqa: F403
 from lucid.nn.functional.sparse import *  # noqa: F403
 
 __all__: list[str] = []
@@ -46,4 +48,5 @@ __all__ += _loss_huber.__all__
 __all__ += _norm.__all__
 __all__ += _pool.__all__
 __all__ += _sampling.__all__
+__all__ += _selu_dropout.__all__
 __all__ += _sparse.__all__

@@ -1,5 +1,9 @@
 """Containers: Sequential, ModuleList and ModuleDict, with PyTorch's semantics.
 
+An ``nn.SELU`` directly followed by an ``nn.AlphaDropout`` in training mode runs as one
+node, SELU and alpha dropout in one pass each way, bit for bit as the two calls (see
+``_fuses`` for when).
+
 Children are registered as sub-modules under their keys ("0", "1", ... or the given
 names), so their parameters appear in ``named_parameters`` and ``state_dict`` as
 "0.weight" or "layers.1.bias". Every entry must be a Module (None is refused too).
@@ -12,7 +16,12 @@ from collections import OrderedDict
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, cast
 
+import numpy as np
+
+from lucid._tensor import Tensor
 from lucid.nn.module import Module
+from lucid.nn.modules.activation import SELU
+from lucid.nn.modules.dropout import AlphaDropout
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
@@ -62,6 +71,26 @@ def _children(modules: dict[str, Module | None]) -> list[Module]:
     return cast("list[Module]", list(modules.values()))
 
 
+def _fuses(first: Module, second: Module, input_: Any) -> bool:
+    """Whether ``first`` then ``second`` on ``input_`` is SELU then alpha dropout that
+    one node computes bit for bit (lucid.nn.functional.selu_alpha_dropout): an
+    ``nn.SELU`` (not in place) then an ``nn.AlphaDropout`` in training mode, the exact
+    classes, neither with hooks, on a float tensor. Anything else runs module by module."""
+    return (
+        type(first) is SELU
+        and type(second) is AlphaDropout
+        and second.training
+        and not first.inplace
+        and not first._hooked
+        and not second._hooked
+        and isinstance(input_, Tensor)
+        and input_.dtype in _FLOATS
+    )
+
+
+_FLOATS = (np.float32, np.float64)
+
+
 class Sequential(Module):
     """Modules called in order, each on the previous one's output.
 
@@ -84,8 +113,15 @@ class Sequential(Module):
             self.add_module(key, module)
 
     def forward(self, input_: Any) -> Any:
-        for module in _children(self._modules):
-            input_ = module(input_)
+        modules = _children(self._modules)
+        i = 0
+        while i < len(modules):
+            if i + 1 < len(modules) and _fuses(modules[i], modules[i + 1], input_):
+                input_ = cast("AlphaDropout", modules[i + 1]).forward_after_selu(input_)
+                i += 2
+            else:
+                input_ = modules[i](input_)
+                i += 1
         return input_
 
     def __getitem__(self, idx: Any) -> Any:

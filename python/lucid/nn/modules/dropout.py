@@ -10,6 +10,7 @@ import lucid._C as _C
 from lucid import _storage
 from lucid._tensor import Tensor
 from lucid.nn.functional.dropout import check_p, run
+from lucid.nn.functional.selu_dropout import run as selu_alpha_dropout_run
 from lucid.nn.module import Module
 from lucid.random import check_generator
 
@@ -53,9 +54,12 @@ class _Dropout(Module):
             channels=self._channels,
         )  # fmt: skip
         if self.training:  # run has checked input_; p = 0 draws nothing: all kept
-            self._bits, self._mask_shape, self._mask_dtype = bits, shape, input_.dtype
-            self._mask_all_kept = bits is None
+            self._record(bits, shape, input_.dtype)
         return y
+
+    def _record(self, bits: _C.Mask | None, shape: tuple[int, ...], dtype: Any) -> None:
+        self._bits, self._mask_shape, self._mask_dtype = bits, shape, dtype
+        self._mask_all_kept = bits is None
 
     @property
     def mask(self) -> Tensor | None:
@@ -100,6 +104,18 @@ class AlphaDropout(_Dropout):
     lucid's and PyTorch's signatures)."""
 
     _kind = "alpha"
+
+    def forward_after_selu(self, input_: Tensor) -> Tensor:
+        """This layer applied to ``selu(input_)``, as one node in training mode
+        (lucid.nn.functional.selu_alpha_dropout), with ``mask`` and the generator's
+        state as the two calls would leave them: what ``nn.Sequential`` runs for an
+        ``nn.SELU()`` directly followed by this layer."""
+        if self.training:
+            self._bits, self._mask_all_kept = None, False
+        y, bits = selu_alpha_dropout_run(input_, self.p, self.training, self.generator)
+        if self.training:
+            self._record(bits, tuple(input_.shape), input_.dtype)
+        return y
 
 
 class FeatureAlphaDropout(_Dropout):

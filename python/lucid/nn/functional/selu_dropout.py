@@ -1,0 +1,65 @@
+"""SELU then alpha dropout as one operation: ``selu_alpha_dropout``.
+
+One Rust pass each way instead of two: the forward reads z and writes
+y = alpha_dropout(selu(z)) and the 1-bit mask, the backward reads the upstream
+gradient, z and the mask and writes dz = selu'(z)·A·mask·dy. The SELU values in between
+are never stored. Values, masks and gradients are bit for bit those of
+``alpha_dropout(selu(z), p, generator=g)`` from the same generator state, for any thread
+count and SIMD level; ``nn.Sequential`` runs an ``nn.SELU`` directly followed by an
+``nn.AlphaDropout`` in training mode through it (lucid.nn.modules.container).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import lucid._C as _C
+from lucid import random as _random
+from lucid._tensor import Tensor
+from lucid.autograd.function import Kernel
+from lucid.nn.functional.activation import check_input, selu
+from lucid.nn.functional.dropout import check_p
+
+__all__ = ["selu_alpha_dropout"]
+
+
+class SeluAlphaDropout(Kernel):
+    """SELU and alpha dropout in one node: backward reads z and the bit mask."""
+
+    saved_inputs = {0: None}
+    mask: _C.Mask
+
+    def kernel(self, x: np.ndarray, p: float, generator: Any) -> Any:  # type: ignore[override]
+        y, self.mask = _C.selu_alpha_dropout_forward(x, p, generator)
+        return y
+
+    def kernel_backward(self, dy: np.ndarray) -> Any:
+        return _C.selu_alpha_dropout_backward(self.x, dy, self.mask)
+
+
+def run(input_: Any, p: Any, training: bool, generator: Any) -> tuple[Tensor, _C.Mask | None]:
+    """The output and the mask drawn (None when nothing was: eval mode or p = 0, which
+    are plain SELU). p is checked first, in eval mode too, as alpha_dropout does."""
+    p = check_p(p)
+    if not training or p == 0.0:
+        return selu(input_), None
+    x = check_input(input_, "selu_alpha_dropout")
+    node = SeluAlphaDropout()
+    gen = _random.default_generator if generator is None else generator
+    y = node.run(x, p=p, generator=gen)
+    return y, node.mask
+
+
+def selu_alpha_dropout(
+    input_: Tensor, p: float = 0.5, training: bool = True, generator: Any = None
+) -> Tensor:
+    """``alpha_dropout(selu(input_), p, training, generator=generator)`` in one pass each
+    way, bit for bit the same (output, gradient and the generator's state after).
+
+    ``input_`` is a float32 or float64 tensor; eval mode (``training=False``) and p = 0
+    give ``selu(input_)``; p = 1 gives zeros and a zero gradient. ``generator``
+    defaults to lucid.random's default.
+    """
+    return run(input_, p, training, generator)[0]
