@@ -2,13 +2,14 @@
 //! unfused pair (`activation::forward` then `dropout::forward`; `dropout::backward`
 //! then `activation::backward`) from the same generator state, at every SIMD level,
 //! for 1 and 2 threads, any chunk size, streamed stores, p = 0 and p = 1, a broadcast
-//! dy; the law against a plain reference; length errors.
+//! dy; the row kernels (one bit per channel) against `channel`'s likewise; the law
+//! against a plain reference; length errors.
 
 mod common;
 
 use common::{at_every_simd_level, chunk, edge_sizes, ramp, reference_keep, with_stream_bytes, with_threads};
 use lucid::activation::{self, Activation, SELU};
-use lucid::dropout::{self, fused, Coefficients};
+use lucid::dropout::{self, channel, fused, Coefficients};
 use lucid::mask::BitMask;
 use lucid::par::Chunk;
 use lucid::rng::Generator;
@@ -156,4 +157,65 @@ fn lengths_that_disagree_are_errors_naming_the_argument() {
     assert!(err.to_string().contains("z"), "{err}");
     let err = fused::backward(&z, &[1f32; 10], &mask, coef.a, &mut [0f32; 8], Chunk::DEFAULT).unwrap_err();
     assert!(err.to_string().contains("dz"), "{err}");
+}
+
+/// (y, dz for a full dy, dz for a one-element dy) by rows, fused or unfused.
+fn rows<T: Float>(z: &[T], mask: &BitMask, row: usize, coef: &Coefficients, fuse: bool) -> [Vec<T>; 3] {
+    let (n, ch) = (z.len(), Chunk::for_len(z.len()));
+    let dy: Vec<T> = ramp(n + 2)[2..].iter().map(|&v| T::from_f64(v)).collect();
+    let one = [T::from_f64(0.75)];
+    let mut out = [vec![T::from_f64(0.0); n], vec![T::from_f64(0.0); n], vec![T::from_f64(0.0); n]];
+    if fuse {
+        fused::rows_forward(z, &mut out[0], mask, row, coef, ch).unwrap();
+        fused::rows_backward(z, &dy, mask, row, coef.a, &mut out[1], ch).unwrap();
+        fused::rows_backward(z, &one, mask, row, coef.a, &mut out[2], ch).unwrap();
+    } else {
+        let (mut s, mut g) = (vec![T::from_f64(0.0); n], vec![T::from_f64(0.0); n]);
+        activation::forward(z, &mut s, Activation::Selu, ch).unwrap();
+        channel::forward(&s, &mut out[0], mask, row, coef, ch).unwrap();
+        channel::backward(&dy, mask, row, coef.a, &mut g, ch).unwrap();
+        activation::backward(z, &g, &mut out[1], Activation::Selu, ch).unwrap();
+        channel::backward(&one, mask, row, coef.a, &mut g, ch).unwrap();
+        activation::backward(z, &g, &mut out[2], Activation::Selu, ch).unwrap();
+    }
+    out
+}
+
+fn rows_match<T: Float>() {
+    for (count, row) in [(0, 5), (1, 1), (3, 1), (70_001, 1), (7, 9), (130, 1001), (2, 70_001)] {
+        let z = inputs::<T>(count * row);
+        for p in [0.3, 1.0] {
+            let coef = Coefficients::alpha(p).unwrap();
+            let plan = dropout::plan(coef, count, &mut Generator::new(4, 2)).unwrap();
+            let mut mask = BitMask::zeros(count);
+            dropout::sample(&mut mask, &plan, Chunk::for_len(count)).unwrap();
+            let reference = rows(&z, &mask, row, &coef, false);
+            for threads in [1, 2] {
+                let got = with_threads(threads, || rows(&z, &mask, row, &coef, true));
+                for (g, r) in got.iter().zip(&reference) {
+                    assert_eq!(bits(g), bits(r), "{count} rows of {row}, p = {p}, {threads} threads");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fused_rows_are_the_unfused_channel_pair_bit_for_bit_at_every_simd_level() {
+    at_every_simd_level(|_| {
+        rows_match::<f32>();
+        rows_match::<f64>();
+    });
+}
+
+#[test]
+fn row_lengths_that_disagree_are_errors() {
+    let coef = Coefficients::alpha(0.5).unwrap();
+    let mask = BitMask::ones(3);
+    let z = [0.5f64; 12];
+    let err = fused::rows_forward(&z[..11], &mut [0.0; 12], &mask, 4, &coef, Chunk::DEFAULT).unwrap_err();
+    assert!(err.to_string().contains("z") && err.to_string().contains("3 rows of 4"), "{err}");
+    let err =
+        fused::rows_backward(&z, &[1.0; 11], &mask, 4, coef.a, &mut [0.0; 12], Chunk::DEFAULT).unwrap_err();
+    assert!(err.to_string().contains("dy"), "{err}");
 }

@@ -25,6 +25,8 @@ __all__ = [
     "dropout_rows_backward",
     "selu_alpha_dropout_forward",
     "selu_alpha_dropout_backward",
+    "selu_alpha_dropout_rows_forward",
+    "selu_alpha_dropout_rows_backward",
     "set_num_threads",
     "get_num_threads",
     "_panic_in_pool",
@@ -133,6 +135,16 @@ def selu_alpha_dropout_backward(
     z: npt.NDArray[np.floating[Any]],
     dy: npt.NDArray[np.floating[Any]],
     mask: Mask,
+    chunk: int | None = None,
+) -> Storage: ...
+def selu_alpha_dropout_rows_forward(
+    z: npt.NDArray[np.floating[Any]], mask: Mask, row: int, chunk: int | None = None
+) -> Storage: ...
+def selu_alpha_dropout_rows_backward(
+    z: npt.NDArray[np.floating[Any]],
+    dy: npt.NDArray[np.floating[Any]],
+    mask: Mask,
+    row: int,
     chunk: int | None = None,
 ) -> Storage: ...
 def set_num_threads(n: int) -> None: ...

@@ -13,7 +13,7 @@ use crate::simd::{self, Store};
 
 use super::Coefficients;
 
-fn check_rows(name: &'static str, len: usize, mask: &BitMask, row: usize) -> Result<()> {
+pub(super) fn check_rows(name: &'static str, len: usize, mask: &BitMask, row: usize) -> Result<()> {
     if mask.len().checked_mul(row) == Some(len) {
         Ok(())
     } else {
@@ -27,7 +27,7 @@ fn check_rows(name: &'static str, len: usize, mask: &BitMask, row: usize) -> Res
 
 /// Call `f(first_row, offset_in_row, out_part)` for every run of `out` that lies in
 /// one row, chunk by chunk over the thread pool; row == 1 hands whole chunks over.
-fn for_each_run<T: Send>(
+pub(super) fn for_each_run<T: Send>(
     out: &mut [T],
     row: usize,
     chunk: Chunk,

@@ -6,10 +6,11 @@
 //! and the same keep rule, so values, gradients and mask bits are bit for bit those of
 //! `activation::forward` followed by [`super::forward`] with the same plan, and
 //! likewise backward, for any thread count and SIMD level. The SELU values and the
-//! dropout's gradients live only in a block buffer the size of the keep rule's block,
-//! which stays in L1.
+//! dropout's gradients live only in block buffers, which stay in L1. The row kernels
+//! do the same for `channel`'s masks (one bit per row, FeatureAlphaDropout's).
 
-use super::kernel::{check_lengths, Plan};
+use super::channel::{check_rows, for_each_run};
+use super::kernel::{check_lengths, Coefficients, Plan};
 use crate::activation::{self, Activation};
 use crate::error::Result;
 use crate::mask::{BitMask, Keep, BLOCK, GROUP};
@@ -112,3 +113,80 @@ const PART: usize = 4096;
 /// A buffer on cache-line boundaries, so the vector loops over it never split a line.
 #[repr(C, align(64))]
 struct Block<T>([T; PART]);
+
+/// Forward by rows: z is `mask.len()` rows of `row` elements, and row r is kept
+/// (A·selu(z) + B) or dropped by bit r of `mask`: `channel::forward` of selu(z).
+pub fn rows_forward<T: Float>(
+    z: &[T],
+    y: &mut [T],
+    mask: &BitMask,
+    row: usize,
+    coef: &Coefficients,
+    chunk: Chunk,
+) -> Result<()> {
+    check_rows("z", z.len(), mask, row)?;
+    check_rows("y", y.len(), mask, row)?;
+    let (a, b, dropped) = (T::from_f64(coef.a), T::from_f64(coef.b), T::from_f64(coef.dropped));
+    let words = mask.words();
+    for_each_run(y, row, chunk, |r, at, ys| {
+        if row != 1 && !mask.get(r) {
+            return ys.fill(dropped); // no SELU value is needed
+        }
+        let zs = &z[r * row + at..r * row + at + ys.len()];
+        let mut selu = Block([T::from_f64(0.0); PART]);
+        for start in (0..ys.len()).step_by(PART) {
+            let m = (ys.len() - start).min(PART);
+            let (s, yb) = (&mut selu.0[..m], &mut ys[start..start + m]);
+            activation::forward_part(&zs[start..start + m], s, Activation::Selu);
+            if row == 1 {
+                // One row per element: r is the run's first element, on a mask word.
+                simd::masked_affine(s, yb, &words[(r + start) / GROUP..], a, b, dropped, Store::Cached);
+            } else {
+                simd::affine(s, yb, a, b);
+            }
+        }
+    })
+}
+
+/// Backward by rows: dz = selu'(z)·(dy·(A or 0)), the row's bit deciding, as
+/// `channel::backward` then SELU's backward; a `dy` of one element stands for all.
+pub fn rows_backward<T: Float>(
+    z: &[T],
+    dy: &[T],
+    mask: &BitMask,
+    row: usize,
+    a: f64,
+    dz: &mut [T],
+    chunk: Chunk,
+) -> Result<()> {
+    check_rows("dz", dz.len(), mask, row)?;
+    check_rows("z", z.len(), mask, row)?;
+    let broadcast = dy.len() == 1 && dz.len() != 1;
+    if !broadcast {
+        check_rows("dy", dy.len(), mask, row)?;
+    }
+    let (scale, zero) = (T::from_f64(a), T::from_f64(0.0));
+    let words = mask.words();
+    for_each_run(dz, row, chunk, |r, at, out| {
+        let first = r * row + at;
+        let factor = if row == 1 || mask.get(r) { scale } else { zero };
+        let mut grad = Block([T::from_f64(0.0); PART]);
+        for start in (0..out.len()).step_by(PART) {
+            let m = (out.len() - start).min(PART);
+            let g = &mut grad.0[..m];
+            // With one row per element, r is the run's first element, on a mask word.
+            let ws: &[u64] = if row == 1 { &words[(r + start) / GROUP..] } else { &[] };
+            if broadcast && row == 1 {
+                simd::masked_fill(g, ws, dy[0] * scale, dy[0] * zero, Store::Cached);
+            } else if broadcast {
+                g.fill(dy[0] * factor);
+            } else if row == 1 {
+                simd::masked_scale(&dy[first + start..first + start + m], g, ws, scale, Store::Cached);
+            } else {
+                simd::scale(&dy[first + start..first + start + m], g, factor);
+            }
+            let zs = &z[first + start..first + start + m];
+            activation::backward_part(zs, g.iter().copied(), &mut out[start..start + m], Activation::Selu);
+        }
+    })
+}

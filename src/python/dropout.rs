@@ -137,6 +137,58 @@ pub fn selu_alpha_dropout_backward(
     })
 }
 
+/// selu(z) by rows as `dropout_rows_forward` applies `mask`, in one pass.
+#[pyfunction]
+#[pyo3(signature = (z, mask, row, chunk = None))]
+pub fn selu_alpha_dropout_rows_forward(
+    py: Python<'_>,
+    z: &Bound<'_, PyAny>,
+    mask: &PyMask,
+    row: &Bound<'_, PyAny>,
+    chunk: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyStorage> {
+    guarded(|| {
+        let (row, chunk) = (convert::size(row, "row")?, convert::opt_chunk(chunk)?);
+        float_array!(z, "z", |zs| {
+            let chunk = chunk.unwrap_or_else(|| Chunk::for_len(zs.len()));
+            let y = py.detach(|| -> crate::Result<Storage> {
+                let mut y = Storage::for_overwrite(storage_dtype(zs), zs.len())?;
+                fused::rows_forward(zs, y.as_mut_slice()?, &mask.bits, row, &mask.coef, chunk)?;
+                Ok(y)
+            })?;
+            Ok(PyStorage::new(y))
+        })
+    })
+}
+
+/// dz = selu'(z)·(dy·(A or 0)) by rows, for `selu_alpha_dropout_rows_forward`'s z and mask.
+#[pyfunction]
+#[pyo3(signature = (z, dy, mask, row, chunk = None))]
+pub fn selu_alpha_dropout_rows_backward(
+    py: Python<'_>,
+    z: &Bound<'_, PyAny>,
+    dy: &Bound<'_, PyAny>,
+    mask: &PyMask,
+    row: &Bound<'_, PyAny>,
+    chunk: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyStorage> {
+    guarded(|| {
+        let (row, chunk) = (convert::size(row, "row")?, convert::opt_chunk(chunk)?);
+        float_array!(z, "z", |zs| {
+            let chunk = chunk.unwrap_or_else(|| Chunk::for_len(zs.len()));
+            let dy = convert::array_like(dy, "dy", "z")?;
+            let gs = convert::contiguous(&dy, "dy")?;
+            check_dy(gs.len(), zs.len())?;
+            let dz = py.detach(|| -> crate::Result<Storage> {
+                let mut dz = Storage::for_overwrite(storage_dtype(zs), zs.len())?;
+                fused::rows_backward(zs, gs, &mask.bits, row, mask.coef.a, dz.as_mut_slice()?, chunk)?;
+                Ok(dz)
+            })?;
+            Ok(PyStorage::new(dz))
+        })
+    })
+}
+
 fn fused_backward<T: Float + numpy::Element>(
     py: Python<'_>,
     zs: &[T],

@@ -21,6 +21,7 @@ mod lucid_c {
     use super::dropout::{
         check_p, dropout_apply, dropout_backward, dropout_coefficients, dropout_forward, dropout_mask,
         dropout_rows_backward, dropout_rows_forward, selu_alpha_dropout_backward, selu_alpha_dropout_forward,
+        selu_alpha_dropout_rows_backward, selu_alpha_dropout_rows_forward,
     };
     #[pymodule_export]
     use super::mask::PyMask;

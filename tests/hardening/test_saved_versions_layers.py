@@ -53,6 +53,14 @@ SAVES = {
         selu_drop.SeluAlphaDropout,
         lambda x, w: (F.selu_alpha_dropout(x, 0.5), x, "input 0"),
     ),
+    "SeluRowAlphaDropout": (
+        selu_drop.SeluRowAlphaDropout,
+        lambda x, w: (
+            selu_drop.run(v := x.reshape(1, 1, 3) * 1.0, 0.5, True, None, ("F", None))[0],
+            v,
+            "input 0",
+        ),
+    ),
     "_Conv": (
         conv._Conv,
         lambda x, w: (F.conv1d(x.reshape(1, 1, 3), k := leaf(1, 1, 2)), k, "input 1"),

@@ -15,7 +15,7 @@ import lucid._C as _C
 import lucid.nn.functional as F
 from lucid import Tensor, nn
 from lucid.nn.functional.activation import SELU as SeluNode
-from lucid.nn.functional.selu_dropout import SeluAlphaDropout
+from lucid.nn.functional.selu_dropout import SeluAlphaDropout, SeluRowAlphaDropout
 
 LEVELS = ["scalar", "avx2", "avx512"]
 SHAPE = (3, 70_001)  # more than 65,536 elements: several chunks over the pool
@@ -200,6 +200,57 @@ def test_sequential_runs_selu_then_alpha_dropout_as_one_node_with_the_same_bits(
     at_every_level_and_thread_count(check)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sequential_fuses_selu_then_feature_alpha_dropout_with_the_same_bits(dtype):
+    def check():
+        # (N, C, L) and (N, C, H, W): one bit per row; (N, C): one per element.
+        for shape, node in (
+            ((5, 7, 3001), SeluRowAlphaDropout),
+            ((2, 3, 4, 5), SeluRowAlphaDropout),
+            ((40, 2000), SeluAlphaDropout),
+        ):
+            z = inputs(dtype, shape=shape)
+            dy = np.random.default_rng(4).standard_normal(shape).astype(dtype)
+            for p in (0.0, 0.4, 1.0):
+                for grad in (dy, None):
+                    model = pair(p, drop=nn.FeatureAlphaDropout)
+                    y, g, mask, state = (forward_backward if grad is not None else summed)(
+                        model, z, grad
+                    )
+                    ref = (separately if grad is not None else separately_summed)(
+                        pair(p, drop=nn.FeatureAlphaDropout), z, grad
+                    )
+                    assert type(y._ctx) is (node if p > 0 else SeluNode)
+                    same(y.data, ref[0].data)
+                    same(g, ref[1])
+                    same(mask.data, ref[2].data)
+                    assert mask.shape == ref[2].shape and state == ref[3]
+
+    at_every_level_and_thread_count(check)
+
+
+def summed(model, z, _):
+    x = Tensor(z, requires_grad=True)
+    y = model(x)
+    y.sum().backward()
+    return y, x.grad, model[1].mask, model[1].generator.get_state()
+
+
+def separately_summed(model, z, _):
+    x = Tensor(z, requires_grad=True)
+    y = model[1](model[0](x))
+    y.sum().backward()
+    return y, x.grad, model[1].mask, model[1].generator.get_state()
+
+
+def test_feature_alpha_dropout_of_a_bad_rank_is_the_unfused_error():
+    model = pair(drop=nn.FeatureAlphaDropout)
+    state = model[1].generator.get_state()
+    with pytest.raises(ValueError, match="FeatureAlphaDropout: expected an \\(N, C, ...\\)"):
+        model(Tensor(np.ones(5, dtype=np.float32)))
+    assert model[1].mask is None and model[1].generator.get_state() == state
+
+
 def test_sequential_in_eval_mode_is_selu_and_keeps_the_last_mask():
     z = inputs(np.float32, shape=(20, 30))
     model = pair(0.4)
@@ -268,7 +319,6 @@ def test_what_sequential_does_not_fuse():
     z = inputs(np.float32, shape=(6, 4, 50))
     for model in (
         pair(selu=nn.SELU(inplace=True)),
-        pair(drop=nn.FeatureAlphaDropout),
         nn.Sequential(nn.AlphaDropout(0.2), nn.SELU()),
         nn.Sequential(type("MySELU", (nn.SELU,), {})(), nn.AlphaDropout(0.2)),
     ):

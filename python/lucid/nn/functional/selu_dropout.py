@@ -6,7 +6,8 @@ gradient, z and the mask and writes dz = selu'(z)·A·mask·dy. The SELU values 
 are never stored. Values, masks and gradients are bit for bit those of
 ``alpha_dropout(selu(z), p, generator=g)`` from the same generator state, for any thread
 count and SIMD level; ``nn.Sequential`` runs an ``nn.SELU`` directly followed by an
-``nn.AlphaDropout`` in training mode through it (lucid.nn.modules.container).
+``nn.AlphaDropout`` (or ``nn.FeatureAlphaDropout``, one bit per channel) in training
+mode through it (lucid.nn.modules.container).
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from lucid import random as _random
 from lucid._tensor import Tensor
 from lucid.autograd.function import Kernel
 from lucid.nn.functional.activation import check_input, selu
-from lucid.nn.functional.dropout import check_p
+from lucid.nn.functional.dropout import (
+    ElementDropout,
+    RowDropout,
+    _identity,
+    _node,
+    channel_noise_shape,
+    check_p,
+)
 
 __all__ = ["selu_alpha_dropout"]
 
@@ -39,17 +47,47 @@ class SeluAlphaDropout(Kernel):
         return _C.selu_alpha_dropout_backward(self.x, dy, self.mask)
 
 
-def run(input_: Any, p: Any, training: bool, generator: Any) -> tuple[Tensor, _C.Mask | None]:
-    """The output and the mask drawn (None when nothing was: eval mode or p = 0, which
-    are plain SELU). p is checked first, in eval mode too, as alpha_dropout does."""
+class SeluRowAlphaDropout(Kernel):
+    """The same for a mask of one bit per row (FeatureAlphaDropout's channels)."""
+
+    saved_inputs = {0: None}
+    mask: _C.Mask
+
+    def kernel(self, x: np.ndarray, mask: _C.Mask, row: int) -> Any:  # type: ignore[override]
+        self.mask, self.row = mask, row
+        return _C.selu_alpha_dropout_rows_forward(x, mask, row)
+
+    def kernel_backward(self, dy: np.ndarray) -> Any:
+        return _C.selu_alpha_dropout_rows_backward(self.x, dy, self.mask, self.row)
+
+
+def run(
+    input_: Any,
+    p: Any,
+    training: bool,
+    generator: Any,
+    channels: tuple[str, int | None] | None = None,
+) -> tuple[Tensor, _C.Mask | None, tuple[int, ...]]:
+    """The output, the mask drawn (None when nothing was: eval mode or p = 0, which are
+    plain SELU) and its shape, as alpha dropout's ``run`` gives them for selu(input_):
+    one bit per element, or per channel with ``channels`` (feature alpha dropout's),
+    drawn by the same rule (``_node``). p is checked first, in eval mode too."""
     p = check_p(p)
     if not training or p == 0.0:
-        return selu(input_), None
+        y = selu(input_)
+        return y, None, _identity(y, channels)[2]
     x = check_input(input_, "selu_alpha_dropout")
-    node = SeluAlphaDropout()
+    shape = tuple(x.shape)
+    noise = shape if channels is None else channel_noise_shape(channels[0], shape, channels[1])
     gen = _random.default_generator if generator is None else generator
-    y = node.run(x, p=p, generator=gen)
-    return y, node.mask
+    drop, kwargs, mask = _node(shape, noise, p, gen, "alpha")
+    if isinstance(drop, ElementDropout):
+        node: SeluAlphaDropout | SeluRowAlphaDropout = SeluAlphaDropout()
+        y = node.run(x, p=p, generator=gen)
+        return y, node.mask, noise
+    assert isinstance(drop, RowDropout)  # channel masks are rows
+    node = SeluRowAlphaDropout()
+    return node.run(x, **kwargs), mask, noise
 
 
 def selu_alpha_dropout(

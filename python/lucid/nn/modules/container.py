@@ -1,8 +1,8 @@
 """Containers: Sequential, ModuleList and ModuleDict, with PyTorch's semantics.
 
-An ``nn.SELU`` directly followed by an ``nn.AlphaDropout`` in training mode runs as one
-node, SELU and alpha dropout in one pass each way, bit for bit as the two calls (see
-``_fuses`` for when).
+An ``nn.SELU`` directly followed by an ``nn.AlphaDropout`` or ``nn.FeatureAlphaDropout``
+in training mode runs as one node, SELU and alpha dropout in one pass each way, bit for
+bit as the two calls (see ``_fuses`` for when).
 
 Children are registered as sub-modules under their keys ("0", "1", ... or the given
 names), so their parameters appear in ``named_parameters`` and ``state_dict`` as
@@ -21,7 +21,7 @@ import numpy as np
 from lucid._tensor import Tensor
 from lucid.nn.module import Module
 from lucid.nn.modules.activation import SELU
-from lucid.nn.modules.dropout import AlphaDropout
+from lucid.nn.modules.dropout import AlphaDropout, FeatureAlphaDropout
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
@@ -74,11 +74,12 @@ def _children(modules: dict[str, Module | None]) -> list[Module]:
 def _fuses(first: Module, second: Module, input_: Any) -> bool:
     """Whether ``first`` then ``second`` on ``input_`` is SELU then alpha dropout that
     one node computes bit for bit (lucid.nn.functional.selu_alpha_dropout): an
-    ``nn.SELU`` (not in place) then an ``nn.AlphaDropout`` in training mode, the exact
-    classes, neither with hooks, on a float tensor. Anything else runs module by module."""
+    ``nn.SELU`` (not in place) then an ``nn.AlphaDropout`` or ``nn.FeatureAlphaDropout``
+    in training mode, the exact classes, neither with hooks, on a float tensor. Anything
+    else runs module by module."""
     return (
         type(first) is SELU
-        and type(second) is AlphaDropout
+        and type(second) in _ALPHA_DROPOUTS
         and second.training
         and not first.inplace
         and not first._hooked
@@ -89,6 +90,7 @@ def _fuses(first: Module, second: Module, input_: Any) -> bool:
 
 
 _FLOATS = (np.float32, np.float64)
+_ALPHA_DROPOUTS = (AlphaDropout, FeatureAlphaDropout)
 
 
 class Sequential(Module):

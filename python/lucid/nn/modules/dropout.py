@@ -61,6 +61,20 @@ class _Dropout(Module):
         self._bits, self._mask_shape, self._mask_dtype = bits, shape, dtype
         self._mask_all_kept = bits is None
 
+    def forward_after_selu(self, input_: Tensor) -> Tensor:
+        """This alpha-dropout layer applied to ``selu(input_)``, as one node in training
+        mode (lucid.nn.functional.selu_alpha_dropout), with ``mask`` and the generator's
+        state as the two calls would leave them: what ``nn.Sequential`` runs for an
+        ``nn.SELU()`` directly followed by an AlphaDropout or FeatureAlphaDropout."""
+        if self.training:
+            self._bits, self._mask_all_kept = None, False
+        y, bits, shape = selu_alpha_dropout_run(
+            input_, self.p, self.training, self.generator, self._channels
+        )
+        if self.training:
+            self._record(bits, shape, input_.dtype)
+        return y
+
     @property
     def mask(self) -> Tensor | None:
         if self._mask_all_kept:
@@ -104,18 +118,6 @@ class AlphaDropout(_Dropout):
     lucid's and PyTorch's signatures)."""
 
     _kind = "alpha"
-
-    def forward_after_selu(self, input_: Tensor) -> Tensor:
-        """This layer applied to ``selu(input_)``, as one node in training mode
-        (lucid.nn.functional.selu_alpha_dropout), with ``mask`` and the generator's
-        state as the two calls would leave them: what ``nn.Sequential`` runs for an
-        ``nn.SELU()`` directly followed by this layer."""
-        if self.training:
-            self._bits, self._mask_all_kept = None, False
-        y, bits = selu_alpha_dropout_run(input_, self.p, self.training, self.generator)
-        if self.training:
-            self._record(bits, tuple(input_.shape), input_.dtype)
-        return y
 
 
 class FeatureAlphaDropout(_Dropout):
