@@ -3,7 +3,8 @@
 //! Everything here except `python/` compiles and is tested without Python:
 //! [`storage`] owns tensor memory, [`rng`] is the counter-based ChaCha generator,
 //! [`mask`] packs one bit per element, [`dropout`] holds the kernels and [`activation`]
-//! the GELU that numpy cannot compute fast (it has no erf).
+//! the GELU that numpy cannot compute fast (it has no erf), and [`matmul`] the
+//! matrix products, on the same thread pool ([`par`]) as every other kernel.
 
 // Every unsafe block says why it is sound; CI's clippy runs with -D warnings.
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
@@ -16,6 +17,7 @@ pub mod dropout;
 pub mod error;
 pub mod fork;
 pub mod mask;
+pub mod matmul;
 pub mod par;
 pub mod rng;
 pub mod simd;

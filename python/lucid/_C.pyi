@@ -1,7 +1,7 @@
 """Type stubs for lucid._C, the Rust core (src/python/)."""
 
 from collections.abc import Sequence
-from typing import Any, final
+from typing import Any, final, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,7 @@ __all__ = [
     "get_simd",
     "activation_forward",
     "activation_backward",
+    "matmul",
     "SELU_ALPHA",
     "SELU_SCALE",
     "ALPHA_PRIME",
@@ -161,3 +162,13 @@ def activation_backward(
     dy: npt.NDArray[np.floating[Any]],
     params: tuple[float, ...] = (),
 ) -> Storage: ...
+@overload
+def matmul(
+    a: npt.NDArray[np.floating[Any]], b: npt.NDArray[np.floating[Any]], out: None = None
+) -> Storage: ...
+@overload
+def matmul(
+    a: npt.NDArray[np.floating[Any]],
+    b: npt.NDArray[np.floating[Any]],
+    out: npt.NDArray[np.floating[Any]],
+) -> None: ...

@@ -7,6 +7,7 @@ mod activation;
 mod convert;
 mod dropout;
 mod mask;
+mod matmul;
 mod par;
 mod rng;
 mod simd;
@@ -25,6 +26,8 @@ mod lucid_c {
     };
     #[pymodule_export]
     use super::mask::PyMask;
+    #[pymodule_export]
+    use super::matmul::matmul;
     #[pymodule_export]
     use super::par::{_panic_in_pool, get_num_threads, parallel_copy, set_num_threads};
     #[pymodule_export]

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from lucid import _gemm
 from lucid._ops._common import new, real_operand
 from lucid.autograd.function import Function, unbroadcast
 
@@ -30,7 +31,11 @@ def _matmul_shape(sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, ...]:
 
 
 class MatMul(Function):
-    """``a @ b`` with np.matmul's rules: 1-D operands and broadcast batch dimensions."""
+    """``a @ b`` with np.matmul's rules: 1-D operands and broadcast batch dimensions.
+
+    Float32 and float64 products run on lucid's kernel (``lucid._gemm``), the rest
+    (integers, mixed dtypes, batch dimensions broadcast against each other) in numpy.
+    """
 
     saved_inputs = {0: (1,), 1: (0,)}
 
@@ -38,7 +43,7 @@ class MatMul(Function):
         self.a, self.b = np.asarray(a), np.asarray(b)
         dtype = np.matmul.resolve_dtypes((self.a.dtype, self.b.dtype, None))[-1]
         out = new(_matmul_shape(self.a.shape, self.b.shape), dtype, "matmul")
-        np.matmul(self.a, self.b, out=out)
+        _gemm.matmul_into(self.a, self.b, out)
         return out
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
@@ -49,8 +54,9 @@ class MatMul(Function):
         if a.ndim == 1:
             a, grad = a[None, :], grad[..., None, :]
         need_a, need_b = self.needs_input_grad
-        grad_a = unbroadcast(grad @ np.swapaxes(b, -1, -2), a.shape) if need_a else None
-        grad_b = unbroadcast(np.swapaxes(a, -1, -2) @ grad, b.shape) if need_b else None
+        mt = np.swapaxes
+        grad_a = unbroadcast(_gemm.matmul(grad, mt(b, -1, -2)), a.shape) if need_a else None
+        grad_b = unbroadcast(_gemm.matmul(mt(a, -1, -2), grad), b.shape) if need_b else None
         return (
             None if grad_a is None else grad_a.reshape(self.a.shape),
             None if grad_b is None else grad_b.reshape(self.b.shape),

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _storage
+from lucid import _gemm, _storage
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 
@@ -17,8 +17,10 @@ class _Linear(Function):
     """y = x Wᵀ + b for 2-D x (batch, in), W (out, in), b (out,) or None.
 
     One node instead of a transpose, a matmul and an add: Wᵀ stays a strided view
-    (BLAS reads it transposed, nothing is copied) and the bias is added in place into
-    the new output. The arithmetic is the same as ``x @ W.T + b``: a matmul, then an add.
+    (lucid's matmul kernel reads it transposed, nothing is copied) and the bias is added
+    in place into the new output. The arithmetic is the same as ``x @ W.T + b``: a
+    matmul, then an add. The products run on lucid's kernel and thread pool
+    (``lucid._gemm``), numpy's BLAS only for what the kernel does not take.
     """
 
     saved_inputs = {0: (1,), 1: (0,)}  # x for W's gradient, W for x's
@@ -30,7 +32,7 @@ class _Linear(Function):
         x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
         self.x, self.w = x, w
         out = _storage.empty((x.shape[0], w.shape[0]), dtype)
-        np.matmul(x, w.T, out=out)
+        _gemm.matmul_into(x, w.T, out)
         if b is not None:
             np.add(out, b, out=out)
         return out
@@ -38,8 +40,8 @@ class _Linear(Function):
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         need_x, need_w, need_b = self.needs_input_grad
         return (
-            grad @ self.w if need_x else None,
-            grad.T @ self.x if need_w else None,
+            _gemm.matmul(grad, self.w) if need_x else None,
+            _gemm.matmul(grad.T, self.x) if need_w else None,
             grad.sum(axis=0) if need_b else None,
         )
 
