@@ -37,7 +37,8 @@ def threads() -> int:
 
 
 def blas_threads() -> str:
-    """numpy's BLAS thread count (lucid's matmuls run there), when threadpoolctl can tell.
+    """numpy's BLAS thread count, when threadpoolctl can tell. lucid's products run on
+    its own pool (``lucid._gemm``); the BLAS computes only what that kernel does not take.
 
     scipy may load a BLAS of its own; the one in numpy's wheel is preferred when found.
     """
