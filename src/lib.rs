@@ -18,6 +18,7 @@ pub mod error;
 pub mod fork;
 pub mod mask;
 pub mod matmul;
+pub mod optim;
 pub mod par;
 pub mod rng;
 pub mod simd;
