@@ -16,6 +16,8 @@ __all__ = [
     "memory_cached",
     "empty_cache",
     "parallel_copy",
+    "sgd_step",
+    "adam_step",
     "dropout_coefficients",
     "dropout_forward",
     "dropout_apply",
@@ -108,6 +110,34 @@ def memory_cached() -> int: ...
 def empty_cache() -> None: ...
 def parallel_copy(src: npt.NDArray[np.floating[Any]]) -> Storage: ...
 def check_p(p: object) -> float: ...
+def sgd_step(
+    params: Sequence[npt.NDArray[np.floating[Any]]],
+    grads: Sequence[npt.NDArray[np.floating[Any]]],
+    buffers: Sequence[npt.NDArray[np.floating[Any]]] | None,
+    fresh: Sequence[bool] | None,
+    *,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+) -> bool: ...
+def adam_step(
+    params: Sequence[npt.NDArray[np.floating[Any]]],
+    grads: Sequence[npt.NDArray[np.floating[Any]]],
+    exp_avgs: Sequence[npt.NDArray[np.floating[Any]]],
+    exp_avg_sqs: Sequence[npt.NDArray[np.floating[Any]]],
+    max_exp_avg_sqs: Sequence[npt.NDArray[np.floating[Any]]] | None,
+    steps: Sequence[int],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    decoupled: bool,
+) -> bool: ...
 def dropout_coefficients(p: float, kind: str = "alpha") -> tuple[float, float, float]: ...
 def dropout_forward(
     x: npt.NDArray[np.floating[Any]],

@@ -8,6 +8,7 @@ mod convert;
 mod dropout;
 mod mask;
 mod matmul;
+mod optim;
 mod par;
 mod rng;
 mod simd;
@@ -28,6 +29,8 @@ mod lucid_c {
     use super::mask::PyMask;
     #[pymodule_export]
     use super::matmul::matmul;
+    #[pymodule_export]
+    use super::optim::{adam_step, sgd_step};
     #[pymodule_export]
     use super::par::{_panic_in_pool, get_num_threads, parallel_copy, set_num_threads};
     #[pymodule_export]
