@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from lucid import _C
 from lucid._ops import inplace as _inplace
 from lucid.nn.parameter import Parameter
+from lucid.optim import _fused
 from lucid.optim._common import check_betas
 from lucid.optim.optimizer import Optimizer, check_bool, check_number
 
@@ -29,10 +31,16 @@ class Adam(Optimizer):
 
     State per parameter: ``step`` (an int), ``exp_avg`` (m), ``exp_avg_sq`` (v) and,
     with amsgrad, ``max_exp_avg_sq``.
+
+    A step updates a group's float32 and float64 parameters in one call into the core
+    (``_C.adam_step``), with the same float operations as ``_update`` and so the same
+    bits; other parameters take ``_update``.
     """
 
     # AdamW's decay: p ← p·(1 − lr·λ) before the update, instead of g ← g + λ·p.
     _decoupled = False
+    # False: every parameter takes the per-parameter path (the tests compare the two).
+    _foreach = True
 
     def __init__(
         self,
@@ -58,6 +66,58 @@ class Adam(Optimizer):
         check_number("eps", group["eps"])
         check_number("weight_decay", group["weight_decay"])
         check_bool("amsgrad", group["amsgrad"])
+
+    def _step_group(self, group: dict[str, Any], pairs: _fused.Pairs) -> None:
+        numbers = (group["lr"], *group["betas"], group["eps"], group["weight_decay"])
+        rest = pairs
+        if self._foreach and _fused.plain(*numbers):
+            by_dtype, rest = _fused.split(pairs)
+            for dtype, items in by_dtype.items():
+                rest += self._fused_step(group, dtype, items)
+        super()._step_group(group, rest)
+
+    def _fused_step(
+        self, group: dict[str, Any], dtype: np.dtype, items: _fused.Pairs
+    ) -> _fused.Pairs:
+        """Step ``items`` in one call; returns those left to ``_update``."""
+        amsgrad = bool(group["amsgrad"])
+        keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")
+        taken: _fused.Pairs = []
+        rest: _fused.Pairs = []
+        staged: list[dict[str, Any]] = []  # each one's state after the step
+        for p, grad in items:
+            state = dict(self.state.get(p) or {"step": 0})
+            for key in keys:
+                if state.get(key) is None:
+                    state[key] = self._zeros_like(p)
+            if not all(_fused.usable(state[k].data, dtype) for k in keys):
+                rest.append((p, grad))
+                continue
+            state["step"] += 1
+            taken.append((p, grad))
+            staged.append(state)
+        beta1, beta2 = group["betas"]
+        done = _C.adam_step(
+            [p.data for p, _ in taken],
+            [grad for _, grad in taken],
+            [s["exp_avg"].data for s in staged],
+            [s["exp_avg_sq"].data for s in staged],
+            [s["max_exp_avg_sq"].data for s in staged] if amsgrad else None,
+            [s["step"] for s in staged],
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            amsgrad=amsgrad,
+            decoupled=self._decoupled,
+        )
+        if not done:  # arrays share memory: nothing changed
+            return rest + taken
+        for (p, _), state in zip(taken, staged, strict=True):
+            self.state.setdefault(p, {}).update(state)
+            _inplace.bump(p, *(state[k] for k in keys))
+        return rest
 
     def _update(
         self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

@@ -1,7 +1,8 @@
 """Optimizer: the base of lucid.optim — parameter groups, zero_grad, step and state dicts.
 
 Subclasses give their hyperparameter checks (``_check_group``) and the update of one
-parameter (``_update``); the base walks the groups, skips parameters without a gradient
+parameter (``_update``), and may update a whole group at once (``_step_group``); the
+base walks the groups, skips parameters without a gradient
 and keeps per-parameter state in ``self.state`` (keyed by the Parameter, as PyTorch).
 Updates write into ``param.data`` in place, so a Module keeps its Parameters.
 """
@@ -147,6 +148,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            pairs = []
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -157,8 +159,15 @@ class Optimizer:
                     )
                 if grad.dtype != p.dtype:
                     grad = grad.astype(p.dtype)
-                self._update(p, grad, self.state.setdefault(p, {}), group)
+                pairs.append((p, grad))
+            self._step_group(group, pairs)
         return loss
+
+    def _step_group(self, group: dict[str, Any], pairs: list[tuple[Parameter, np.ndarray]]) -> None:
+        """Update one group's parameters that have gradients (with them, checked and in
+        the parameter's dtype); SGD and Adam update most of them in one call."""
+        for p, grad in pairs:
+            self._update(p, grad, self.state.setdefault(p, {}), group)
 
     def _scratch(self, like: np.ndarray, count: int) -> list[np.ndarray]:
         """``count`` scratch arrays shaped like ``like``, valid until the next call."""

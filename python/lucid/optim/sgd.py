@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from lucid import _storage
+from lucid import _C, _storage
 from lucid._ops import inplace as _inplace
 from lucid._tensor import Tensor
 from lucid.nn.parameter import Parameter
+from lucid.optim import _fused
 from lucid.optim.optimizer import Optimizer, check_bool, check_number
 
 __all__ = ["SGD"]
@@ -29,7 +30,14 @@ class SGD(Optimizer):
     The momentum buffer ``b`` is ``state[p]["momentum_buffer"]``. The positional order
     is lucid's, ``(params, lr, momentum, weight_decay)``; PyTorch's ``dampening`` and
     ``nesterov`` are keyword-only.
+
+    A step updates a group's float32 and float64 parameters in one call into the core
+    (``_C.sgd_step``), with the same float operations as ``_update`` and so the same
+    bits; other parameters take ``_update``.
     """
+
+    # False: every parameter takes the per-parameter path (the tests compare the two).
+    _foreach = True
 
     def __init__(
         self,
@@ -61,6 +69,58 @@ class SGD(Optimizer):
                 "nesterov=True needs momentum > 0 and dampening = 0, got "
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
+
+    def _step_group(self, group: dict[str, Any], pairs: _fused.Pairs) -> None:
+        names = ("lr", "momentum", "dampening", "weight_decay")
+        rest = pairs
+        if self._foreach and _fused.plain(*(group[k] for k in names)):
+            by_dtype, rest = _fused.split(pairs)
+            for dtype, items in by_dtype.items():
+                rest += self._fused_step(group, dtype, items)
+        super()._step_group(group, rest)
+
+    def _fused_step(
+        self, group: dict[str, Any], dtype: np.dtype, items: _fused.Pairs
+    ) -> _fused.Pairs:
+        """Step ``items`` in one call; returns those left to ``_update``."""
+        with_momentum = group["momentum"] != 0
+        taken: _fused.Pairs = []
+        rest: _fused.Pairs = []
+        buffers: list[Tensor] = []
+        fresh: list[bool] = []
+        for p, grad in items:
+            if with_momentum:
+                buffer = self.state.get(p, {}).get("momentum_buffer")
+                if buffer is not None and not _fused.usable(buffer.data, dtype):
+                    rest.append((p, grad))
+                    continue
+                fresh.append(buffer is None)
+                if buffer is None:
+                    buffer = Tensor._wrap(_storage.empty(p.shape, dtype))
+                buffers.append(buffer)
+            taken.append((p, grad))
+        done = _C.sgd_step(
+            [p.data for p, _ in taken],
+            [grad for _, grad in taken],
+            [b.data for b in buffers] if with_momentum else None,
+            fresh if with_momentum else None,
+            lr=group["lr"],
+            momentum=group["momentum"],
+            dampening=group["dampening"],
+            weight_decay=group["weight_decay"],
+            nesterov=bool(group["nesterov"]),
+        )
+        if not done:  # arrays share memory: nothing changed
+            return rest + taken
+        for i, (p, _) in enumerate(taken):
+            state = self.state.setdefault(p, {})
+            if with_momentum:
+                if fresh[i]:
+                    state["momentum_buffer"] = buffers[i]
+                else:
+                    _inplace.bump(buffers[i])
+            _inplace.bump(p)
+        return rest
 
     def _update(
         self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
