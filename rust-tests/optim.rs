@@ -244,3 +244,41 @@ fn bad_slots_are_named_errors() {
     assert!(err.unwrap_err().to_string().contains("steps"));
     assert_eq!(p, vec![1f32; 4], "a refused step changes nothing");
 }
+
+/// `Real::over` for f32 (a product with the f64 reciprocal, rounded once) is the
+/// correctly rounded quotient: on random significands over the exponents Adam's
+/// denominators take (sqrt(v) ≥ 2⁻⁷⁵, 2⁻²⁷ ≤ sqrt(1 − β₂ᵗ) ≤ 1) and beyond, on
+/// significands of all ones and on powers of two, and for 0, ∞ and NaN.
+#[test]
+fn f32_division_by_the_reciprocal_is_the_quotient() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let f = |bits: u64, low: i32, high: i32| {
+        let span = (high - low + 1) as u64;
+        let exp = (low + ((bits >> 32) % span) as i32 + 127) as u32;
+        let frac = match bits % 16 {
+            0 => 0x7f_ffff,
+            1 => 0,
+            _ => bits as u32 & 0x7f_ffff,
+        };
+        f32::from_bits(exp << 23 | frac)
+    };
+    for _ in 0..4_000_000 {
+        let x = f(next(), -75, 64);
+        let d = f(next(), -40, 0);
+        let want = x / d;
+        assert!(want.is_normal());
+        assert_eq!(x.over(d, 1.0 / d as f64).to_bits(), want.to_bits(), "{x:e} / {d:e}");
+    }
+    for x in [0.0f32, f32::INFINITY, f32::NAN, f32::MAX, f32::MIN_POSITIVE.sqrt()] {
+        for d in [1.0f32, 0.75, f32::MIN_POSITIVE.sqrt(), 2e-8] {
+            let (got, want) = (x.over(d, 1.0 / d as f64), x / d);
+            assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{x} / {d}");
+        }
+    }
+}

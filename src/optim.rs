@@ -11,58 +11,21 @@
 //! that never depends on the thread count; the update is element-wise, so no result
 //! depends on which thread runs a task or on how many there are.
 
-use std::ops::{Add, Div, Mul, Sub};
+mod real;
 
 use rayon::prelude::*;
 
+use self::real::widest;
+pub use self::real::Real;
 use crate::error::{LucidError, Result};
 use crate::par;
-use crate::simd::{self, Level};
+use crate::simd;
 
 /// Elements per task: a parameter is cut into pieces of this many elements.
 pub const CHUNK: usize = 1 << 14;
 
 /// Steps of at most this many elements in all run on the calling thread.
 pub const SERIAL: usize = 1 << 15;
-
-/// The element types of the fused steps: f32 and f64, with IEEE operations only.
-pub trait Real:
-    Copy
-    + Send
-    + Sync
-    + PartialOrd
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-{
-    /// `v` rounded to nearest, as numpy rounds a Python float next to an array.
-    fn of(v: f64) -> Self;
-    /// The correctly rounded square root (numpy's `sqrt`).
-    fn root(self) -> Self;
-    fn nan(self) -> bool;
-}
-
-macro_rules! real {
-    ($t:ty) => {
-        impl Real for $t {
-            #[inline(always)]
-            fn of(v: f64) -> $t {
-                v as $t
-            }
-            #[inline(always)]
-            fn root(self) -> $t {
-                self.sqrt()
-            }
-            #[inline(always)]
-            fn nan(self) -> bool {
-                self.is_nan()
-            }
-        }
-    };
-}
-real!(f32);
-real!(f64);
 
 /// SGD's hyperparameters (those of `lucid.optim.SGD`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -126,40 +89,6 @@ fn run<W: Send>(tasks: Vec<W>, total: usize, work: impl Fn(W) + Sync + Send) -> 
         return Ok(());
     }
     par::install(|| tasks.into_par_iter().for_each(work))
-}
-
-/// Define `$name`, which runs `$body` in its AVX-512, AVX2 or baseline build, the
-/// widest the SIMD level allows (the level is never above what the CPU supports).
-macro_rules! widest {
-    ($name:ident, $avx512:ident, $avx2:ident, $body:ident, ($($arg:ident: $ty:ty),*)) => {
-        fn $name<T: Real>($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                let level = simd::level();
-                if level >= Level::Avx512 {
-                    // SAFETY: the level found AVX-512 on this CPU.
-                    return unsafe { $avx512($($arg),*) };
-                }
-                if level >= Level::Avx2 {
-                    // SAFETY: the level found AVX2 on this CPU.
-                    return unsafe { $avx2($($arg),*) };
-                }
-            }
-            $body($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn $avx512<T: Real>($($arg: $ty),*) {
-            $body($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        unsafe fn $avx2<T: Real>($($arg: $ty),*) {
-            $body($($arg),*)
-        }
-    };
 }
 
 /// SGD's coefficients in the dtype, and which branches the f64 values take.
@@ -271,6 +200,8 @@ struct AdamCoef<T> {
     decoupled: bool,
     /// sqrt(1 − β₂ᵗ) and lr/(1 − β₁ᵗ).
     correction2: T,
+    /// 1/correction2 in f64, for [`Real::over`].
+    inverse2: f64,
     step_size: T,
 }
 
@@ -279,6 +210,8 @@ impl<T: Real> AdamCoef<T> {
     /// `powf` calls too.
     fn new(h: &Adam, step: u64) -> AdamCoef<T> {
         let t = step as f64;
+        // Positive and normal: 1 − β₂ᵗ ≥ 2⁻⁵³ for β₂ < 1 (a step over 2^53 is not one).
+        let correction2 = T::of((1.0 - h.beta2.powf(t)).sqrt());
         AdamCoef {
             beta1: T::of(h.beta1),
             one_minus_beta1: T::of(1.0 - h.beta1),
@@ -289,7 +222,8 @@ impl<T: Real> AdamCoef<T> {
             shrink: T::of(1.0 - h.lr * h.weight_decay),
             decay: h.weight_decay != 0.0,
             decoupled: h.decoupled,
-            correction2: T::of((1.0 - h.beta2.powf(t)).sqrt()),
+            correction2,
+            inverse2: 1.0 / correction2.wide(),
             step_size: T::of(h.lr / (1.0 - h.beta1.powf(t))),
         }
     }
@@ -325,7 +259,8 @@ fn adam_moments<T: Real>(c: &AdamCoef<T>, p: T, g: T, m: &mut T, v: &mut T) -> (
 /// p − (m / (sqrt(second)/sqrt(1 − β₂ᵗ) + ε))·lr/(1 − β₁ᵗ), in numpy's order.
 #[inline(always)]
 fn adam_update<T: Real>(c: &AdamCoef<T>, param: T, m1: T, second: T) -> T {
-    let denom = second.root() / c.correction2 + c.eps;
+    // sqrt(second) is 0, normal (the square root of any f32 is), infinite or NaN.
+    let denom = second.root().over(c.correction2, c.inverse2) + c.eps;
     param - m1 / denom * c.step_size
 }
 
