@@ -39,8 +39,9 @@ def split(pairs: Pairs) -> tuple[dict[np.dtype, Pairs], Pairs]:
     fused: dict[np.dtype, Pairs] = {}
     rest: Pairs = []
     for p, grad in pairs:
-        dtype = p.data.dtype
-        if dtype in FUSED_DTYPES and usable(p.data, dtype) and usable(grad, dtype):
+        data = p.data
+        dtype = data.dtype
+        if dtype in FUSED_DTYPES and usable(data, dtype) and usable(grad, dtype):
             fused.setdefault(dtype, []).append((p, grad))
         else:
             rest.append((p, grad))

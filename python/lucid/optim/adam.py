@@ -81,29 +81,53 @@ class Adam(Optimizer):
     ) -> _fused.Pairs:
         """Step ``items`` in one call; returns those left to ``_update``."""
         amsgrad = bool(group["amsgrad"])
-        keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")
-        taken: _fused.Pairs = []
+        usable, zeros = _fused.usable, self._zeros_like
         rest: _fused.Pairs = []
-        staged: list[dict[str, Any]] = []  # each one's state after the step
+        taken: list[tuple[Parameter, dict[str, Any], tuple[Any, ...]]] = []
+        params: list[np.ndarray] = []
+        grads: list[np.ndarray] = []
+        ms: list[np.ndarray] = []
+        vs: list[np.ndarray] = []
+        vmaxes: list[np.ndarray] = []
+        steps: list[int] = []
         for p, grad in items:
-            state = dict(self.state.get(p) or {"step": 0})
-            for key in keys:
-                if state.get(key) is None:
-                    state[key] = self._zeros_like(p)
-            if not all(_fused.usable(state[k].data, dtype) for k in keys):
+            state = self.state.get(p) or {}
+            fresh: dict[str, Any] = {}  # the state this step creates
+            m, v = state.get("exp_avg"), state.get("exp_avg_sq")
+            if m is None:
+                m = fresh["exp_avg"] = zeros(p)
+            if v is None:
+                v = fresh["exp_avg_sq"] = zeros(p)
+            md, vd = m.data, v.data
+            ok = usable(md, dtype) and usable(vd, dtype)
+            if amsgrad:
+                vmax = state.get("max_exp_avg_sq")
+                if vmax is None:
+                    vmax = fresh["max_exp_avg_sq"] = zeros(p)
+                ok = ok and usable(vmax.data, dtype)
+                written: tuple[Any, ...] = (p, m, v, vmax)
+                vmaxes.append(vmax.data)
+            else:
+                written = (p, m, v)
+            if not ok:
                 rest.append((p, grad))
+                if amsgrad:
+                    vmaxes.pop()
                 continue
-            state["step"] += 1
-            taken.append((p, grad))
-            staged.append(state)
+            taken.append((p, fresh, written))
+            params.append(p.data)
+            grads.append(grad)
+            ms.append(md)
+            vs.append(vd)
+            steps.append(state.get("step", 0) + 1)
         beta1, beta2 = group["betas"]
         done = _C.adam_step(
-            [p.data for p, _ in taken],
-            [grad for _, grad in taken],
-            [s["exp_avg"].data for s in staged],
-            [s["exp_avg_sq"].data for s in staged],
-            [s["max_exp_avg_sq"].data for s in staged] if amsgrad else None,
-            [s["step"] for s in staged],
+            params,
+            grads,
+            ms,
+            vs,
+            vmaxes if amsgrad else None,
+            steps,
             lr=group["lr"],
             beta1=beta1,
             beta2=beta2,
@@ -113,10 +137,13 @@ class Adam(Optimizer):
             decoupled=self._decoupled,
         )
         if not done:  # arrays share memory: nothing changed
-            return rest + taken
-        for (p, _), state in zip(taken, staged, strict=True):
-            self.state.setdefault(p, {}).update(state)
-            _inplace.bump(p, *(state[k] for k in keys))
+            return rest + [(p, grad) for (p, _, _), grad in zip(taken, grads, strict=True)]
+        bump = _inplace.bump
+        for (p, fresh, written), step in zip(taken, steps, strict=True):
+            state = self.state.setdefault(p, {})
+            state["step"] = step  # first in a new state, as _update orders it
+            state.update(fresh)
+            bump(*written)
         return rest
 
     def _update(
