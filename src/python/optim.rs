@@ -92,8 +92,8 @@ fn typed<'py, T: numpy::Element>(
     i: usize,
     shape: Option<&[usize]>,
 ) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
-    let want = numpy::dtype::<T>(obj.py());
     let arr = obj.cast::<PyArrayDyn<T>>().map_err(|_| {
+        let want = numpy::dtype::<T>(obj.py());
         let got = match obj.cast::<PyUntypedArray>() {
             Ok(u) => format!("a {} array", u.dtype()),
             Err(_) => type_name(obj),
