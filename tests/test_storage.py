@@ -88,3 +88,43 @@ def test_results_never_show_a_reused_buffers_old_values():
     np.testing.assert_array_equal(z.data, np.zeros(n, np.float32))
     y = z + 1.0
     np.testing.assert_array_equal(y.data, np.ones(n, np.float32))
+
+
+def test_storage_array_is_a_shaped_view_of_new_storage():
+    gc.collect()
+    base = lucid.memory_allocated()
+    a = _C.storage_array((3, 4), "float32")
+    assert (a.shape, a.dtype) == ((3, 4), np.float32)
+    assert a.flags.c_contiguous and a.flags.writeable
+    assert _C.is_storage_view(a) and isinstance(a.base, memoryview)
+    assert a.ctypes.data % 64 == 0 and not a.any(), "aligned and zero-filled"
+    assert lucid.memory_allocated() == base + 48
+    for name, dt in [("float64", np.float64), ("int64", np.int64), ("bool", np.bool_)]:
+        made = _C.storage_array((2,), name, False)
+        assert made.dtype == dt and made.dtype in _storage.DTYPES
+    assert _C.storage_array((), "float64").shape == ()
+    assert _C.storage_array((0, 5), "int64").shape == (0, 5)
+    del a, made
+    gc.collect()
+    assert lucid.memory_allocated() == base
+
+
+def test_storage_array_names_a_bad_argument():
+    with pytest.raises(ValueError, match=r"shape must be in \[0, 2\*\*64\), got -1"):
+        _C.storage_array((2, -1), "float32")
+    with pytest.raises(TypeError, match="shape must be a tuple of ints, got list"):
+        _C.storage_array([2], "float32")
+    with pytest.raises(TypeError, match='got "int32"'):
+        _C.storage_array((2,), "int32")
+    with pytest.raises(ValueError, match="more elements than memory can hold"):
+        _C.storage_array((1 << 40, 1 << 40), "float32")
+
+
+def test_is_tensor_values_is_the_check_of_what_a_tensor_holds():
+    a = _C.storage_array((4, 6), "float64")
+    assert _C.is_tensor_values(a) and _C.is_tensor_values(a[1:3])
+    assert not _C.is_tensor_values(a.T), "not C-contiguous"
+    assert not _C.is_tensor_values(a[:, ::2])
+    assert not _C.is_tensor_values(np.zeros(3)), "numpy's memory"
+    assert not _C.is_tensor_values(a.view(np.int32)), "a dtype no storage holds"
+    assert not _C.is_tensor_values(3.0) and not _C.is_tensor_values(None)

@@ -7,7 +7,6 @@ allocated (``out=``), so numpy and Rust never copy each other's data.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ __all__ = [
     "default_float",
     "empty",
     "is_storage_view",
+    "is_tensor_values",
     "resolve_dtype",
     "set_default_float",
     "wrap",
@@ -73,10 +73,6 @@ def resolve_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def _numel(shape: tuple[int, ...]) -> int:
-    return math.prod(shape)
-
-
 def wrap(storage: _C.Storage, shape: tuple[int, ...]) -> np.ndarray:
     """A writable numpy view of ``storage`` with ``shape``."""
     return np.asarray(storage).reshape(shape)
@@ -94,9 +90,13 @@ def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
 
 
 def _new(shape: tuple[int, ...], dtype: Any, zeroed: bool) -> np.ndarray:
-    dtype = resolve_dtype(dtype)
-    shape = tuple(int(s) for s in shape)
-    return wrap(_C.Storage(DTYPES[dtype], _numel(shape), zeroed), shape)
+    name = DTYPES.get(dtype) if isinstance(dtype, np.dtype) else None
+    if name is None:
+        name = DTYPES[resolve_dtype(dtype)]
+    if type(shape) is not tuple:
+        shape = tuple(int(s) for s in shape)
+    # One call makes the Storage and its numpy view (every op's result comes here).
+    return _C.storage_array(shape, name, zeroed)
 
 
 def copy_of(values: Any, dtype: Any = None) -> np.ndarray:
@@ -110,3 +110,6 @@ def copy_of(values: Any, dtype: Any = None) -> np.ndarray:
 #: Whether an array's memory belongs to a Rust Storage (its chain of ``base``s ends at
 #: a memoryview of one); checked for every op's result, so it runs in Rust.
 is_storage_view = _C.is_storage_view
+#: Whether an array is what a Tensor may hold: a C-contiguous float32, float64, int64 or
+#: bool storage view (Tensor._wrap's check, one call).
+is_tensor_values = _C.is_tensor_values

@@ -80,19 +80,23 @@ class Tensor:
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False, *, _origin: str = "") -> Tensor:
         """A tensor over ``array``, which must already be a C-contiguous storage view."""
-        if not (
-            isinstance(array, np.ndarray)
-            and array.dtype in _storage.DTYPES
-            and array.flags.c_contiguous
-            and _storage.is_storage_view(array)
-        ):
+        if not _storage.is_tensor_values(array):
             raise TypeError(
                 f"{_origin or 'Tensor._wrap'}: expected a C-contiguous float32, float64, "
                 "int64 or bool view of Rust storage (from lucid._storage), got "
                 f"{type(array).__name__} {getattr(array, 'dtype', '')}"
             )
         tensor = cls.__new__(cls)
-        tensor._setup(array, requires_grad, False)
+        if requires_grad:
+            tensor._setup(array, requires_grad, False)
+        else:  # _setup's assignments, inline: every op's result passes here
+            tensor._data = array
+            tensor._ctx = None
+            tensor._counter = None
+            tensor._family = None
+            tensor._requires_grad = False
+            tensor.grad = None
+            tensor.keep_grad = False
         return tensor
 
     # ---- values ---------------------------------------------------------------------

@@ -38,7 +38,10 @@ mod lucid_c {
     #[pymodule_export]
     use super::simd::{get_simd, set_simd};
     #[pymodule_export]
-    use super::storage::{empty_cache, is_storage_view, memory_allocated, memory_cached, PyStorage};
+    use super::storage::{
+        empty_cache, is_storage_view, is_tensor_values, memory_allocated, memory_cached, storage_array,
+        PyStorage,
+    };
 
     #[pymodule_export]
     const SELU_ALPHA: f64 = crate::activation::SELU_ALPHA;

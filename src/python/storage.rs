@@ -4,6 +4,8 @@
 use std::ffi::{c_int, CStr};
 use std::ptr;
 
+use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
+use numpy::{PyArrayDescr, PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -28,6 +30,90 @@ impl PyStorage {
     }
 }
 
+/// Below this, allocating (and zeroing) is too short to be worth releasing the GIL.
+const DETACH_MIN_BYTES: usize = 1 << 20;
+
+fn allocate(py: Python<'_>, dtype: DType, numel: usize, zeroed: bool) -> PyResult<Storage> {
+    let make = || if zeroed { Storage::zeros(dtype, numel) } else { Storage::for_overwrite(dtype, numel) };
+    let small = numel.saturating_mul(dtype.itemsize()) < DETACH_MIN_BYTES;
+    Ok(if small { make() } else { py.detach(make) }?)
+}
+
+fn descr(py: Python<'_>, dtype: DType) -> Bound<'_, PyArrayDescr> {
+    match dtype {
+        DType::F32 => numpy::dtype::<f32>(py),
+        DType::F64 => numpy::dtype::<f64>(py),
+        DType::I64 => numpy::dtype::<i64>(py),
+        DType::Bool => numpy::dtype::<bool>(py),
+    }
+}
+
+/// A new Storage of `dtype` seen as a writable C-contiguous numpy array of `shape`: what
+/// `numpy.asarray(Storage(dtype, prod(shape), zeroed)).reshape(shape)` gives (its base a
+/// memoryview of the Storage, so `is_storage_view` holds), in one call.
+#[pyfunction]
+#[pyo3(signature = (shape, dtype, zeroed = true))]
+pub fn storage_array<'py>(
+    py: Python<'py>,
+    shape: &Bound<'py, PyAny>,
+    dtype: &str,
+    zeroed: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    guarded(|| {
+        let dims = super::convert::shape(shape, "shape")?;
+        let dtype = DType::parse(dtype)?;
+        let numel = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        let numel = numel.ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "shape {dims:?} has more elements than memory can hold"
+            ))
+        })?;
+        let mut dims: Vec<npy_intp> = dims.iter().map(|&d| d as npy_intp).collect();
+        let storage = Bound::new(py, PyStorage::new(allocate(py, dtype, numel, zeroed)?))?;
+        let data = storage.get().inner.as_ptr();
+        // SAFETY: PyMemoryView_FromObject takes the buffer of a live object and returns a
+        // new reference or null (checked by from_owned_ptr_or_err).
+        let view =
+            unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyMemoryView_FromObject(storage.as_ptr()))? };
+        // SAFETY: `data` holds numel elements of the dtype's size, 64-byte aligned, and
+        // stays valid while the memoryview (the array's base, set below) holds the
+        // Storage; dims has one entry per dimension and outlives the call, which copies
+        // it; into_dtype_ptr gives a new reference, which NewFromDescr steals.
+        let array = unsafe {
+            let ptr = PY_ARRAY_API.PyArray_NewFromDescr(
+                py,
+                npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
+                descr(py, dtype).into_dtype_ptr(),
+                dims.len() as c_int,
+                dims.as_mut_ptr(),
+                ptr::null_mut(),
+                data as *mut std::ffi::c_void,
+                npyffi::NPY_ARRAY_CARRAY,
+                ptr::null_mut(),
+            );
+            Bound::from_owned_ptr_or_err(py, ptr)?
+        };
+        // SAFETY: `array` is the new ndarray above and has no base yet; SetBaseObject
+        // steals the reference to `view` (also on failure, -1 with an exception set).
+        if unsafe { PY_ARRAY_API.PyArray_SetBaseObject(py, array.as_ptr() as *mut _, view.into_ptr()) } < 0 {
+            return Err(PyErr::fetch(py));
+        }
+        Ok(array)
+    })
+}
+
+/// Whether `array` is what a Tensor may hold: a C-contiguous float32, float64, int64 or
+/// bool numpy array over a Storage's memory (`is_storage_view`), checked in one call.
+#[pyfunction]
+pub fn is_tensor_values(array: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let Ok(arr) = array.cast::<PyUntypedArray>() else {
+        return Ok(false);
+    };
+    let dtype = arr.dtype();
+    let held = DType::ALL.iter().any(|&d| dtype.is_equiv_to(&descr(array.py(), d)));
+    Ok(held && arr.is_c_contiguous() && is_storage_view(array)?)
+}
+
 fn format_of(dtype: DType) -> &'static CStr {
     match dtype {
         DType::F32 => c"f",
@@ -46,15 +132,7 @@ impl PyStorage {
     fn py_new(py: Python<'_>, dtype: &str, numel: &Bound<'_, PyAny>, zeroed: bool) -> PyResult<PyStorage> {
         guarded(|| {
             let numel = super::convert::size(numel, "numel")?;
-            let dtype = DType::parse(dtype)?;
-            let storage = py.detach(|| {
-                if zeroed {
-                    Storage::zeros(dtype, numel)
-                } else {
-                    Storage::for_overwrite(dtype, numel)
-                }
-            })?;
-            Ok(PyStorage::new(storage))
+            Ok(PyStorage::new(allocate(py, DType::parse(dtype)?, numel, zeroed)?))
         })
     }
 

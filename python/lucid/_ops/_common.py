@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+import lucid._C as _C
 from lucid import _storage
 from lucid._tensor import Tensor
 
@@ -27,6 +28,7 @@ __all__ = [
     "operand",
     "real_operand",
     "shape_arg",
+    "shape_of",
     "ufunc_into",
 ]
 
@@ -55,12 +57,50 @@ def dtype_of(x: Any) -> Any:
     return np.asarray(x).dtype
 
 
+# The result's (shape, storage dtype name) per ufunc and operand signature: numpy's
+# dtype resolution and shape broadcasting cost more than a small op itself. Keys hold
+# only dtypes, shapes and the weak Python scalar types, so they stay small.
+_PLANS: dict[tuple[Any, ...], tuple[tuple[int, ...], str]] = {}
+_PLANS_MAX = 4096
+_WEAK = (bool, int, float, complex)
+
+
+def _plan(ufunc: np.ufunc, operands: tuple[Any, ...]) -> tuple[tuple[int, ...], str]:
+    dtype = ufunc.resolve_dtypes(tuple([dtype_of(x) for x in operands]) + (None,))[-1]
+    shape = np.broadcast_shapes(*[np.shape(x) for x in operands])
+    if dtype not in _storage.DTYPES:
+        new(shape, dtype, ufunc.__name__)  # the TypeError naming the op and the dtype
+    return shape, _storage.DTYPES[dtype]
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """``np.shape(x)``, without its cost for arrays and Python scalars."""
+    if isinstance(x, np.ndarray):
+        return x.shape
+    return () if type(x) in _WEAK else np.shape(x)
+
+
 def ufunc_into(ufunc: np.ufunc, *operands: Any, out: np.ndarray | None = None) -> np.ndarray:
     """``ufunc(*operands)`` into ``out``, or new storage of numpy's result shape and dtype."""
     if out is None:
-        dtype = ufunc.resolve_dtypes(tuple(dtype_of(x) for x in operands) + (None,))[-1]
-        shape = np.broadcast_shapes(*(np.shape(x) for x in operands))
-        out = new(shape, dtype, ufunc.__name__)
+        key: list[Any] | None = [ufunc]
+        for x in operands:
+            if isinstance(x, (np.ndarray, np.generic)):
+                key.append(x.dtype)  # type: ignore[union-attr]
+                key.append(x.shape)  # type: ignore[union-attr]
+            elif type(x) in _WEAK:
+                key.append(type(x))  # type: ignore[union-attr]
+            else:
+                key = None  # lists and the like: resolved each time
+                break
+        plan = None if key is None else _PLANS.get(tuple(key))
+        if plan is None:
+            plan = _plan(ufunc, operands)
+            if key is not None:
+                if len(_PLANS) >= _PLANS_MAX:
+                    _PLANS.clear()
+                _PLANS[tuple(key)] = plan
+        out = _C.storage_array(plan[0], plan[1], False)
     ufunc(*operands, out=out)
     return out
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from lucid import _dtypes, _storage
-from lucid._ops._common import REAL, as_tensor, new, real_operand, ufunc_into
+from lucid._ops._common import REAL, as_tensor, new, real_operand, shape_of, ufunc_into
 from lucid.autograd.function import Function, unbroadcast
 
 __all__ = [
@@ -75,19 +75,20 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> np.ndarray:
 
 class Add(Function):
     def forward(self, a: Any, b: Any, out: np.ndarray | None = None) -> np.ndarray:
-        self.shapes = np.shape(a), np.shape(b)
+        self.shapes = shape_of(a), shape_of(b)
         return ufunc_into(np.add, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        return tuple(
-            unbroadcast(grad, s) if need else None
-            for s, need in zip(self.shapes, self.needs_input_grad, strict=True)
+        need_a, need_b = self.needs_input_grad
+        return (
+            unbroadcast(grad, self.shapes[0]) if need_a else None,
+            unbroadcast(grad, self.shapes[1]) if need_b else None,
         )
 
 
 class Sub(Function):
     def forward(self, a: Any, b: Any, out: np.ndarray | None = None) -> np.ndarray:
-        self.shapes = np.shape(a), np.shape(b)
+        self.shapes = shape_of(a), shape_of(b)
         return ufunc_into(np.subtract, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
@@ -102,14 +103,18 @@ class Mul(Function):
     saved_inputs = {0: (1,), 1: (0,)}  # each for the other's gradient
 
     def forward(self, a: Any, b: Any, out: np.ndarray | None = None) -> np.ndarray:
-        self.a, self.b = a, b
+        # Each value only when the other's gradient needs it, so that a chain of
+        # x * 2.0 frees each intermediate as soon as the next op has read it.
+        need_a, need_b = self.needs_input_grad
+        self.a, self.b = a if need_b else None, b if need_a else None
+        self.shapes = shape_of(a), shape_of(b)
         return ufunc_into(np.multiply, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         need_a, need_b = self.needs_input_grad
         return (
-            unbroadcast(grad * self.b, np.shape(self.a)) if need_a else None,
-            unbroadcast(grad * self.a, np.shape(self.b)) if need_b else None,
+            unbroadcast(grad * self.b, self.shapes[0]) if need_a else None,
+            unbroadcast(grad * self.a, self.shapes[1]) if need_b else None,
         )
 
 

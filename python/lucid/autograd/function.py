@@ -56,8 +56,9 @@ def set_grad_enabled(mode: bool) -> None:
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes that numpy broadcasting added to or stretched in ``shape``."""
-    grad = np.asarray(grad)
-    if grad.shape == tuple(shape):
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    if grad.shape == shape or grad.shape == tuple(shape):
         return grad
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
@@ -128,19 +129,34 @@ class Function:
         """
         tensor = _tensor_class
         cls = type(self)
-        # List comprehensions, not generators: this runs for every op.
-        needs = self.needs_input_grad = tuple(
-            [isinstance(x, tensor) and x._requires_grad for x in inputs]
-        )
-        arrays = [x._data if isinstance(x, tensor) else x for x in inputs]
+        # One plain loop, not comprehensions or generators: this runs for every op.
+        needs = []
+        arrays = []
+        parents = []
+        for x in inputs:
+            if isinstance(x, tensor):
+                arrays.append(x._data)
+                if x._requires_grad:
+                    needs.append(True)
+                    parents.append(x if x._ctx is None else x._ctx)
+                    continue
+            else:
+                arrays.append(x)
+            needs.append(False)
+            parents.append(None)
+        self.needs_input_grad = need_tuple = tuple(needs)
         out = tensor._wrap(self.forward(*arrays, **kwargs), _origin=cls.__name__)
         if cls.is_view:
             share(out, inputs[0])
         if _grad.enabled and True in needs and out._data.dtype.kind == "f":
-            self.parents = parents_of(inputs, needs)
+            # parents_of(inputs, needs) and _set_output(out), inline.
+            self.parents = tuple(parents)
             if cls.saved_inputs or cls.saved_output:
-                self._saved = saved_versions(cls, inputs, needs, out, tensor)
-            self._set_output(out)
+                self._saved = saved_versions(cls, inputs, need_tuple, out, tensor)
+            self._output_meta = (out._data.shape, out._data.dtype)
+            self._out = weakref.ref(out)
+            out._ctx = self
+            out._requires_grad = True
         return out
 
     def _set_output(self, out: Any) -> None:

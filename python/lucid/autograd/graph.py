@@ -129,10 +129,15 @@ def backward(root: Any, keep_grad: bool = False) -> None:
         if node._saved:
             check_saved(node)
         fresh = node.fresh_grads
-        for parent, g in zip(node.parents, _checked(node, node.backward(grad)), strict=True):
+        parents = node.parents
+        grads = node.backward(grad)
+        if type(grads) is not tuple or len(grads) != len(parents):
+            grads = _checked(node, grads)
+        for parent, g in zip(parents, grads, strict=False):  # of equal length, checked above
             if parent is None or g is None:
                 continue
-            g = np.asarray(g)
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)
             if isinstance(parent, Function):
                 shape, dtype = parent._output_meta
             else:
@@ -144,7 +149,7 @@ def backward(root: Any, keep_grad: bool = False) -> None:
                     f"{type(node).__name__}.backward returned a gradient of shape {g.shape} "
                     f"for an input of shape {shape}",
                 )
-            cast = g.astype(dtype, copy=False)
+            cast = g if g.dtype == dtype else g.astype(dtype)
             previous = pending.get(id(parent))
             if previous is not None:
                 owned.discard(id(previous))  # replaced by the sum below
