@@ -90,6 +90,32 @@ fn large_buffers_are_reused_and_zeros_are_zeroed_again() {
 }
 
 #[test]
+fn small_buffers_are_reused_zeroed_again_and_bounded() {
+    let _turn = serial();
+    use lucid::storage::{small_cached_bytes, SMALL_MAX_BYTES, SMALL_MIN_BYTES};
+    let n = 3001; // 12004 bytes: small, and a size no other test uses
+    assert!((SMALL_MIN_BYTES..lucid::storage::POOL_MIN_BYTES).contains(&(n * 4)));
+    let mut first = Storage::zeros(DType::F32, n).unwrap();
+    first.as_mut_slice::<f32>().unwrap().fill(7.0);
+    let ptr = first.as_ptr();
+    drop(first);
+    let again = Storage::zeros(DType::F32, n).unwrap();
+    assert_eq!(again.as_ptr(), ptr, "the freed small buffer is handed out again");
+    assert!(again.as_slice::<f32>().unwrap().iter().all(|&v| v == 0.0));
+    drop(again);
+    let kept = Storage::for_overwrite(DType::F32, n).unwrap();
+    assert_eq!(kept.as_ptr(), ptr, "for_overwrite reuses it too");
+    drop(kept);
+    // Many more than the small pool holds: it keeps at most SMALL_MAX_BYTES.
+    let many: Vec<Storage> =
+        (0..2 * SMALL_MAX_BYTES / 12004).map(|_| Storage::zeros(DType::F32, n).unwrap()).collect();
+    drop(many);
+    assert!(small_cached_bytes() <= SMALL_MAX_BYTES, "{}", small_cached_bytes());
+    lucid::storage::empty_cache();
+    assert_eq!(small_cached_bytes(), 0);
+}
+
+#[test]
 fn bit_masks_that_cannot_be_allocated_are_errors_not_aborts() {
     use lucid::mask::BitMask;
     for len in [0usize, 1, 64, 65, 100_000] {

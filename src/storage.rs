@@ -5,6 +5,9 @@
 //! Large buffers (≥ 64 KiB) are kept in a small pool when freed and handed out again
 //! for the same size: a fresh buffer costs a page fault per 4 KiB on first touch,
 //! which for a cache-resident tensor is several times the work of the kernel itself.
+//! A few freed small ones (1 KiB to 64 KiB, at most 4 MiB of them) are kept too, so the
+//! result of a small op reuses the buffer its input just gave back instead of zeroing
+//! a new one.
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -82,13 +85,23 @@ pub const POOL_MIN_BYTES: usize = 64 << 10;
 /// The pool holds at most this many bytes of freed buffers.
 pub const POOL_MAX_BYTES: usize = 1 << 31;
 
+/// Freed buffers of at least this many bytes, and below POOL_MIN_BYTES, are kept in the
+/// small pool; smaller ones cost little to zero.
+pub const SMALL_MIN_BYTES: usize = 1 << 10;
+/// The small pool holds at most this many bytes (so at most 4096 buffers: its scans
+/// stay short), not counted in `cached_bytes`.
+pub const SMALL_MAX_BYTES: usize = 4 << 20;
+
 struct Pool {
     /// Freed buffers, oldest first: (bytes, pointer).
     free: Vec<(usize, usize)>,
     bytes: usize,
+    /// Freed small buffers, oldest first, and their bytes.
+    small: Vec<(usize, usize)>,
+    small_bytes: usize,
 }
 
-static POOL: Mutex<Pool> = Mutex::new(Pool { free: Vec::new(), bytes: 0 });
+static POOL: Mutex<Pool> = Mutex::new(Pool { free: Vec::new(), bytes: 0, small: Vec::new(), small_bytes: 0 });
 
 fn pool() -> std::sync::MutexGuard<'static, Pool> {
     // Nothing that holds the lock can panic; recover the data if it ever was poisoned.
@@ -102,17 +115,25 @@ pub(crate) fn lock_for_fork() -> ForkGuard {
     ForkGuard(POOL.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// Bytes of freed buffers kept for reuse.
+/// Bytes of freed large buffers kept for reuse.
 pub fn cached_bytes() -> usize {
     pool().bytes
 }
 
-/// Give every pooled buffer back to the system.
+/// Bytes of freed small buffers kept for reuse (at most SMALL_MAX_BYTES).
+pub fn small_cached_bytes() -> usize {
+    pool().small_bytes
+}
+
+/// Give every pooled buffer, large and small, back to the system.
 pub fn empty_cache() {
     let freed = {
         let mut p = pool();
         p.bytes = 0;
-        std::mem::take(&mut p.free)
+        p.small_bytes = 0;
+        let mut all = std::mem::take(&mut p.free);
+        all.append(&mut p.small);
+        all
     };
     for (nbytes, ptr) in freed {
         // SAFETY: pooled pointers came from system::zeroed(nbytes) and are owned by nobody.
@@ -120,28 +141,45 @@ pub fn empty_cache() {
     }
 }
 
+fn is_small(nbytes: usize) -> bool {
+    (SMALL_MIN_BYTES..POOL_MIN_BYTES).contains(&nbytes)
+}
+
 /// A pooled buffer of exactly `nbytes`, most recently freed first.
 fn take_pooled(nbytes: usize) -> Option<NonNull<u8>> {
     let mut p = pool();
-    let at = p.free.iter().rposition(|&(b, _)| b == nbytes)?;
-    let (_, ptr) = p.free.remove(at);
-    p.bytes -= nbytes;
+    let small = is_small(nbytes);
+    let list = if small { &mut p.small } else { &mut p.free };
+    let at = list.iter().rposition(|&(b, _)| b == nbytes)?;
+    let (_, ptr) = list.remove(at);
+    if small {
+        p.small_bytes -= nbytes;
+    } else {
+        p.bytes -= nbytes;
+    }
     NonNull::new(ptr as *mut u8)
 }
 
 /// Keep a freed buffer for reuse, evicting the oldest beyond the limit; returns the
 /// buffers to give back to the system.
 fn give_back(nbytes: usize, ptr: NonNull<u8>) -> Vec<(usize, usize)> {
-    if !(POOL_MIN_BYTES..=POOL_MAX_BYTES).contains(&nbytes) {
+    let small = is_small(nbytes);
+    if !small && !(POOL_MIN_BYTES..=POOL_MAX_BYTES).contains(&nbytes) {
         return vec![(nbytes, ptr.as_ptr() as usize)];
     }
     let mut p = pool();
-    p.free.push((nbytes, ptr.as_ptr() as usize));
-    p.bytes += nbytes;
+    let p = &mut *p;
+    let (list, bytes, limit) = if small {
+        (&mut p.small, &mut p.small_bytes, SMALL_MAX_BYTES)
+    } else {
+        (&mut p.free, &mut p.bytes, POOL_MAX_BYTES)
+    };
+    list.push((nbytes, ptr.as_ptr() as usize));
+    *bytes += nbytes;
     let mut evicted = Vec::new();
-    while p.bytes > POOL_MAX_BYTES {
-        let (b, q) = p.free.remove(0);
-        p.bytes -= b;
+    while *bytes > limit {
+        let (b, q) = list.remove(0);
+        *bytes -= b;
         evicted.push((b, q));
     }
     evicted
@@ -183,7 +221,7 @@ impl Storage {
             .checked_mul(dtype.itemsize())
             .filter(|&b| b <= isize::MAX as usize - ALIGN)
             .ok_or(LucidError::Alloc { bytes: numel as u128 * dtype.itemsize() as u128 })?;
-        let pooled = if nbytes >= POOL_MIN_BYTES { take_pooled(nbytes) } else { None };
+        let pooled = if nbytes >= SMALL_MIN_BYTES { take_pooled(nbytes) } else { None };
         let reused = pooled.is_some();
         let ptr = if let Some(ptr) = pooled {
             ptr

@@ -96,7 +96,8 @@ def test_storage_array_is_a_shaped_view_of_new_storage():
     a = _C.storage_array((3, 4), "float32")
     assert (a.shape, a.dtype) == ((3, 4), np.float32)
     assert a.flags.c_contiguous and a.flags.writeable
-    assert _C.is_storage_view(a) and isinstance(a.base, memoryview)
+    assert _C.is_storage_view(a) and isinstance(a.base, _C.Storage)
+    assert a.base.numel == 12 and _C.is_storage_view(a[1:].reshape(-1))
     assert a.ctypes.data % 64 == 0 and not a.any(), "aligned and zero-filled"
     assert lucid.memory_allocated() == base + 48
     for name, dt in [("float64", np.float64), ("int64", np.int64), ("bool", np.bool_)]:

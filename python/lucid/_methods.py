@@ -41,14 +41,18 @@ from lucid.autograd import hooks
 
 __all__ = ["METHODS"]
 
+# Operand types that operand() returns as they are.
+_TAKEN = frozenset([Tensor, int, float, np.ndarray])
+
 
 def _binary(apply: Callable[[Any, Any], Any]) -> Callable[[Tensor, Any], Any]:
     """``tensor <op> other``; NotImplemented for an operand type we do not take."""
 
     def method(self: Tensor, other: Any) -> Any:
-        other = operand(other)
-        if other is None:
-            return NotImplemented
+        if type(other) not in _TAKEN:  # the common operands skip operand()'s tests
+            other = operand(other)
+            if other is None:
+                return NotImplemented
         return apply(self, other)
 
     return method

@@ -108,7 +108,7 @@ def copy_of(values: Any, dtype: Any = None) -> np.ndarray:
 
 
 #: Whether an array's memory belongs to a Rust Storage (its chain of ``base``s ends at
-#: a memoryview of one); checked for every op's result, so it runs in Rust.
+#: a Storage or a memoryview of one); checked for every op's result, so it runs in Rust.
 is_storage_view = _C.is_storage_view
 #: Whether an array is what a Tensor may hold: a C-contiguous float32, float64, int64 or
 #: bool storage view (Tensor._wrap's check, one call).

@@ -49,8 +49,8 @@ fn descr(py: Python<'_>, dtype: DType) -> Bound<'_, PyArrayDescr> {
 }
 
 /// A new Storage of `dtype` seen as a writable C-contiguous numpy array of `shape`: what
-/// `numpy.asarray(Storage(dtype, prod(shape), zeroed)).reshape(shape)` gives (its base a
-/// memoryview of the Storage, so `is_storage_view` holds), in one call.
+/// `numpy.asarray(Storage(dtype, prod(shape), zeroed)).reshape(shape)` gives, in one call
+/// and with the Storage itself as the array's base (no memoryview between them).
 #[pyfunction]
 #[pyo3(signature = (shape, dtype, zeroed = true))]
 pub fn storage_array<'py>(
@@ -71,14 +71,10 @@ pub fn storage_array<'py>(
         let mut dims: Vec<npy_intp> = dims.iter().map(|&d| d as npy_intp).collect();
         let storage = Bound::new(py, PyStorage::new(allocate(py, dtype, numel, zeroed)?))?;
         let data = storage.get().inner.as_ptr();
-        // SAFETY: PyMemoryView_FromObject takes the buffer of a live object and returns a
-        // new reference or null (checked by from_owned_ptr_or_err).
-        let view =
-            unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyMemoryView_FromObject(storage.as_ptr()))? };
         // SAFETY: `data` holds numel elements of the dtype's size, 64-byte aligned, and
-        // stays valid while the memoryview (the array's base, set below) holds the
-        // Storage; dims has one entry per dimension and outlives the call, which copies
-        // it; into_dtype_ptr gives a new reference, which NewFromDescr steals.
+        // stays valid while the Storage (the array's base, set below) lives: a Storage
+        // never reallocates. dims has one entry per dimension and outlives the call,
+        // which copies it; into_dtype_ptr gives a new reference, which NewFromDescr steals.
         let array = unsafe {
             let ptr = PY_ARRAY_API.PyArray_NewFromDescr(
                 py,
@@ -94,8 +90,9 @@ pub fn storage_array<'py>(
             Bound::from_owned_ptr_or_err(py, ptr)?
         };
         // SAFETY: `array` is the new ndarray above and has no base yet; SetBaseObject
-        // steals the reference to `view` (also on failure, -1 with an exception set).
-        if unsafe { PY_ARRAY_API.PyArray_SetBaseObject(py, array.as_ptr() as *mut _, view.into_ptr()) } < 0 {
+        // steals the reference to the Storage (also on failure, -1 with an exception set).
+        if unsafe { PY_ARRAY_API.PyArray_SetBaseObject(py, array.as_ptr() as *mut _, storage.into_ptr()) } < 0
+        {
             return Err(PyErr::fetch(py));
         }
         Ok(array)
@@ -200,8 +197,9 @@ impl PyStorage {
 }
 
 /// Whether `array`'s memory belongs to a Storage: its chain of numpy `base`s ends at a
-/// memoryview whose object is a Storage (as `numpy.asarray(storage)` and every view of
-/// it have). Anything else, numpy-owned arrays and non-arrays included, is false.
+/// Storage (as `storage_array`'s arrays and their views have) or at a memoryview whose
+/// object is one (as `numpy.asarray(storage)` and its views have). Anything else,
+/// numpy-owned arrays and non-arrays included, is false.
 #[pyfunction]
 pub fn is_storage_view(array: &Bound<'_, PyAny>) -> PyResult<bool> {
     let py = array.py();
@@ -212,6 +210,9 @@ pub fn is_storage_view(array: &Bound<'_, PyAny>) -> PyResult<bool> {
             return Ok(false); // numpy owns the memory
         }
         base = next;
+    }
+    if base.is_instance_of::<PyStorage>() {
+        return Ok(true);
     }
     match base.cast::<pyo3::types::PyMemoryView>() {
         Ok(view) => Ok(view.getattr(pyo3::intern!(py, "obj"))?.is_instance_of::<PyStorage>()),

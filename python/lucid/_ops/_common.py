@@ -85,23 +85,25 @@ def ufunc_into(ufunc: np.ufunc, *operands: Any, out: np.ndarray | None = None) -
     if out is None:
         key: list[Any] | None = [ufunc]
         for x in operands:
-            if isinstance(x, (np.ndarray, np.generic)):
+            kind = type(x)
+            if kind in _WEAK:
+                key.append(kind)  # type: ignore[union-attr]
+            elif kind is np.ndarray or isinstance(x, (np.ndarray, np.generic)):
                 key.append(x.dtype)  # type: ignore[union-attr]
                 key.append(x.shape)  # type: ignore[union-attr]
-            elif type(x) in _WEAK:
-                key.append(type(x))  # type: ignore[union-attr]
             else:
                 key = None  # lists and the like: resolved each time
                 break
-        plan = None if key is None else _PLANS.get(tuple(key))
+        found = key is not None and tuple(key)
+        plan = _PLANS.get(found) if found else None
         if plan is None:
             plan = _plan(ufunc, operands)
-            if key is not None:
+            if found:
                 if len(_PLANS) >= _PLANS_MAX:
                     _PLANS.clear()
-                _PLANS[tuple(key)] = plan
+                _PLANS[found] = plan
         out = _C.storage_array(plan[0], plan[1], False)
-    ufunc(*operands, out=out)
+    ufunc(*operands, out)  # out positional: the keyword costs more than a small op's loop
     return out
 
 

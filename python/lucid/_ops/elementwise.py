@@ -75,14 +75,19 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> np.ndarray:
 
 class Add(Function):
     def forward(self, a: Any, b: Any, out: np.ndarray | None = None) -> np.ndarray:
-        self.shapes = shape_of(a), shape_of(b)
+        self.shapes = (  # shape_of, inline for arrays: Add and Mul are the hottest ops
+            a.shape if type(a) is np.ndarray else shape_of(a),
+            b.shape if type(b) is np.ndarray else shape_of(b),
+        )
         return ufunc_into(np.add, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         need_a, need_b = self.needs_input_grad
+        shape_a, shape_b = self.shapes
+        # unbroadcast, skipped inline when the shape is the input's already
         return (
-            unbroadcast(grad, self.shapes[0]) if need_a else None,
-            unbroadcast(grad, self.shapes[1]) if need_b else None,
+            (grad if grad.shape == shape_a else unbroadcast(grad, shape_a)) if need_a else None,
+            (grad if grad.shape == shape_b else unbroadcast(grad, shape_b)) if need_b else None,
         )
 
 
@@ -107,7 +112,10 @@ class Mul(Function):
         # x * 2.0 frees each intermediate as soon as the next op has read it.
         need_a, need_b = self.needs_input_grad
         self.a, self.b = a if need_b else None, b if need_a else None
-        self.shapes = shape_of(a), shape_of(b)
+        self.shapes = (
+            a.shape if type(a) is np.ndarray else shape_of(a),
+            b.shape if type(b) is np.ndarray else shape_of(b),
+        )
         return ufunc_into(np.multiply, a, b, out=out)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:

@@ -145,15 +145,16 @@ class Function:
             needs.append(False)
             parents.append(None)
         self.needs_input_grad = need_tuple = tuple(needs)
-        out = tensor._wrap(self.forward(*arrays, **kwargs), _origin=cls.__name__)
+        values = self.forward(*arrays, **kwargs) if kwargs else self.forward(*arrays)
+        out = tensor._wrap(values, _origin=cls.__name__)
         if cls.is_view:
             share(out, inputs[0])
-        if _grad.enabled and True in needs and out._data.dtype.kind == "f":
+        if _grad.enabled and True in needs and values.dtype.kind == "f":
             # parents_of(inputs, needs) and _set_output(out), inline.
             self.parents = tuple(parents)
             if cls.saved_inputs or cls.saved_output:
                 self._saved = saved_versions(cls, inputs, need_tuple, out, tensor)
-            self._output_meta = (out._data.shape, out._data.dtype)
+            self._output_meta = (values.shape, values.dtype)
             self._out = weakref.ref(out)
             out._ctx = self
             out._requires_grad = True

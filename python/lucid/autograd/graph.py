@@ -22,6 +22,8 @@ from lucid.error import BackwardError
 
 __all__ = ["backward", "topological_order"]
 
+_EMIT = object()  # topological_order's marker
+
 
 def topological_order(root: Any) -> list[Any]:
     """The nodes ``root`` (a Tensor or a node) depends on, parents first: Functions, and
@@ -30,21 +32,26 @@ def topological_order(root: Any) -> list[Any]:
         root = root._ctx
     order: list[Any] = []
     seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    # Entries are nodes to visit, or _EMIT above a visited Function: its parents are done
+    # when _EMIT comes off the stack, and the Function under it goes into the order.
+    stack: list[Any] = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = stack.pop()
+        if node is _EMIT:
+            order.append(stack.pop())
             continue
         if id(node) in seen:
             continue
         seen.add(id(node))
-        stack.append((node, True))
-        if isinstance(node, Function):
-            # Reversed, so the first parent is visited first.
-            for parent in reversed(node.parents):
-                if parent is not None and id(parent) not in seen:
-                    stack.append((parent, False))
+        if not isinstance(node, Function):
+            order.append(node)  # a leaf: nothing to visit first
+            continue
+        stack.append(node)
+        stack.append(_EMIT)
+        # Reversed, so the first parent is visited first.
+        for parent in reversed(node.parents):
+            if parent is not None and id(parent) not in seen:
+                stack.append(parent)
     return order
 
 
@@ -111,8 +118,10 @@ def backward(root: Any, keep_grad: bool = False) -> None:
         grad = pending.pop(id(node), None)
         if grad is None:
             continue
-        is_owned = id(grad) in owned
-        owned.discard(id(grad))
+        is_owned = False
+        if owned and id(grad) in owned:
+            is_owned = True
+            owned.discard(id(grad))
         # Tensor.register_hook: a node's hooks may replace its gradient. Tested inline,
         # so nodes without hooks cost no call.
         if hooks.registered and (node.__dict__.get("_hooks") or id(node) in hooks._leaf_hooks):
