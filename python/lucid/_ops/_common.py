@@ -103,7 +103,7 @@ def ufunc_into(ufunc: np.ufunc, *operands: Any, out: np.ndarray | None = None) -
                     _PLANS.clear()
                 _PLANS[found] = plan
         out = _C.storage_array(plan[0], plan[1], False)
-    ufunc(*operands, out)  # out positional: the keyword costs more than a small op's loop
+    ufunc(*operands, out=out)
     return out
 
 

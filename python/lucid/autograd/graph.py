@@ -160,7 +160,7 @@ def backward(root: Any, keep_grad: bool = False) -> None:
                 )
             cast = g if g.dtype == dtype else g.astype(dtype)
             previous = pending.get(id(parent))
-            if previous is not None:
+            if previous is not None and owned:
                 owned.discard(id(previous))  # replaced by the sum below
             # Not in place: backward may return the same array for several inputs.
             pending[id(parent)] = cast if previous is None else previous + cast

@@ -65,7 +65,10 @@ def saved_versions(
 ) -> tuple[tuple[Any, ...], ...]:
     """The records of what ``fn``'s backward will read: its saved Tensor inputs (the
     gradients they are read for are needed) and its output if it saves that."""
-    records = [record(i, inputs[i]) for i in needed(fn, inputs, needs, tensor)]
+    found = needed(fn, inputs, needs, tensor)
+    if not found and not fn.saved_output:
+        return ()  # the common case of a number operand: no comprehension to run
+    records = [record(i, inputs[i]) for i in found]
     if fn.saved_output:
         records.append(record(None, out))
     return tuple(records)
