@@ -5,7 +5,7 @@ mod common;
 
 use common::chunk;
 use lucid::activation::{
-    backward, forward, Activation, Elu, Gelu, SELU_ALPHA as ALPHA, SELU_SCALE as LAMBDA,
+    backward, forward, value_slope_f32, Activation, Elu, Gelu, SELU_ALPHA as ALPHA, SELU_SCALE as LAMBDA,
 };
 use lucid::par::Chunk;
 
@@ -102,9 +102,12 @@ fn results_do_not_depend_on_the_chunk_size() {
         let (mut y, mut dx) = (vec![0f32; x.len()], vec![0f32; x.len()]);
         forward(&x, &mut y, act, chunk(1 << 20)).unwrap();
         backward(&x, &dy, &mut dx, act, chunk(1 << 20)).unwrap();
-        // Each output is the float64 value rounded once; dx is dy times the rounded slope.
-        assert!(x.iter().zip(&y).all(|(&v, &o)| o == value(v as f64) as f32), "{name}");
-        assert!(x.iter().zip(&dy).zip(&dx).all(|((&v, &g), &o)| o == g * slope(v as f64) as f32), "{name}");
+        // Each output is the float32 formula's, or the float64 value rounded once where
+        // there is none; dx is dy times the rounded slope.
+        let f32_formula =
+            |v: f32| value_slope_f32(act, v).unwrap_or((value(v as f64) as f32, slope(v as f64) as f32));
+        assert!(x.iter().zip(&y).all(|(&v, &o)| o == f32_formula(v).0), "{name}");
+        assert!(x.iter().zip(&dy).zip(&dx).all(|((&v, &g), &o)| o == g * f32_formula(v).1), "{name}");
         // A one-element dy stands for that value everywhere.
         let (mut one, mut full) = (vec![0f32; x.len()], vec![0f32; x.len()]);
         backward(&x, &[0.75], &mut one, act, chunk(4096)).unwrap();
@@ -182,4 +185,123 @@ fn the_branch_free_exponentials_are_within_an_ulp_or_so_of_libm() {
     assert!(expm1_nonpositive(f64::NAN).is_nan() && exp_nonpositive(f64::NAN).is_nan());
     assert_eq!((expm1_nonpositive(f64::NEG_INFINITY), exp_nonpositive(f64::NEG_INFINITY)), (-1.0, 0.0));
     assert_eq!((expm1_nonpositive(-0.0).to_bits(), exp_nonpositive(0.0)), ((-0.0f64).to_bits(), 1.0));
+}
+
+/// Ulps between two float32s (the line of float32s, −0 at +0).
+fn ulps32(a: f32, b: f32) -> i64 {
+    let ordinal = |v: f32| {
+        if v.is_sign_negative() {
+            -((v.to_bits() & 0x7fff_ffff) as i64)
+        } else {
+            v.to_bits() as i64
+        }
+    };
+    (ordinal(a) - ordinal(b)).abs()
+}
+
+#[test]
+fn float32_selu_and_elu_are_within_3_ulp_of_the_float64_formula_rounded_once() {
+    // eˣ − 1 and eˣ within 2 ulp (rust-tests/mathf.rs), one multiply by scale·α rounded
+    // to float32: under 3 ulp in all; scale·x above 0 is within an ulp.
+    let xs: Vec<f32> =
+        (0..=4_000_000).map(|i| -110.0 + i as f32 * 30e-6).chain([-0.0, 0.0, 1e-30, -1e-40]).collect();
+    for (act, e) in [
+        (Activation::Selu, SELU),
+        (Activation::Elu { alpha: 0.7, scale: 1.3 }, Elu { alpha: 0.7, scale: 1.3 }),
+    ] {
+        let (mut worst_value, mut worst_slope) = (0, 0);
+        for &x in &xs {
+            let (v, s) = value_slope_f32(act, x).expect("a float32 formula");
+            worst_value = worst_value.max(ulps32(v, e.value(x as f64) as f32));
+            worst_slope = worst_slope.max(ulps32(s, e.slope(x as f64) as f32));
+        }
+        assert!(worst_value <= 3 && worst_slope <= 3, "{act:?}: {worst_value} and {worst_slope} ulps");
+    }
+}
+
+#[test]
+fn float32_kernels_give_the_formula_streamed_or_not_aligned_or_not() {
+    let x: Vec<f32> = (0..3 * 4096 + 77).map(|i| (i as f32 * 0.37).sin() * 30.0).collect();
+    let dy: Vec<f32> = (0..x.len()).map(|i| (i as f32 * 0.11).cos()).collect();
+    // (at_every_simd_level restores the threshold with the level.)
+    {
+        common::at_every_simd_level(|level| {
+            lucid::simd::set_stream_bytes(0).unwrap();
+            for act in [Activation::Selu, Activation::Elu { alpha: 0.7, scale: 1.3 }] {
+                for skip in [0, 1] {
+                    // Skipping one element leaves the output unaligned: the stores are then normal.
+                    let (xs, gs) = (&x[skip..], &dy[skip..]);
+                    let (mut y, mut dx) =
+                        (common::aligned_zeros::<f32>(x.len()), common::aligned_zeros::<f32>(x.len()));
+                    let (y, dx) = (
+                        &mut y.as_mut_slice::<f32>().unwrap()[skip..],
+                        &mut dx.as_mut_slice::<f32>().unwrap()[skip..],
+                    );
+                    forward(xs, y, act, chunk(4096)).unwrap();
+                    backward(xs, gs, dx, act, chunk(4096)).unwrap();
+                    for ((&v, &g), (&o, &d)) in xs.iter().zip(gs).zip(y.iter().zip(dx.iter())) {
+                        let (value, slope) = value_slope_f32(act, v).unwrap();
+                        assert!(
+                            o.to_bits() == value.to_bits() && d.to_bits() == (g * slope).to_bits(),
+                            "{act:?} at {v} ({level:?}, skip {skip})"
+                        );
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[test]
+fn float32_gelu_is_within_4_ulp_of_the_float64_formula_and_its_slope_of_its_terms() {
+    let xs: Vec<f32> =
+        (0..=3_000_000).map(|i| -15.0 + i as f32 * 10e-6).chain([-0.0, 0.0, 1e-30, -1e-40, 1e30]).collect();
+    let (mut worst_value, mut worst_slope) = (0, 0f64);
+    for &x in &xs {
+        let (v, s) = value_slope_f32(Activation::Gelu, x).expect("a float32 formula");
+        let want = Gelu::Exact.value(x as f64);
+        // Subnormal values carry fewer digits: count those in units of the least subnormal.
+        worst_value = worst_value.max(ulps32(v, want as f32));
+        // The slope's two terms cancel near x = −0.75: bound its error by their size
+        // (and by the least subnormal, where the slope underflows).
+        let xd = x as f64;
+        let terms = 0.5 * libm::erfc(-xd * std::f64::consts::FRAC_1_SQRT_2)
+            + (xd * 0.398_942_280_401_432_7 * (-0.5 * xd * xd).exp()).abs();
+        let err = (s as f64 - Gelu::Exact.slope(xd)).abs()
+            / (terms * f32::EPSILON as f64 + f32::from_bits(1) as f64);
+        worst_slope = worst_slope.max(err);
+    }
+    assert!(
+        worst_value <= 4 && worst_slope <= 4.0,
+        "GELU: {worst_value} ulps, slope {worst_slope} ε of its terms"
+    );
+}
+
+#[test]
+fn float32_tanh_gelu_is_close_to_the_float64_formula() {
+    // The formula as x·σ(2z) in float64 (where 1 + tanh(z) would cancel to 0 in the
+    // tail); e^(−2z) from a float32 z has the error of z's rounding, a few ε of |2z|,
+    // so the bound grows with it; values under 2⁻¹²⁶ may be off by two least subnormals
+    // (x/(1 + e^(−2z)) underflows through an infinite e^(−2z)).
+    let xs: Vec<f32> =
+        (0..=2_000_000).map(|i| -12.0 + i as f32 * 10e-6).chain([-0.0, 0.0, 1e-30, -1e-40, 1e30]).collect();
+    let (k, c) = (0.797_884_560_802_865_4, 0.044_715);
+    for &x in &xs {
+        let (v, s) = value_slope_f32(Activation::GeluTanh, x).expect("a float32 formula");
+        let (xd, xc) = (x as f64, (x as f64).clamp(-20.0, 20.0));
+        let z2 = 2.0 * k * (xc + c * xc * xc * xc);
+        let sigma = 1.0 / (1.0 + (-z2).exp());
+        let (want, slope) =
+            (xd * sigma, sigma + xd * sigma * (1.0 - sigma) * 2.0 * k * (1.0 + 3.0 * c * xc * xc));
+        let bound = (4.0 + 3.0 * z2.abs()) * f32::EPSILON as f64;
+        assert!(
+            (v as f64 - want).abs() <= bound * want.abs() + 3e-45,
+            "GELU_tanh({x:e}) = {v:e}, want {want:e}"
+        );
+        let err = (s as f64 - slope).abs();
+        assert!(
+            err <= bound * (1.0 + (xd * slope).abs()) + 3e-45,
+            "GELU_tanh'({x:e}) = {s:e}, want {slope:e}"
+        );
+    }
 }

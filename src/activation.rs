@@ -1,9 +1,15 @@
-//! Activations whose numpy forms cost many passes: GELU, exact (x·Φ(x), with Φ from
-//! erfc) or in PyTorch's tanh form, and ELU with a scale (SELU). Forward and backward
-//! are one pass each over parallel chunks. Each value and slope is computed in f64 and
-//! rounded once to the tensor's dtype; backward multiplies dy by the rounded slope in
-//! the dtype, as `dy * slope` would. erfc is libm's (a port of musl's, under 1 ulp);
-//! eˣ and eˣ − 1 are written out below, branch-free, so the ELU loops vectorise.
+//! Activations whose numpy forms cost many passes: GELU, exact (x·Φ(x), Φ from erfc)
+//! or in PyTorch's tanh form, and ELU with a scale (SELU); one pass each way over
+//! parallel chunks. float64 values and slopes are computed in f64 (erfc libm's, under
+//! 1 ulp; eˣ and eˣ − 1 below, branch-free so the loops vectorise), float32 ones in
+//! float32 (`kernels32.rs`: within 2 ulp of the f64 value rounded once for ELU and
+//! SELU, 4 for GELU, a few ε·|2z| for the tanh GELU); backward multiplies dy by the
+//! rounded slope in the dtype, as `dy * slope` would.
+
+mod kernels32;
+mod loops64;
+pub use kernels32::{value_slope_f32, Elu32};
+use loops64::{map_chunk, map_scaled_chunk};
 
 use crate::error::{float_repr, LucidError, Result};
 use crate::par::{for_each_chunk_mut, Chunk};
@@ -288,85 +294,29 @@ fn check_length(name: &'static str, got: usize, want: usize) -> Result<()> {
     Err(LucidError::value(name, format!("{got} elements"), format!("{want} elements")))
 }
 
-/// out[i] = f(x[i]).
-#[inline(always)]
-fn map<T: Float>(xs: &[T], out: &mut [T], f: &impl Fn(f64) -> f64) {
-    for (o, &v) in out.iter_mut().zip(xs) {
-        *o = T::from_f64(f(v.to_f64()));
-    }
-}
-
-/// dx[i] = dy[i] · slope(x[i]), dy given as its values in order.
-#[inline(always)]
-fn map_scaled<T: Float>(xs: &[T], dy: impl Iterator<Item = T>, dx: &mut [T], slope: &impl Fn(f64) -> f64) {
-    for ((o, &v), g) in dx.iter_mut().zip(xs).zip(dy) {
-        *o = g * T::from_f64(slope(v.to_f64()));
-    }
-}
-
-// The loops again, compiled for AVX2 so the branch-free functions run four lanes at a
-// time. Rust never fuses a multiply and an add, so both builds give the same bits.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn map_avx2<T: Float>(xs: &[T], out: &mut [T], f: &impl Fn(f64) -> f64) {
-    map(xs, out, f)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn map_scaled_avx2<T: Float>(
-    xs: &[T],
-    dy: impl Iterator<Item = T>,
-    dx: &mut [T],
-    slope: &impl Fn(f64) -> f64,
-) {
-    map_scaled(xs, dy, dx, slope)
-}
-
-fn avx2() -> bool {
-    cfg!(target_arch = "x86_64") && crate::simd::level() >= crate::simd::Level::Avx2
-}
-
-/// [`map`] in its AVX2 build where the CPU has AVX2.
-fn map_chunk<T: Float>(xs: &[T], out: &mut [T], f: &impl Fn(f64) -> f64) {
-    #[cfg(target_arch = "x86_64")]
-    if avx2() {
-        // SAFETY: simd::level() found AVX2 on this CPU.
-        return unsafe { map_avx2(xs, out, f) };
-    }
-    map(xs, out, f)
-}
-
-/// [`map_scaled`] in its AVX2 build where the CPU has AVX2.
-fn map_scaled_chunk<T: Float>(
-    xs: &[T],
-    dy: impl Iterator<Item = T>,
-    dx: &mut [T],
-    slope: &impl Fn(f64) -> f64,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if avx2() {
-        // SAFETY: simd::level() found AVX2 on this CPU.
-        return unsafe { map_scaled_avx2(xs, dy, dx, slope) };
-    }
-    map_scaled(xs, dy, dx, slope)
-}
-
 /// out[i] = act(x[i]) for one part of [`forward`], on the calling thread: also the
 /// activation step of kernels that fuse it with more work (`crate::dropout::fused`).
 pub fn forward_part<T: Float>(x: &[T], out: &mut [T], act: Activation) {
-    with_formula!(act, |f| map_chunk(x, out, &|v| f.value(v)))
+    if !kernels32::forward_part(x, out, act) {
+        with_formula!(act, |f| map_chunk(x, out, &|v| f.value(v)))
+    }
 }
 
 /// dx[i] = dy[i] · act'(x[i]) for one part of [`backward`], dy given as its values in
 /// order, on the calling thread; the fused kernels' activation step too.
 pub fn backward_part<T: Float>(x: &[T], dy: impl Iterator<Item = T>, dx: &mut [T], act: Activation) {
-    with_formula!(act, |f| map_scaled_chunk(x, dy, dx, &|v| f.slope(v)))
+    match kernels32::handles::<T>(act) {
+        true => kernels32::backward_part(x, dy.map(|g| g.to_f64() as f32), dx, act),
+        false => with_formula!(act, |f| map_scaled_chunk(x, dy, dx, &|v| f.slope(v))),
+    }
 }
 
 /// out[i] = act(x[i]), each value computed in f64 and rounded once to T.
 pub fn forward<T: Float>(x: &[T], out: &mut [T], act: Activation, chunk: Chunk) -> Result<()> {
     check_length("out", out.len(), x.len())?;
+    if let Some(done) = kernels32::forward(x, out, act, chunk) {
+        return done;
+    }
     for_each_chunk_mut(out, chunk, |c, part| {
         let first = c * chunk.elements();
         forward_part(&x[first..first + part.len()], part, act)
@@ -383,6 +333,9 @@ pub fn backward<T: Float>(x: &[T], dy: &[T], dx: &mut [T], act: Activation, chun
         return Err(LucidError::value("dy", got, want));
     }
     check_length("dx", dx.len(), x.len())?;
+    if let Some(done) = kernels32::backward(x, dy, dx, act, chunk) {
+        return done;
+    }
     for_each_chunk_mut(dx, chunk, |c, part| {
         let range = c * chunk.elements()..c * chunk.elements() + part.len();
         let xs = &x[range.clone()];

@@ -98,7 +98,7 @@ macro_rules! float {
         /// [`Float::splat`] and [`Float::load`], whose callers promise that).
         #[cfg(target_arch = "x86_64")]
         #[derive(Clone, Copy)]
-        pub struct $vector(std::arch::x86_64::$raw);
+        pub struct $vector(pub(super) std::arch::x86_64::$raw);
 
         #[cfg(target_arch = "x86_64")]
         impl Arith for $vector {

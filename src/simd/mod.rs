@@ -2,7 +2,7 @@
 //! they stream their stores (one [`Config`], read from the environment and settable
 //! in-process), the element trait every kernel is generic over with its per-dtype
 //! vector hooks ([`Float`], `lanes.rs`), the element-wise loops of the kernels
-//! (`loops.rs`), and prefetching ([`Ahead`]).
+//! (`loops.rs`), float32 eˣ and eˣ − 1 in float32 (`mathf.rs`), and prefetching ([`Ahead`]).
 //!
 //! The loops are written so the compiler vectorises them, and compiled twice on x86_64:
 //! for the baseline (SSE2) and for AVX2, picked at run time; outputs of
@@ -12,7 +12,10 @@
 
 mod lanes;
 mod loops;
+pub mod mathf;
 
+#[cfg(target_arch = "x86_64")]
+pub use lanes::F32x16;
 pub use lanes::{affine_of, Arith, Float};
 pub use loops::{
     affine, compare_bytes, copy, fence, masked_affine, masked_fill, masked_scale, scale, select_affine,

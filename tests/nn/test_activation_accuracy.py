@@ -79,13 +79,15 @@ def test_exact_gelu_gradient_matches_its_formula_through_math_erfc():
     assert np.all(err <= bound), f"worst at x = {x[np.argmax(err / bound)]!r}"
 
 
-def test_float32_gelu_is_the_float64_value_rounded_once():
+def test_float32_gelu_is_within_4_ulp_of_the_float64_value():
+    # float32 GELU is computed in float32 (erfc's parts, 4 ulp: rust-tests/mathf.rs);
+    # it was the float64 value rounded once, 1 ulp, before.
     x = erf_points().astype(np.float32)
     got = F.gelu(Tensor(x), approximate="none").data
     want = gelu_ref(x.astype(np.float64)).astype(np.float32)
     assert got.dtype == np.float32
     ulps = np.abs(got.view(np.int32).astype(np.int64) - want.view(np.int32).astype(np.int64))
-    assert ulps.max() <= 1, f"worst at x = {x[np.argmax(ulps)]!r}: {ulps.max()} ulps"
+    assert ulps.max() <= 4, f"worst at x = {x[np.argmax(ulps)]!r}: {ulps.max()} ulps"
 
 
 def test_gelu_special_values_match_pytorch():
@@ -137,9 +139,12 @@ def test_selu_gradient_in_float64_is_within_two_ulps_of_exp():
 
 
 @pytest.mark.parametrize("fn", [F.selu, lambda t: F.elu(t, 0.5)], ids=["selu", "elu(0.5)"])
-def test_float32_selu_and_elu_are_the_float64_values_rounded_once(fn):
-    # The kernel computes in float64 from the exact float32 input and rounds once.
+def test_float32_selu_and_elu_are_within_2_ulp_of_the_float64_values(fn):
+    # The kernel computes in float32 (eˣ − 1 within 2 ulp, then one multiply by
+    # scale·α: 2 ulp in all, rust-tests/activation.rs); it rounded the float64 value
+    # once, exactly, before.
     x = selu_points().astype(np.float32)
     got, want = fn(Tensor(x)).data, fn(Tensor(x.astype(np.float64))).data.astype(np.float32)
     assert got.dtype == np.float32
-    np.testing.assert_array_equal(got, want)
+    ulps = np.abs(got.view(np.int32).astype(np.int64) - want.view(np.int32).astype(np.int64))
+    assert ulps.max() <= 2, f"worst at x = {x[np.argmax(ulps)]!r}: {ulps.max()} ulps"
