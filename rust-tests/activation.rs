@@ -254,8 +254,10 @@ fn float32_kernels_give_the_formula_streamed_or_not_aligned_or_not() {
 
 #[test]
 fn float32_gelu_is_within_4_ulp_of_the_float64_formula_and_its_slope_of_its_terms() {
-    let xs: Vec<f32> =
-        (0..=3_000_000).map(|i| -15.0 + i as f32 * 10e-6).chain([-0.0, 0.0, 1e-30, -1e-40, 1e30]).collect();
+    let xs: Vec<f32> = (0..=3_000_000)
+        .map(|i| -15.0 + i as f32 * 10e-6)
+        .chain([-0.0, 0.0, 1e-30, -1e-40, 1e30, -1e30, -1.6e18, -20.0])
+        .collect();
     let (mut worst_value, mut worst_slope) = (0, 0f64);
     for &x in &xs {
         let (v, s) = value_slope_f32(Activation::Gelu, x).expect("a float32 formula");
@@ -283,8 +285,10 @@ fn float32_tanh_gelu_is_close_to_the_float64_formula() {
     // tail); e^(−2z) from a float32 z has the error of z's rounding, a few ε of |2z|,
     // so the bound grows with it; values under 2⁻¹²⁶ may be off by two least subnormals
     // (x/(1 + e^(−2z)) underflows through an infinite e^(−2z)).
-    let xs: Vec<f32> =
-        (0..=2_000_000).map(|i| -12.0 + i as f32 * 10e-6).chain([-0.0, 0.0, 1e-30, -1e-40, 1e30]).collect();
+    let xs: Vec<f32> = (0..=2_000_000)
+        .map(|i| -12.0 + i as f32 * 10e-6)
+        .chain([-0.0, 0.0, 1e-30, -1e-40, 1e30, -1e30, -1.6e18, -30.0])
+        .collect();
     let (k, c) = (0.797_884_560_802_865_4, 0.044_715);
     for &x in &xs {
         let (v, s) = value_slope_f32(Activation::GeluTanh, x).expect("a float32 formula");

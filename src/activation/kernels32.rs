@@ -57,13 +57,14 @@ pub struct Gelu32;
 const INV_SQRT_2PI: f32 = 0.398_942_3;
 
 impl Gelu32 {
-    /// (x clamped to ±14.5, where Φ(−x) is far below the least subnormal, x < 0,
+    /// (x clamped to ±15, where Φ(−x) and x·φ(x) are far below the least subnormal, x < 0,
     /// −x²/2 as hi + lo, erfcx(|x|/√2)/2).
     #[inline(always)]
     fn parts<A: Lanes32>(x: A) -> (A, A::Keep, A, A, A) {
-        let xc = x.max(x.lane(-14.5)).min(x.lane(14.5));
+        let xc = x.max(x.lane(-15.0)).min(x.lane(15.0));
         let (hi, lo) = minus_square(xc, 0.5);
-        let half_g = erfcx(xc.abs().mul(x.lane(std::f32::consts::FRAC_1_SQRT_2))).mul(x.lane(0.5));
+        let a = xc.abs().mul(x.lane(std::f32::consts::FRAC_1_SQRT_2)).min(x.lane(10.3));
+        let half_g = erfcx(a).mul(x.lane(0.5));
         (xc, x.less(x.lane(0.0)), hi, lo, half_g)
     }
 }
@@ -120,8 +121,10 @@ impl Formula32 for GeluTanh32 {
     #[inline(always)]
     fn value<A: Lanes32>(self, x: A) -> A {
         let (tail, _, d, _, minus) = GeluTanh32::parts(x);
-        // x·t with t's power of 2 applied last, so a subnormal value is rounded once.
-        let y = A::select(tail, exp_times(minus, x.lane(0.0), x).div(d), x.div(d));
+        // x·t with t's power of 2 applied last, so a subnormal value is rounded once (x
+        // clamped as in z: below −20 the value is 0).
+        let xc = x.max(x.lane(-20.0));
+        let y = A::select(tail, exp_times(minus, x.lane(0.0), xc).div(d), x.div(d));
         A::select(x.lane(f32::NEG_INFINITY).less(x), y, x.sub(x))
     }
 
