@@ -45,6 +45,21 @@ fn storage_dtype<T: Element>(_: &[T]) -> DType {
     T::DTYPE
 }
 
+/// A new Storage of `len` elements of `T`, written in full by `fill` with the GIL
+/// released: every kernel's output comes this way.
+fn written<T: Element>(
+    py: Python<'_>,
+    len: usize,
+    fill: impl FnOnce(&mut [T]) -> crate::Result<()> + Send,
+) -> PyResult<PyStorage> {
+    let out = py.detach(|| -> crate::Result<Storage> {
+        let mut out = Storage::for_overwrite(T::DTYPE, len)?;
+        fill(out.as_mut_slice()?)?;
+        Ok(out)
+    })?;
+    Ok(PyStorage::new(out))
+}
+
 /// Training-mode dropout of the C-contiguous float array `x`, one decision per
 /// element: (y, mask).
 #[pyfunction]
@@ -151,12 +166,7 @@ pub fn selu_alpha_dropout_rows_forward(
         let (row, chunk) = (convert::size(row, "row")?, convert::opt_chunk(chunk)?);
         float_array!(z, "z", |zs| {
             let chunk = chunk.unwrap_or_else(|| Chunk::for_len(zs.len()));
-            let y = py.detach(|| -> crate::Result<Storage> {
-                let mut y = Storage::for_overwrite(storage_dtype(zs), zs.len())?;
-                fused::rows_forward(zs, y.as_mut_slice()?, &mask.bits, row, &mask.coef, chunk)?;
-                Ok(y)
-            })?;
-            Ok(PyStorage::new(y))
+            written(py, zs.len(), |out| fused::rows_forward(zs, out, &mask.bits, row, &mask.coef, chunk))
         })
     })
 }
@@ -179,12 +189,9 @@ pub fn selu_alpha_dropout_rows_backward(
             let dy = convert::array_like(dy, "dy", "z")?;
             let gs = convert::contiguous(&dy, "dy")?;
             check_dy(gs.len(), zs.len())?;
-            let dz = py.detach(|| -> crate::Result<Storage> {
-                let mut dz = Storage::for_overwrite(storage_dtype(zs), zs.len())?;
-                fused::rows_backward(zs, gs, &mask.bits, row, mask.coef.a, dz.as_mut_slice()?, chunk)?;
-                Ok(dz)
-            })?;
-            Ok(PyStorage::new(dz))
+            written(py, zs.len(), |out| {
+                fused::rows_backward(zs, gs, &mask.bits, row, mask.coef.a, out, chunk)
+            })
         })
     })
 }
@@ -199,12 +206,7 @@ fn fused_backward<T: Float + numpy::Element>(
     let dy = convert::array_like::<T>(dy, "dy", "z")?;
     let gs = convert::contiguous(&dy, "dy")?;
     check_dy(gs.len(), mask.bits.len())?;
-    let dz = py.detach(|| -> crate::Result<Storage> {
-        let mut dz = Storage::for_overwrite(T::DTYPE, zs.len())?;
-        fused::backward(zs, gs, &mask.bits, mask.coef.a, dz.as_mut_slice()?, chunk)?;
-        Ok(dz)
-    })?;
-    Ok(PyStorage::new(dz))
+    written(py, zs.len(), |out| fused::backward(zs, gs, &mask.bits, mask.coef.a, out, chunk))
 }
 
 /// The keep decisions alone: a Mask of `numel` bits drawn as `dropout_forward` would
@@ -249,12 +251,9 @@ pub fn dropout_apply(py: Python<'_>, x: &Bound<'_, PyAny>, mask: &PyMask) -> PyR
                     xs.len()
                 )));
             }
-            let y = py.detach(|| -> crate::Result<Storage> {
-                let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
-                dropout::apply(xs, y.as_mut_slice()?, &mask.bits, &mask.coef, Chunk::for_len(xs.len()))?;
-                Ok(y)
-            })?;
-            Ok(PyStorage::new(y))
+            written(py, xs.len(), |out| {
+                dropout::apply(xs, out, &mask.bits, &mask.coef, Chunk::for_len(xs.len()))
+            })
         })
     })
 }
@@ -282,12 +281,7 @@ pub fn dropout_backward(
         let chunk = convert::opt_chunk(chunk)?.unwrap_or_else(|| Chunk::for_len(mask.bits.len()));
         float_array!(dy, "dy", |gs| {
             check_dy(gs.len(), mask.bits.len())?;
-            let dx = py.detach(|| -> crate::Result<Storage> {
-                let mut dx = Storage::for_overwrite(storage_dtype(gs), mask.bits.len())?;
-                dropout::backward(gs, &mask.bits, mask.coef.a, dx.as_mut_slice()?, chunk)?;
-                Ok(dx)
-            })?;
-            Ok(PyStorage::new(dx))
+            written(py, mask.bits.len(), |out| dropout::backward(gs, &mask.bits, mask.coef.a, out, chunk))
         })
     })
 }
@@ -307,12 +301,7 @@ pub fn dropout_rows_forward(
         let (row, chunk) = (convert::size(row, "row")?, convert::opt_chunk(chunk)?);
         float_array!(x, "x", |xs| {
             let chunk = chunk.unwrap_or_else(|| Chunk::for_len(xs.len()));
-            let y = py.detach(|| -> crate::Result<Storage> {
-                let mut y = Storage::for_overwrite(storage_dtype(xs), xs.len())?;
-                channel::forward(xs, y.as_mut_slice()?, &mask.bits, row, &mask.coef, chunk)?;
-                Ok(y)
-            })?;
-            Ok(PyStorage::new(y))
+            written(py, xs.len(), |out| channel::forward(xs, out, &mask.bits, row, &mask.coef, chunk))
         })
     })
 }
@@ -339,12 +328,7 @@ pub fn dropout_rows_backward(
         float_array!(dy, "dy", |gs| {
             check_dy(gs.len(), n)?;
             let chunk = chunk.unwrap_or_else(|| Chunk::for_len(n));
-            let dx = py.detach(|| -> crate::Result<Storage> {
-                let mut dx = Storage::for_overwrite(storage_dtype(gs), n)?;
-                channel::backward(gs, &mask.bits, row, mask.coef.a, dx.as_mut_slice()?, chunk)?;
-                Ok(dx)
-            })?;
-            Ok(PyStorage::new(dx))
+            written(py, n, |out| channel::backward(gs, &mask.bits, row, mask.coef.a, out, chunk))
         })
     })
 }
