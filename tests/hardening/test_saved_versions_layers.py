@@ -61,6 +61,22 @@ SAVES = {
             "input 0",
         ),
     ),
+    "LinearSeluAlphaDropout": (
+        selu_drop.LinearSeluAlphaDropout,
+        lambda x, w: (
+            selu_drop.linear_run(x.reshape(1, 3), v := w.reshape(1, 3), None, 0.5, None)[0],
+            v,
+            "input 1",
+        ),
+    ),
+    "LinearSeluAlphaDropout, its input": (
+        selu_drop.LinearSeluAlphaDropout,
+        lambda x, w: (
+            selu_drop.linear_run(v := x.reshape(1, 3) * 1.0, w.reshape(1, 3), None, 0.5, None)[0],
+            v,
+            "input 0",
+        ),
+    ),
     "_Conv": (
         conv._Conv,
         lambda x, w: (F.conv1d(x.reshape(1, 1, 3), k := leaf(1, 1, 2)), k, "input 1"),

@@ -15,7 +15,11 @@ import lucid._C as _C
 import lucid.nn.functional as F
 from lucid import Tensor, nn
 from lucid.nn.functional.activation import SELU as SeluNode
-from lucid.nn.functional.selu_dropout import SeluAlphaDropout, SeluRowAlphaDropout
+from lucid.nn.functional.selu_dropout import (
+    LinearSeluAlphaDropout,
+    SeluAlphaDropout,
+    SeluRowAlphaDropout,
+)
 
 LEVELS = ["scalar", "avx2", "avx512"]
 SHAPE = (3, 70_001)  # more than 65,536 elements: several chunks over the pool
@@ -270,7 +274,10 @@ def test_a_longer_sequential_fuses_each_pair():
     lucid.random.default_generator.manual_seed(1)
     b = model[3](model[2](model[1](model[0](Tensor(z)))))
     same(a.data, b.data)
-    assert type(a._ctx) is SeluNode and type(a._ctx.parents[0]) is SeluAlphaDropout
+    assert type(a._ctx) is SeluNode and type(a._ctx.parents[0]) is LinearSeluAlphaDropout
+    model = nn.Sequential(nn.SELU(), nn.AlphaDropout(0.1), nn.SELU(), nn.AlphaDropout(0.1))
+    a = model(Tensor(z, requires_grad=True))
+    assert type(a._ctx) is SeluAlphaDropout and type(a._ctx.parents[0]) is SeluAlphaDropout
 
 
 def _forward_hook(module, args, output):

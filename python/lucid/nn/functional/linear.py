@@ -10,6 +10,7 @@ from lucid import _gemm, _storage
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 
+# affine and affine_grads also serve the fused Linear → SELU → AlphaDropout node.
 __all__ = ["linear"]
 
 
@@ -26,24 +27,37 @@ class _Linear(Function):
     saved_inputs = {0: (1,), 1: (0,)}  # x for W's gradient, W for x's
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-        # Mixed dtypes compute in numpy's promotion of them (a float32 input to float64
-        # weights gives float64); the engine casts each gradient back to its input's.
-        dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
-        x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-        self.x, self.w = x, w
-        out = _storage.empty((x.shape[0], w.shape[0]), dtype)
-        _gemm.matmul_into(x, w.T, out)
-        if b is not None:
-            np.add(out, b, out=out)
-        return out
+        return affine(self, x, w, b)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        need_x, need_w, need_b = self.needs_input_grad
-        return (
-            _gemm.matmul(grad, self.w) if need_x else None,
-            _gemm.matmul(grad.T, self.x) if need_w else None,
-            grad.sum(axis=0) if need_b else None,
-        )
+        return affine_grads(self, grad)
+
+
+def affine(node: Function, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """x Wᵀ + b as a new array in Rust storage: a matmul, then an add in place. Keeps x
+    and W (in the computing dtype) on ``node`` for :func:`affine_grads`."""
+    # Mixed dtypes compute in numpy's promotion of them (a float32 input to float64
+    # weights gives float64); the engine casts each gradient back to its input's.
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    node.x, node.w = x, w  # type: ignore[attr-defined]
+    out = _storage.empty((x.shape[0], w.shape[0]), dtype)
+    _gemm.matmul_into(x, w.T, out)
+    if b is not None:
+        np.add(out, b, out=out)
+    return out
+
+
+def affine_grads(node: Function, grad: np.ndarray) -> tuple[Any, Any, Any]:
+    """The gradients of x, W and b from that of x Wᵀ + b, each only where
+    ``node.needs_input_grad`` asks (the inputs kept by :func:`affine`)."""
+    need_x, need_w, need_b = node.needs_input_grad[:3]
+    x, w = node.x, node.w  # type: ignore[attr-defined]
+    return (
+        _gemm.matmul(grad, w) if need_x else None,
+        _gemm.matmul(grad.T, x) if need_w else None,
+        grad.sum(axis=0) if need_b else None,
+    )
 
 
 def _check_tensor(name: str, value: object) -> Tensor:

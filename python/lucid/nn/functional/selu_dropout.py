@@ -19,7 +19,7 @@ import numpy as np
 import lucid._C as _C
 from lucid import random as _random
 from lucid._tensor import Tensor
-from lucid.autograd.function import Kernel
+from lucid.autograd.function import Function, Kernel, kernel_gradient
 from lucid.nn.functional.activation import check_input, selu
 from lucid.nn.functional.dropout import (
     ElementDropout,
@@ -29,6 +29,7 @@ from lucid.nn.functional.dropout import (
     channel_noise_shape,
     check_p,
 )
+from lucid.nn.functional.linear import affine, affine_grads
 
 __all__ = ["selu_alpha_dropout"]
 
@@ -59,6 +60,41 @@ class SeluRowAlphaDropout(Kernel):
 
     def kernel_backward(self, dy: np.ndarray) -> Any:
         return _C.selu_alpha_dropout_rows_backward(self.x, dy, self.mask, self.row)
+
+
+class LinearSeluAlphaDropout(Function):
+    """Linear, SELU and alpha dropout in one node: z = x Wᵀ + b by the Linear node's own
+    code (:func:`lucid.nn.functional.linear.affine`), then the fused SELU → alpha
+    dropout kernel on z; backward runs that kernel's backward and the Linear node's
+    gradients. The same calls in the same order as the two nodes, so the same bits, with
+    one node's bookkeeping instead of two and z kept inside the node."""
+
+    saved_inputs = {0: (1,), 1: (0,)}  # x for W's gradient, W for x's (as Linear's)
+    mask: _C.Mask
+
+    def forward(  # type: ignore[override]
+        self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: float, generator: Any
+    ) -> np.ndarray:
+        z = affine(self, x, w, b)
+        self.z = z.reshape(-1)
+        y, self.mask = _C.selu_alpha_dropout_forward(self.z, p, generator)
+        return np.asarray(y).reshape(z.shape)
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:  # type: ignore[override]
+        dy = kernel_gradient(grad, self.z.dtype)
+        dz = _C.selu_alpha_dropout_backward(self.z, dy, self.mask)
+        return (*affine_grads(self, np.asarray(dz).reshape(grad.shape)), None, None)
+
+
+def linear_run(
+    input_: Tensor, weight: Tensor, bias: Tensor | None, p: float, generator: Any
+) -> tuple[Tensor, _C.Mask]:
+    """``alpha_dropout(selu(linear(input_, weight, bias)), p)`` in training mode and the
+    mask drawn, for a 2-D ``input_`` of the parameters' float dtype and 0 < p (what
+    ``nn.Sequential`` checks before it calls this; see its ``_fuses_linear``)."""
+    gen = _random.default_generator if generator is None else generator
+    node = LinearSeluAlphaDropout()
+    return node.run(input_, weight, bias, p, gen), node.mask
 
 
 def run(

@@ -2,7 +2,8 @@
 
 An ``nn.SELU`` directly followed by an ``nn.AlphaDropout`` or ``nn.FeatureAlphaDropout``
 in training mode runs as one node, SELU and alpha dropout in one pass each way, bit for
-bit as the two calls (see ``_fuses`` for when).
+bit as the two calls (see ``_fuses`` for when); an ``nn.Linear`` before such a pair
+(with an AlphaDropout) joins that node too (``_fuses_linear``).
 
 Children are registered as sub-modules under their keys ("0", "1", ... or the given
 names), so their parameters appear in ``named_parameters`` and ``state_dict`` as
@@ -22,6 +23,7 @@ from lucid._tensor import Tensor
 from lucid.nn.module import Module
 from lucid.nn.modules.activation import SELU
 from lucid.nn.modules.dropout import AlphaDropout, FeatureAlphaDropout
+from lucid.nn.modules.linear import Linear
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
@@ -89,6 +91,37 @@ def _fuses(first: Module, second: Module, input_: Any) -> bool:
     )
 
 
+def _fuses_linear(modules: list[Module], i: int, input_: Any) -> bool:
+    """Whether modules[i], [i + 1] and [i + 2] on ``input_`` are an ``nn.Linear``, an
+    ``nn.SELU`` and an ``nn.AlphaDropout`` (exact classes, no hooks) that one node
+    computes bit for bit (selu_dropout.LinearSeluAlphaDropout): the pair fuses, the
+    dropout draws (p > 0), and ``input_`` is 2-D in the dtype of the Linear's weight
+    and bias, of shapes that fit (anything else runs as before and gives its errors),
+    so no cast or reshape comes between."""
+    if i + 2 >= len(modules):
+        return False
+    linear, dropout = modules[i], modules[i + 2]
+    if type(linear) is not Linear or linear._hooked or type(dropout) is not AlphaDropout:
+        return False
+    if not _fuses(modules[i + 1], dropout, input_) or dropout.p == 0.0:
+        return False
+    weight, bias = linear.weight, linear.bias
+    if not isinstance(weight, Tensor) or len(input_.shape) != 2 or len(weight.shape) != 2:
+        return False
+    return (
+        weight.dtype == input_.dtype
+        and input_.shape[1] == weight.shape[1]
+        and (
+            bias is None
+            or (
+                isinstance(bias, Tensor)
+                and bias.dtype == input_.dtype
+                and tuple(bias.shape) == tuple(weight.shape[:1])
+            )
+        )
+    )
+
+
 _FLOATS = (np.float32, np.float64)
 _ALPHA_DROPOUTS = (AlphaDropout, FeatureAlphaDropout)
 
@@ -118,7 +151,12 @@ class Sequential(Module):
         modules = _children(self._modules)
         i = 0
         while i < len(modules):
-            if i + 1 < len(modules) and _fuses(modules[i], modules[i + 1], input_):
+            if _fuses_linear(modules, i, input_):
+                linear = cast("Linear", modules[i])
+                dropout = cast("AlphaDropout", modules[i + 2])
+                input_ = dropout.forward_after_linear_selu(linear.weight, linear.bias, input_)
+                i += 3
+            elif i + 1 < len(modules) and _fuses(modules[i], modules[i + 1], input_):
                 input_ = cast("AlphaDropout", modules[i + 1]).forward_after_selu(input_)
                 i += 2
             else:

@@ -10,6 +10,7 @@ import lucid._C as _C
 from lucid import _storage
 from lucid._tensor import Tensor
 from lucid.nn.functional.dropout import check_p, run
+from lucid.nn.functional.selu_dropout import linear_run
 from lucid.nn.functional.selu_dropout import run as selu_alpha_dropout_run
 from lucid.nn.module import Module
 from lucid.random import check_generator
@@ -73,6 +74,17 @@ class _Dropout(Module):
         )
         if self.training:
             self._record(bits, shape, input_.dtype)
+        return y
+
+    def forward_after_linear_selu(
+        self, weight: Tensor, bias: Tensor | None, input_: Tensor
+    ) -> Tensor:
+        """This layer applied to ``selu(linear(input_, weight, bias))`` as one node, in
+        training mode with p > 0 (lucid.nn.functional.selu_dropout.linear_run), the mask
+        recorded as the three calls would leave it."""
+        self._bits, self._mask_all_kept = None, False
+        y, bits = linear_run(input_, weight, bias, self.p, self.generator)
+        self._record(bits, tuple(input_.shape[:1]) + tuple(weight.shape[:1]), input_.dtype)
         return y
 
     @property
