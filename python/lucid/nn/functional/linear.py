@@ -25,6 +25,7 @@ class _Linear(Function):
     """
 
     saved_inputs = {0: (1,), 1: (0,)}  # x for W's gradient, W for x's
+    fresh_grads = True  # each gradient is a new array (affine_grads)
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         return affine(self, x, w, b)
@@ -50,13 +51,19 @@ def affine(node: Function, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -
 
 def affine_grads(node: Function, grad: np.ndarray) -> tuple[Any, Any, Any]:
     """The gradients of x, W and b from that of x Wᵀ + b, each only where
-    ``node.needs_input_grad`` asks (the inputs kept by :func:`affine`)."""
+    ``node.needs_input_grad`` asks (the inputs kept by :func:`affine`): new arrays that
+    nothing else holds (in Rust storage where lucid's kernels make them), so a
+    parameter may keep its first gradient uncopied."""
     need_x, need_w, need_b = node.needs_input_grad[:3]
     x, w = node.x, node.w  # type: ignore[attr-defined]
+    db = None
+    if need_b:
+        db = _storage.empty(grad.shape[1:], grad.dtype)
+        np.sum(grad, axis=0, out=db)  # the bits of grad.sum(axis=0)
     return (
         _gemm.matmul(grad, w) if need_x else None,
         _gemm.matmul(grad.T, x) if need_w else None,
-        grad.sum(axis=0) if need_b else None,
+        db,
     )
 
 

@@ -70,6 +70,7 @@ class LinearSeluAlphaDropout(Function):
     one node's bookkeeping instead of two and z kept inside the node."""
 
     saved_inputs = {0: (1,), 1: (0,)}  # x for W's gradient, W for x's (as Linear's)
+    fresh_grads = True  # as Linear's
     mask: _C.Mask
 
     def forward(  # type: ignore[override]

@@ -49,7 +49,7 @@ class _Dropout(Module):
 
     def forward(self, input_: Tensor) -> Tensor:
         if self.training:  # a forward that raises leaves no mask behind
-            self._bits, self._mask_all_kept = None, False
+            self._forget_mask()
         y, bits, shape = run(
             input_, self.p, self.training, self.generator, self.inplace, self._kind,
             channels=self._channels,
@@ -58,9 +58,16 @@ class _Dropout(Module):
             self._record(bits, shape, input_.dtype)
         return y
 
+    # The mask's record is plain private attributes (never a parameter, buffer or
+    # module), set in __dict__ directly: Module.__setattr__'s checks would cost more
+    # than the rest of a small forward's bookkeeping.
     def _record(self, bits: _C.Mask | None, shape: tuple[int, ...], dtype: Any) -> None:
-        self._bits, self._mask_shape, self._mask_dtype = bits, shape, dtype
-        self._mask_all_kept = bits is None
+        self.__dict__.update(
+            _bits=bits, _mask_shape=shape, _mask_dtype=dtype, _mask_all_kept=bits is None
+        )
+
+    def _forget_mask(self) -> None:
+        self.__dict__.update(_bits=None, _mask_all_kept=False)
 
     def forward_after_selu(self, input_: Tensor) -> Tensor:
         """This alpha-dropout layer applied to ``selu(input_)``, as one node in training
@@ -68,7 +75,7 @@ class _Dropout(Module):
         state as the two calls would leave them: what ``nn.Sequential`` runs for an
         ``nn.SELU()`` directly followed by an AlphaDropout or FeatureAlphaDropout."""
         if self.training:
-            self._bits, self._mask_all_kept = None, False
+            self._forget_mask()
         y, bits, shape = selu_alpha_dropout_run(
             input_, self.p, self.training, self.generator, self._channels
         )
@@ -82,7 +89,7 @@ class _Dropout(Module):
         """This layer applied to ``selu(linear(input_, weight, bias))`` as one node, in
         training mode with p > 0 (lucid.nn.functional.selu_dropout.linear_run), the mask
         recorded as the three calls would leave it."""
-        self._bits, self._mask_all_kept = None, False
+        self._forget_mask()
         y, bits = linear_run(input_, weight, bias, self.p, self.generator)
         self._record(bits, tuple(input_.shape[:1]) + tuple(weight.shape[:1]), input_.dtype)
         return y
