@@ -5,7 +5,8 @@
 
 Rows (milliseconds, medians of alternating runs in this process, so both see the same
 machine load): `autograd`, ``F.selu_alpha_dropout(x, p)`` against
-``F.alpha_dropout(F.selu(x), p)``, then ``y.backward(dy)`` with a full-size dy;
+``F.alpha_dropout(F.selu(x), p)``, then ``y.backward(dy)`` with a full-size dy (x is
+made once, before the timing);
 `kernels`, the same work as bare lucid._C calls (fused forward and backward against
 SELU, alpha dropout, its backward and SELU's backward). The ratio is fused / unfused;
 the two give bit-identical outputs and gradients (checked once per size here).
@@ -38,13 +39,18 @@ def alternate(a: Callable[[], Any], b: Callable[[], Any], reps: int) -> tuple[fl
 
 
 def autograd_runs(z: np.ndarray, dy: np.ndarray, p: float) -> tuple[Callable[[], Any], ...]:
+    """Forward + backward through autograd on one input tensor made here, before the
+    timing (making it copies z, which neither path should pay); x.grad is reset each
+    run, so both write a new gradient."""
+    x = lucid.Tensor(z, requires_grad=True)
+
     def fused() -> np.ndarray:
-        x = lucid.Tensor(z, requires_grad=True)
+        x.grad = None
         F.selu_alpha_dropout(x, p, generator=lucid.random.Generator(1)).backward(dy)
         return x.grad
 
     def unfused() -> np.ndarray:
-        x = lucid.Tensor(z, requires_grad=True)
+        x.grad = None
         F.alpha_dropout(F.selu(x), p, generator=lucid.random.Generator(1)).backward(dy)
         return x.grad
 

@@ -302,12 +302,11 @@ pub fn forward_part<T: Float>(x: &[T], out: &mut [T], act: Activation) {
     }
 }
 
-/// dx[i] = dy[i] · act'(x[i]) for one part of [`backward`], dy given as its values in
-/// order, on the calling thread; the fused kernels' activation step too.
-pub fn backward_part<T: Float>(x: &[T], dy: impl Iterator<Item = T>, dx: &mut [T], act: Activation) {
-    match kernels32::handles::<T>(act) {
-        true => kernels32::backward_part(x, dy.map(|g| g.to_f64() as f32), dx, act),
-        false => with_formula!(act, |f| map_scaled_chunk(x, dy, dx, &|v| f.slope(v))),
+/// dx[i] = dy[i] · act'(x[i]) for one part of [`backward`] (x, dy and dx of one
+/// length), on the calling thread; the fused kernels' activation step too.
+pub fn backward_part<T: Float>(x: &[T], dy: &[T], dx: &mut [T], act: Activation) {
+    if !kernels32::backward_part(x, dy, dx, act) {
+        with_formula!(act, |f| map_scaled_chunk(x, dy.iter().copied(), dx, &|v| f.slope(v)))
     }
 }
 
@@ -340,9 +339,9 @@ pub fn backward<T: Float>(x: &[T], dy: &[T], dx: &mut [T], act: Activation, chun
         let range = c * chunk.elements()..c * chunk.elements() + part.len();
         let xs = &x[range.clone()];
         if broadcast {
-            backward_part(xs, std::iter::repeat(dy[0]), part, act)
+            with_formula!(act, |f| map_scaled_chunk(xs, std::iter::repeat(dy[0]), part, &|v| f.slope(v)))
         } else {
-            backward_part(xs, dy[range].iter().copied(), part, act)
+            backward_part(xs, &dy[range], part, act)
         }
     })
 }

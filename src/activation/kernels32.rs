@@ -274,11 +274,6 @@ fn map_chunk<F: Formula32>(xs: &[f32], dy: Option<Dy>, out: &mut [f32], f: F, st
     map(xs, dy, out, f)
 }
 
-/// Whether the float32 kernels compute `act` for T (T is f32 and `act` has a float32 formula).
-pub(super) fn handles<T: 'static>(act: Activation) -> bool {
-    TypeId::of::<T>() == TypeId::of::<f32>() && formula32(act).is_some()
-}
-
 /// One part of the float32 forward on the calling thread, where [`handles`] (else false).
 pub(super) fn forward_part<T: 'static>(x: &[T], out: &mut [T], act: Activation) -> bool {
     let (Some(x), Some(out), Some(f)) = (as_f32(x), as_f32_mut(out), formula32(act)) else {
@@ -292,31 +287,20 @@ pub(super) fn forward_part<T: 'static>(x: &[T], out: &mut [T], act: Activation) 
     true
 }
 
-/// One part of the float32 backward on the calling thread, dy given as its values in
-/// order (read a block at a time, so the loop over them is the one over a slice), where
-/// [`handles`]; else nothing.
-pub(super) fn backward_part<T: 'static>(
-    x: &[T],
-    mut dy: impl Iterator<Item = f32>,
-    dx: &mut [T],
-    act: Activation,
-) {
-    let (Some(x), Some(dx), Some(f)) = (as_f32(x), as_f32_mut(dx), formula32(act)) else {
-        return;
+/// One part of the float32 backward on the calling thread (x, dy and dx of one
+/// length), where [`handles`]: true when done, false (nothing written) otherwise.
+pub(super) fn backward_part<T: 'static>(x: &[T], dy: &[T], dx: &mut [T], act: Activation) -> bool {
+    let (Some(x), Some(dy), Some(dx), Some(f)) = (as_f32(x), as_f32(dy), as_f32_mut(dx), formula32(act))
+    else {
+        return false;
     };
-    let mut block = [0f32; 1024];
-    for (xs, out) in x.chunks(block.len()).zip(dx.chunks_mut(block.len())) {
-        let m = out.len().min(xs.len());
-        for (b, g) in block[..m].iter_mut().zip(&mut dy) {
-            *b = g;
-        }
-        let g = Some(Dy::Each(&block[..m]));
-        match f {
-            Any32::Elu(f) => map_chunk(xs, g, out, f, Store::Cached),
-            Any32::Gelu(f) => map_chunk(xs, g, out, f, Store::Cached),
-            Any32::GeluTanh(f) => map_chunk(xs, g, out, f, Store::Cached),
-        }
+    let g = Some(Dy::Each(dy));
+    match f {
+        Any32::Elu(f) => map_chunk(x, g, dx, f, Store::Cached),
+        Any32::Gelu(f) => map_chunk(x, g, dx, f, Store::Cached),
+        Any32::GeluTanh(f) => map_chunk(x, g, dx, f, Store::Cached),
     }
+    true
 }
 
 /// The float32 forward, where T is f32 and `act` has a float32 formula (else None).

@@ -102,7 +102,7 @@ pub fn backward<T: Float>(
                 simd::masked_scale(&dy[first + start..first + start + m], g, wb, scale, Store::Cached);
             }
             let zb = &z[first + start..first + start + m];
-            activation::backward_part(zb, g.iter().copied(), &mut out[start..start + m], Activation::Selu);
+            activation::backward_part(zb, g, &mut out[start..start + m], Activation::Selu);
         }
     })
 }
@@ -186,7 +186,7 @@ pub fn rows_backward<T: Float>(
                 simd::scale(&dy[first + start..first + start + m], g, factor);
             }
             let zs = &z[first + start..first + start + m];
-            activation::backward_part(zs, g.iter().copied(), &mut out[start..start + m], Activation::Selu);
+            activation::backward_part(zs, g, &mut out[start..start + m], Activation::Selu);
         }
     })
 }
