@@ -198,7 +198,7 @@ fn map<F: Formula32>(xs: &[f32], dy: Option<Dy>, out: &mut [f32], f: F) {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn map_avx2<F: Formula32>(xs: &[f32], dy: Option<Dy>, out: &mut [f32], f: F) {
     map(xs, dy, out, f)
 }
@@ -266,7 +266,7 @@ fn map_chunk<F: Formula32>(xs: &[f32], dy: Option<Dy>, out: &mut [f32], f: F, st
             return unsafe { map_avx512(xs, dy, out, f, store == Store::Streamed) };
         }
         if level >= Level::Avx2 {
-            // SAFETY: simd::level() found AVX2 on this CPU.
+            // SAFETY: simd::level() found AVX2 and FMA on this CPU.
             return unsafe { map_avx2(xs, dy, out, f) };
         }
     }

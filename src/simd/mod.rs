@@ -32,6 +32,7 @@ use crate::error::{LucidError, Result};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Scalar,
+    /// AVX2 and FMA.
     Avx2,
     /// AVX-512 F and BW.
     Avx512,
@@ -63,7 +64,8 @@ impl Level {
             if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
                 return Level::Avx512;
             }
-            if std::is_x86_feature_detected!("avx2") {
+            // The AVX2 build fuses multiply-adds (every AVX2 CPU shipped has FMA).
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 return Level::Avx2;
             }
         }
