@@ -1,16 +1,20 @@
 //! The float32 kernels of ELU, SELU and the exact GELU: each value and slope computed
 //! in float32 by the lane formulas of `simd::mathf` (ELU: within 2 ulp of eˣ − 1 and eˣ,
-//! then one multiply by scale·α rounded to float32; GELU: erfc's parts), one generic body for one f32 (built for the
-//! baseline and for AVX2, where the compiler vectorises it) and for one AVX-512 vector
-//! of 16, whose loop streams its stores for outputs of `Config::stream_bytes` and more.
-//! Every build runs the same IEEE operations, so results do not depend on the level.
+//! then one multiply by scale·α rounded to float32; GELU: erfc's parts), one generic
+//! body for one f32 (built for the baseline and for AVX2 with FMA, where the compiler
+//! vectorises it) and for one AVX-512 vector of 16, whose loop streams its stores for
+//! outputs of `Config::stream_bytes` and more. Every build runs the same IEEE
+//! operations, fused multiply-adds included, so results do not depend on the level.
 
 use std::any::TypeId;
 
 use super::{Activation, Elu, SELU};
 use crate::error::Result;
 use crate::par::{for_each_chunk_mut, Chunk};
-use crate::simd::mathf::{erfcx, exp_times, expf, expm1f, minus_square, Lanes32};
+use crate::simd::mathf::{
+    erfcx_times, exp_nonpositive, exp_times, expm1_negative, minus_square, ExpNonpositive, Lanes32,
+    ERFCX_RESIDUAL,
+};
 use crate::simd::{level, Arith, Level, Store};
 
 /// An activation's value and slope over float32 lanes.
@@ -19,7 +23,7 @@ pub(super) trait Formula32: Copy + Send + Sync {
     fn slope<A: Lanes32>(self, x: A) -> A;
 }
 
-/// ELU in float32: scale·x above 0, (scale·α)·(eˣ − 1) at and below it, with scale and
+/// ELU in float32: scale·x at and above 0, (scale·α)·(eˣ − 1) below, with scale and
 /// scale·α rounded once to float32.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Elu32 {
@@ -34,62 +38,67 @@ impl Elu32 {
 }
 
 impl Formula32 for Elu32 {
+    /// scale·x keeps ±0's sign and NaN; below 0 eˣ − 1 needs one power of 2.
     #[inline(always)]
     fn value<A: Lanes32>(self, x: A) -> A {
-        let negative = x.lane(self.scaled_alpha).mul(expm1f(x));
-        A::select(x.lane(0.0).less(x), x.lane(self.scale).mul(x), negative)
+        let negative = x.lane(self.scaled_alpha).mul(expm1_negative(x));
+        A::select(x.less(x.lane(0.0)), negative, x.lane(self.scale).mul(x))
     }
 
-    /// At 0, the negative branch's slope, as PyTorch's elu_backward.
+    /// At 0, the negative branch's slope, as PyTorch's elu_backward (NaN passes eˣ).
     #[inline(always)]
     fn slope<A: Lanes32>(self, x: A) -> A {
-        let negative = x.lane(self.scaled_alpha).mul(expf(x));
+        let negative = x.lane(self.scaled_alpha).mul(exp_nonpositive(x));
         A::select(x.lane(0.0).less(x), x.lane(self.scale), negative)
     }
 }
 
-/// The exact GELU in float32, x·Φ(x) with Φ(x) = erfc(−x/√2)/2: for x < 0,
+/// The exact GELU in float32, x·Φ(x) with Φ(x) = erfc(−x/√2)/2: for x <= 0,
 /// e^(−x²/2)·(x·erfcx(|x|/√2)/2), the square split exactly and the exponent's power of 2
-/// applied last (so subnormal values round once); for x >= 0, x·(1 − Φ(−x)).
+/// applied last (so subnormal values round once); for x > 0, x − x·Φ(−x).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Gelu32;
 
 const INV_SQRT_2PI: f32 = 0.398_942_3;
 
 impl Gelu32 {
-    /// (x clamped to ±15, where Φ(−x) and x·φ(x) are far below the least subnormal, x < 0,
-    /// −x²/2 as hi + lo, erfcx(|x|/√2)/2).
+    /// (x clamped to ±15, where Φ(−x) and x·φ(x) are far below the least subnormal, x > 0,
+    /// −x²/2 as hi + lo, erfcx(|x|/√2)/2 (|x|/√2 clamped to erfcx's 10.3) and the
+    /// division's residual, |x|).
     #[inline(always)]
-    fn parts<A: Lanes32>(x: A) -> (A, A::Keep, A, A, A) {
+    fn parts<A: Lanes32>(x: A) -> (A, A::Keep, A, A, (A, A), A) {
         let xc = x.max(x.lane(-15.0)).min(x.lane(15.0));
         let (hi, lo) = minus_square(xc, 0.5);
-        let a = xc.abs().mul(x.lane(std::f32::consts::FRAC_1_SQRT_2)).min(x.lane(10.3));
-        let half_g = erfcx(a).mul(x.lane(0.5));
-        (xc, x.less(x.lane(0.0)), hi, lo, half_g)
+        let ax = x.abs();
+        let sqrt2 = std::f64::consts::SQRT_2;
+        let half_g = erfcx_times(ax.min(x.lane((10.3 * sqrt2) as f32)), sqrt2, 0.5);
+        (xc, x.lane(0.0).less(x), hi, lo, half_g, ax)
     }
 }
 
 impl Formula32 for Gelu32 {
-    /// GELU(−inf) = −inf·0 = NaN and GELU(inf) = inf, as PyTorch's.
+    /// GELU(−inf) = −inf + inf = NaN and GELU(inf) = inf, as PyTorch's; ±0 keeps its sign.
     #[inline(always)]
     fn value<A: Lanes32>(self, x: A) -> A {
-        let (xc, negative, hi, lo, half_g) = Gelu32::parts(x);
-        let e = exp_times(hi, lo, A::select(negative, half_g.mul(xc), half_g));
-        let y = A::select(negative, e, x.mul(x.lane(1.0).sub(e)));
-        let at_inf = x.mul(A::select(negative, x.lane(0.0), x.lane(1.0)));
-        A::select(x.abs().less(x.lane(f32::INFINITY)), y, at_inf)
+        let (xc, positive, hi, lo, (half_g, residual), ax) = Gelu32::parts(x);
+        // erfcx's rounding error taken out of the exponent; above 0, e = −Φ(−x), and x
+        // + x·e is rounded once.
+        let lo = residual.fma(x.lane(-ERFCX_RESIDUAL), lo);
+        let e = exp_times(hi, lo, half_g.mul(A::select(positive, x.lane(-1.0), xc)));
+        let y = A::select(positive, e.fma(x, x), e);
+        A::select(ax.less(x.lane(f32::INFINITY)), y, x.add(ax))
     }
 
-    /// Φ(x) + x·φ(x) as e^(−x²/2)·(erfcx/2 + x/√(2π)) below 0 and 1 + e^(−x²/2)·(x/√(2π) −
-    /// erfcx/2) above; NaN at ±inf, as PyTorch's.
+    /// Φ(x) + x·φ(x) as e^(−x²/2)·(erfcx/2 + x/√(2π)) at and below 0 and 1 +
+    /// e^(−x²/2)·(x/√(2π) − erfcx/2) above, each sum rounded once; NaN at ±inf, as PyTorch's.
     #[inline(always)]
     fn slope<A: Lanes32>(self, x: A) -> A {
-        let (xc, negative, hi, lo, half_g) = Gelu32::parts(x);
-        let density = xc.mul(x.lane(INV_SQRT_2PI));
-        let m = A::select(negative, half_g.add(density), density.sub(half_g));
+        let (xc, positive, hi, lo, (half_g, _), ax) = Gelu32::parts(x);
+        let density = x.lane(INV_SQRT_2PI);
+        let m = A::select(positive, xc.fms(density, half_g), xc.fma(density, half_g));
         let e = exp_times(hi, lo, m);
-        let y = A::select(negative, e, x.lane(1.0).add(e));
-        A::select(x.abs().less(x.lane(f32::INFINITY)), y, x.sub(x))
+        let y = A::select(positive, x.lane(1.0).add(e), e);
+        A::select(ax.less(x.lane(f32::INFINITY)), y, x.sub(x))
     }
 }
 
@@ -101,18 +110,29 @@ pub struct GeluTanh32;
 const TANH_K: f32 = 0.797_884_6;
 const TANH_C: f32 = 0.044_715;
 
+/// The tanh GELU's parts: x clamped to ±20, where −2z > 0, e^(−|2z|) (never
+/// overflowing) as its reduction and its value t, 1 + t and 2·dz/dx. σ(2z) = 1/(1 + t)
+/// where −2z <= 0, t/(1 + t) where it is above.
+struct TanhParts<A: Lanes32> {
+    xc: A,
+    tail: A::Keep,
+    exp: ExpNonpositive<A>,
+    t: A,
+    d: A,
+    dz2: A,
+}
+
 impl GeluTanh32 {
-    /// (where −2z > 0, t = e^(−|2z|) (never overflowing), 1 + t, z's slope dz/dx, −|2z|):
-    /// σ(2z) = 1/(1 + t) where −2z <= 0, t/(1 + t) where it is above.
     #[inline(always)]
-    fn parts<A: Lanes32>(x: A) -> (A::Keep, A, A, A, A) {
-        let xc = x.max(x.lane(-20.0)).min(x.lane(20.0));
+    fn parts<A: Lanes32>(x: A) -> TanhParts<A> {
+        let c = |v: f32| x.lane(v);
+        let xc = x.max(c(-20.0)).min(c(20.0));
         let x2 = xc.mul(xc);
-        let u = xc.mul(x.lane(-2.0 * TANH_K)).mul(x.lane(1.0).add(x.lane(TANH_C).mul(x2)));
-        let minus = x.lane(0.0).sub(u.abs());
-        let t = expf(minus);
-        let dz = x.lane(TANH_K).mul(x.lane(1.0).add(x.lane(3.0 * TANH_C).mul(x2)));
-        (x.lane(0.0).less(u), t, x.lane(1.0).add(t), dz, minus)
+        let u = xc.mul(c(-2.0 * TANH_K)).mul(x2.fma(c(TANH_C), c(1.0)));
+        let exp = ExpNonpositive::of(c(0.0).sub(u.abs()), None);
+        let t = exp.value();
+        let dz2 = x2.fma(c(3.0 * TANH_C), c(1.0)).mul(c(2.0 * TANH_K));
+        TanhParts { xc, tail: c(0.0).less(u), exp, t, d: c(1.0).add(t), dz2 }
     }
 }
 
@@ -120,21 +140,22 @@ impl Formula32 for GeluTanh32 {
     /// GELU(−inf) = −inf·0 = NaN, as PyTorch's.
     #[inline(always)]
     fn value<A: Lanes32>(self, x: A) -> A {
-        let (tail, _, d, _, minus) = GeluTanh32::parts(x);
-        // x·t with t's power of 2 applied last, so a subnormal value is rounded once (x
-        // clamped as in z: below −20 the value is 0).
-        let xc = x.max(x.lane(-20.0));
-        let y = A::select(tail, exp_times(minus, x.lane(0.0), xc).div(d), x.div(d));
+        let p = GeluTanh32::parts(x);
+        // In the tail x·t with t's power of 2 applied last, so a subnormal value is
+        // rounded once (x clamped as in z: below −20 the value is 0).
+        let y = A::select(p.tail, p.exp.times(p.xc), x).div(p.d);
         A::select(x.lane(f32::NEG_INFINITY).less(x), y, x.sub(x))
     }
 
-    /// σ + x·σ·(1 − σ)·2z'; NaN at ±inf, as PyTorch's.
+    /// σ + x·σ·(1 − σ)·2z', σ and 1 − σ from one reciprocal of 1 + t; NaN at ±inf, as
+    /// PyTorch's.
     #[inline(always)]
     fn slope<A: Lanes32>(self, x: A) -> A {
-        let (tail, t, d, dz, _) = GeluTanh32::parts(x);
-        let (small, big) = (t.div(d), x.lane(1.0).div(d));
-        let (sigma, rest) = (A::select(tail, small, big), A::select(tail, big, small));
-        let y = sigma.add(x.mul(sigma).mul(rest).mul(dz.add(dz)));
+        let p = GeluTanh32::parts(x);
+        let inv = x.lane(1.0).div(p.d);
+        let t_inv = p.t.mul(inv);
+        let sigma = A::select(p.tail, t_inv, inv);
+        let y = x.mul(t_inv.mul(inv)).fma(p.dz2, sigma);
         A::select(x.abs().less(x.lane(f32::INFINITY)), y, x.sub(x))
     }
 }

@@ -2,15 +2,19 @@
 //! they stream their stores (one [`Config`], read from the environment and settable
 //! in-process), the element trait every kernel is generic over with its per-dtype
 //! vector hooks ([`Float`], `lanes.rs`), the element-wise loops of the kernels
-//! (`loops.rs`), float32 eˣ and eˣ − 1 in float32 (`mathf.rs`), and prefetching ([`Ahead`]).
+//! (`loops.rs`), float32 eˣ, eˣ − 1 and erfc in float32 (`mathf.rs`, over the lane
+//! arithmetic of `lanes32.rs`), and prefetching ([`Ahead`]).
 //!
 //! The loops are written so the compiler vectorises them, and compiled twice on x86_64:
-//! for the baseline (SSE2) and for AVX2, picked at run time; outputs of
+//! for the baseline (SSE2) and for AVX2 (with FMA), picked at run time; outputs of
 //! [`Config::stream_bytes`] and more are written with AVX-512 streaming stores. Every
-//! version computes the same IEEE operations in the same order (a multiply, then an
-//! add; never fused), so results do not depend on the CPU or the configuration.
+//! version computes the same IEEE operations in the same order (the loops here a
+//! multiply, then an add, never fused; the float32 math of `mathf.rs` fused
+//! multiply-adds at every level, libm's correctly rounded `fmaf` in the baseline
+//! build), so results do not depend on the CPU or the configuration.
 
 mod lanes;
+mod lanes32;
 mod loops;
 pub mod mathf;
 
