@@ -79,15 +79,15 @@ def test_exact_gelu_gradient_matches_its_formula_through_math_erfc():
     assert np.all(err <= bound), f"worst at x = {x[np.argmax(err / bound)]!r}"
 
 
-def test_float32_gelu_is_within_4_ulp_of_the_float64_value():
-    # float32 GELU is computed in float32 (erfc's parts, 4 ulp: rust-tests/mathf.rs);
-    # it was the float64 value rounded once, 1 ulp, before.
+def test_float32_gelu_is_within_3_ulp_of_the_float64_value():
+    # float32 GELU is computed in float32 (erfc's parts, 4 ulp: rust-tests/mathf.rs;
+    # 3 at worst here); it was the float64 value rounded once, 1 ulp, before.
     x = erf_points().astype(np.float32)
     got = F.gelu(Tensor(x), approximate="none").data
     want = gelu_ref(x.astype(np.float64)).astype(np.float32)
     assert got.dtype == np.float32
     ulps = np.abs(got.view(np.int32).astype(np.int64) - want.view(np.int32).astype(np.int64))
-    assert ulps.max() <= 4, f"worst at x = {x[np.argmax(ulps)]!r}: {ulps.max()} ulps"
+    assert ulps.max() <= 3, f"worst at x = {x[np.argmax(ulps)]!r}: {ulps.max()} ulps"
 
 
 def test_gelu_special_values_match_pytorch():
