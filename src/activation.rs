@@ -13,7 +13,7 @@ use loops64::{map_chunk, map_scaled_chunk};
 
 use crate::error::{float_repr, LucidError, Result};
 use crate::par::{for_each_chunk_mut, Chunk};
-use crate::simd::Float;
+use crate::simd::{Float, Store};
 
 /// SELU's α (Klambauer et al. 2017): with [`SELU_SCALE`], the fixed point of mean 0
 /// and variance 1.
@@ -303,9 +303,11 @@ pub fn forward_part<T: Float>(x: &[T], out: &mut [T], act: Activation) {
 }
 
 /// dx[i] = dy[i] · act'(x[i]) for one part of [`backward`] (x, dy and dx of one
-/// length), on the calling thread; the fused kernels' activation step too.
-pub fn backward_part<T: Float>(x: &[T], dy: &[T], dx: &mut [T], act: Activation) {
-    if !kernels32::backward_part(x, dy, dx, act) {
+/// length), on the calling thread; the fused kernels' activation step too. `store`
+/// says how the float32 kernels write dx (streamed for a large whole output; the
+/// float64 loops always cache).
+pub fn backward_part<T: Float>(x: &[T], dy: &[T], dx: &mut [T], act: Activation, store: Store) {
+    if !kernels32::backward_part(x, dy, dx, act, store) {
         with_formula!(act, |f| map_scaled_chunk(x, dy.iter().copied(), dx, &|v| f.slope(v)))
     }
 }
@@ -341,7 +343,7 @@ pub fn backward<T: Float>(x: &[T], dy: &[T], dx: &mut [T], act: Activation, chun
         if broadcast {
             with_formula!(act, |f| map_scaled_chunk(xs, std::iter::repeat(dy[0]), part, &|v| f.slope(v)))
         } else {
-            backward_part(xs, &dy[range], part, act)
+            backward_part(xs, &dy[range], part, act, Store::Cached)
         }
     })
 }

@@ -310,16 +310,22 @@ pub(super) fn forward_part<T: 'static>(x: &[T], out: &mut [T], act: Activation) 
 
 /// One part of the float32 backward on the calling thread (x, dy and dx of one
 /// length), where [`handles`]: true when done, false (nothing written) otherwise.
-pub(super) fn backward_part<T: 'static>(x: &[T], dy: &[T], dx: &mut [T], act: Activation) -> bool {
+pub(super) fn backward_part<T: 'static>(
+    x: &[T],
+    dy: &[T],
+    dx: &mut [T],
+    act: Activation,
+    store: Store,
+) -> bool {
     let (Some(x), Some(dy), Some(dx), Some(f)) = (as_f32(x), as_f32(dy), as_f32_mut(dx), formula32(act))
     else {
         return false;
     };
     let g = Some(Dy::Each(dy));
     match f {
-        Any32::Elu(f) => map_chunk(x, g, dx, f, Store::Cached),
-        Any32::Gelu(f) => map_chunk(x, g, dx, f, Store::Cached),
-        Any32::GeluTanh(f) => map_chunk(x, g, dx, f, Store::Cached),
+        Any32::Elu(f) => map_chunk(x, g, dx, f, store),
+        Any32::Gelu(f) => map_chunk(x, g, dx, f, store),
+        Any32::GeluTanh(f) => map_chunk(x, g, dx, f, store),
     }
     true
 }

@@ -88,6 +88,7 @@ pub fn backward<T: Float>(
         Some(&g) if broadcast => (g * scale, g * T::from_f64(0.0)),
         _ => (scale, scale), // not used
     };
+    let store = Store::for_output::<T>(dz.len());
     let words = mask.words();
     par::for_each_chunk_mut(dz, chunk, |index, out| {
         let first = index * chunk.elements();
@@ -102,7 +103,7 @@ pub fn backward<T: Float>(
                 simd::masked_scale(&dy[first + start..first + start + m], g, wb, scale, Store::Cached);
             }
             let zb = &z[first + start..first + start + m];
-            activation::backward_part(zb, g, &mut out[start..start + m], Activation::Selu);
+            activation::backward_part(zb, g, &mut out[start..start + m], Activation::Selu, store);
         }
     })
 }
@@ -166,6 +167,7 @@ pub fn rows_backward<T: Float>(
         check_rows("dy", dy.len(), mask, row)?;
     }
     let (scale, zero) = (T::from_f64(a), T::from_f64(0.0));
+    let store = Store::for_output::<T>(dz.len());
     let words = mask.words();
     for_each_run(dz, row, chunk, |r, at, out| {
         let first = r * row + at;
@@ -186,7 +188,7 @@ pub fn rows_backward<T: Float>(
                 simd::scale(&dy[first + start..first + start + m], g, factor);
             }
             let zs = &z[first + start..first + start + m];
-            activation::backward_part(zs, g, &mut out[start..start + m], Activation::Selu);
+            activation::backward_part(zs, g, &mut out[start..start + m], Activation::Selu, store);
         }
     })
 }
