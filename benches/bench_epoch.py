@@ -7,7 +7,8 @@ The model is lucid.demo's: 8 blocks of Linear(128) → SELU → AlphaDropout(0.1
 Linear head, on scikit-learn's digits (1,347 training images), Adam at lr 1e-3, batch
 64, cross-entropy. PyTorch's copy starts from lucid's weights and sees the same
 batches in the same order. Each side runs one epoch to warm up, then ``--repeats``
-timed epochs; the table gives the medians. PyTorch uses as many threads as lucid's
+timed epochs, the two sides' epochs in alternation; the table gives the medians, and the
+ratio is the median of the ratios within each pair. PyTorch uses as many threads as lucid's
 thread pool (RAYON_NUM_THREADS, else the number of CPUs); the PyTorch column is left
 out, with a note, when torch is not installed.
 """
@@ -62,6 +63,36 @@ def median_epoch(run_epoch: Callable[[np.random.Generator], Any], repeats: int) 
         run_epoch(order)
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def paired_epochs(
+    first: Callable[[np.random.Generator], Any],
+    second: Callable[[np.random.Generator], Any],
+    repeats: int,
+) -> tuple[float, float, float]:
+    """Medians of ``first``'s and ``second``'s epoch times and of their ratio, timed in
+    alternation after one warm-up epoch each.
+
+    This machine's speed can change by half within seconds. Timing all of one library's
+    epochs and then all of the other's lets such a change land on one side only, so the
+    epochs alternate, and the ratio is taken within each pair (the order inside a pair
+    flips every repeat, so neither side always runs right after the other).
+    """
+    first(np.random.default_rng(SEED))
+    second(np.random.default_rng(SEED))
+    ones, twos, ratios = [], [], []
+    for repeat in range(repeats):
+        pair = {}
+        for name in ("first", "second") if repeat % 2 == 0 else ("second", "first"):
+            run = first if name == "first" else second
+            order = np.random.default_rng(SEED)
+            start = time.perf_counter()
+            run(order)
+            pair[name] = time.perf_counter() - start
+        ones.append(pair["first"])
+        twos.append(pair["second"])
+        ratios.append(pair["first"] / pair["second"])
+    return float(np.median(ones)), float(np.median(twos)), float(np.median(ratios))
 
 
 def lucid_epoch(data: demo.Digits) -> Callable[[np.random.Generator], Any]:
@@ -121,31 +152,36 @@ def main(argv: list[str] | None = None) -> None:
         "blas_threads": blas_threads(),
         "repeats": args.repeats,
         "python": platform.python_version(),
-        "lucid_s": median_epoch(lucid_epoch(data), args.repeats),
+        "lucid_s": None,
         "torch_s": None,
+        "ratio": None,
         "torch_version": None,
     }
     try:
         import torch
     except ImportError:
         print("PyTorch is not installed: the torch column is skipped.", file=sys.stderr)
+        row["lucid_s"] = median_epoch(lucid_epoch(data), args.repeats)
     else:
         torch.set_num_threads(row["threads"])
         row["torch_version"] = torch.__version__
-        row["torch_s"] = median_epoch(torch_epoch(data, torch), args.repeats)
+        row["lucid_s"], row["torch_s"], row["ratio"] = paired_epochs(
+            lucid_epoch(data), torch_epoch(data, torch), args.repeats
+        )
 
     if args.json:
         print(json.dumps(row))
         return
     torch_s = row["torch_s"]
-    ratio = "—" if torch_s is None else f"{row['lucid_s'] / torch_s:.2f}"
+    ratio = "—" if torch_s is None else f"{row['ratio']:.2f}"
     torch_cell = "—" if torch_s is None else f"{torch_s:.4f}"
     print("| lucid s/epoch | torch s/epoch | lucid / torch |")
     print("|---:|---:|---:|")
     print(f"| {row['lucid_s']:.4f} | {torch_cell} | {ratio} |")
     print(
         f"\n{row['model']}, {row['samples']} samples in batches of {row['batch_size']}, "
-        f"Adam; median of {row['repeats']} epochs after one warm-up. Threads: "
+        f"Adam; medians of {row['repeats']} epochs after one warm-up, the two libraries' "
+        "epochs in alternation, the ratio the median of the ratios within pairs. Threads: "
         f"{row['threads']} (lucid's pool and torch.set_num_threads), numpy BLAS "
         f"{row['blas_threads']}; torch {row['torch_version'] or 'not installed'}."
     )
