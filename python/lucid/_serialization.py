@@ -9,6 +9,8 @@ every other value is a JSON object with one tag::
     {"list": [...]}   {"tuple": [...]}   {"dict": [[key, value], ...]}   {"odict": ...}
     {"tensor": i, "requires_grad": bool, "parameter": bool}   {"ndarray": i}
     {"scalar": i}  (a numpy scalar, stored as a 0-d array)   {"float": "nan"}
+    {"generator": [seed, stream, offset], "id": k}  (a lucid.random.Generator; k numbers
+    the generators, so one referenced twice loads as one)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import IO, Any
 import numpy as np
 
 from lucid import _archive, _files, _pickles, _storage
+from lucid import random as _random
 from lucid._tensor import Tensor
 from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
@@ -71,6 +74,8 @@ class _Encoder:
         self.arrays: list[np.ndarray] = []
         self._indices: dict[tuple[str, int], int] = {}  # (tag, id) → array index
         self._open: set[int] = set()  # ids of the containers being encoded (cycles)
+        self._generators: dict[int, int] = {}  # id → number, in the order first met
+        self._kept: list[Any] = []  # what those ids belong to, alive until the end
 
     def _array(self, tag: str, obj: Any, array: np.ndarray) -> int:
         key = (tag, id(obj))
@@ -98,6 +103,10 @@ class _Encoder:
         if type(obj) is np.ndarray:
             self._check_dtype(obj.dtype, where)
             return {"ndarray": self._array("ndarray", obj, obj)}
+        if isinstance(obj, _random.Generator):
+            number = self._generators.setdefault(id(obj), len(self._generators))
+            self._kept.append(obj)
+            return {"generator": list(obj.get_state()), "id": number}
         if isinstance(obj, (list, tuple, dict)):
             if id(obj) in self._open:
                 raise ValueError(f"cannot save {where}: it contains itself")
@@ -108,8 +117,8 @@ class _Encoder:
                 self._open.discard(id(obj))
         raise TypeError(
             f"cannot save {type(obj).__name__} (at {where}): lucid.save takes tensors, "
-            "numpy arrays and scalars, None, bools, ints, floats, strings, and lists, "
-            "tuples and dicts of them"
+            "numpy arrays and scalars, lucid.random Generators, None, bools, ints, "
+            "floats, strings, and lists, tuples and dicts of them"
         )
 
     def _container(self, obj: Any, where: str) -> Any:
@@ -251,6 +260,8 @@ class _Decoder:
                 cls = Parameter if node["parameter"] is True else Tensor
                 self._loaded[memo] = cls._wrap(array, requires_grad=node["requires_grad"] is True)
             return self._loaded[memo]
+        if tag == "generator" and set(node) == {"generator", "id"}:
+            return self._generator(value, node["id"])
         if len(node) != 1:
             raise ValueError(f"unexpected manifest entry {node!r:.80}")
         if tag in ("list", "tuple") and isinstance(value, list):
@@ -268,6 +279,20 @@ class _Decoder:
         if tag == "float" and value in ("nan", "inf", "-inf"):
             return float(value)
         raise ValueError(f"unexpected manifest entry {node!r:.80}")
+
+    def _generator(self, state: Any, number: Any) -> Any:
+        """A Generator in the saved state; the same ``number`` loads as the same one."""
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise ValueError(f"bad generator number {number!r:.80}")
+        memo = ("generator", number)
+        if memo not in self._loaded:
+            if not (isinstance(state, list) and len(state) == 3):
+                raise ValueError(f"a generator's state is {state!r:.80}")
+            seed, stream, _ = state
+            generator = _random.Generator(seed, stream=stream)
+            generator.set_state(tuple(state))  # checks every number
+            self._loaded[memo] = generator
+        return self._loaded[memo]
 
 
 def _read_array(file: IO[bytes], members: dict[str, _archive.Member], name: str) -> np.ndarray:
