@@ -1,6 +1,8 @@
 """Optimisers with lucid 2.x's names and positional orders and PyTorch's state-dict layout:
-SGD, Adam, AdamW, ASGD, Adadelta, Adagrad, Adamax, NAdam, RAdam, RMSprop, Rprop."""
+SGD, Adam, AdamW, ASGD, Adadelta, Adagrad, Adamax, NAdam, RAdam, RMSprop, Rprop; the
+learning-rate schedulers are in lucid.optim.lr_scheduler."""
 
+from lucid.optim import lr_scheduler
 from lucid.optim.adadelta import Adadelta
 from lucid.optim.adagrad import Adagrad
 from lucid.optim.adam import Adam, AdamW
@@ -26,4 +28,5 @@ __all__ = [
     "RMSprop",
     "Rprop",
     "Optimizer",
+    "lr_scheduler",
 ]
