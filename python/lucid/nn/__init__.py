@@ -1,10 +1,10 @@
-"""Neural-network building blocks: modules, parameters, functional forms, init.
+"""Neural-network building blocks: modules, parameters, functional forms, init, utils.
 
 The layers' names are listed once, in the ``__all__`` of each file of lucid.nn.modules;
 this package re-exports them.
 """
 
-from lucid.nn import functional, init
+from lucid.nn import functional, init, utils
 from lucid.nn.decorators import auto_repr, set_state_dict_pass_attr
 from lucid.nn.module import Module
 from lucid.nn.modules import activation as _activation
@@ -59,6 +59,7 @@ __all__ = [
     "functional",
     "init",
     "set_state_dict_pass_attr",
+    "utils",
 ]
 __all__ += _activation.__all__
 __all__ += _activation_extra.__all__
