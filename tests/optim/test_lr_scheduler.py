@@ -3,20 +3,14 @@
 
 import math
 
-import numpy as np
 import pytest
+from _schedules import BASES, two_groups
 
 import lucid
 import lucid.optim.lr_scheduler as S
-from lucid import nn, optim
+from lucid import optim
 
 STEPS = 100
-BASES = (0.1, 0.03)
-
-
-def two_groups(cls=optim.SGD, **extra):
-    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))
-    return cls([{"params": [a], "lr": BASES[0]}, {"params": [b], "lr": BASES[1]}], **extra)
 
 
 def lrs_over(scheduler, steps=STEPS):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from test_lr_scheduler import two_groups  # noqa: E402  (tests/optim is on sys.path)
+from _schedules import two_groups
 
 import lucid
 import lucid.optim.lr_scheduler as S
