@@ -157,3 +157,40 @@ fn row_kernels_reject_lengths_that_are_not_whole_rows() {
         "overflowing rows"
     );
 }
+
+#[test]
+fn mask_rows_take_each_rows_bits_in_the_order_asked() {
+    // Row lengths around word boundaries, rows in and out of order and repeated.
+    for row in [1usize, 3, 63, 64, 65, 130] {
+        let count = 11;
+        let (mask, _) = sampled(count * row, Coefficients::alpha(0.5).unwrap(), 9, Chunk::DEFAULT);
+        for rows in
+            [vec![], vec![0], vec![10, 0, 5, 5], (0..count).collect(), (1..count).step_by(3).collect()]
+        {
+            let got = mask.rows(&rows, row).unwrap();
+            assert_eq!(got.len(), rows.len() * row);
+            for (k, &r) in rows.iter().enumerate() {
+                for j in 0..row {
+                    assert_eq!(
+                        got.get(k * row + j),
+                        mask.get(r * row + j),
+                        "row {row}, rows {rows:?}, k {k}, j {j}"
+                    );
+                }
+            }
+            // Bits past the end stay zero, so counts and unpacking hold.
+            let kept: usize = rows.iter().map(|&r| (0..row).filter(|&j| mask.get(r * row + j)).count()).sum();
+            assert_eq!(got.count_ones(), kept);
+        }
+        assert_eq!(mask.rows(&(0..count).collect::<Vec<_>>(), row).unwrap(), mask);
+    }
+}
+
+#[test]
+fn mask_rows_reject_a_row_length_or_row_out_of_range() {
+    let mask = BitMask::ones(12);
+    assert!(mask.rows(&[0], 5).unwrap_err().to_string().contains("row"));
+    assert!(mask.rows(&[0], 0).unwrap_err().to_string().contains("row"));
+    assert!(mask.rows(&[4], 3).unwrap_err().to_string().contains("rows"));
+    assert_eq!(mask.rows(&[3], 3).unwrap(), BitMask::ones(3));
+}

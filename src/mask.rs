@@ -188,6 +188,47 @@ impl BitMask {
         }
         Ok(out)
     }
+
+    /// The rows `rows` (in that order) of this mask read as rows of `row` bits: bit
+    /// k·row + j of the result is bit rows[k]·row + j of this one. How a process
+    /// that holds some rows of a batch takes their bits from the whole batch's mask.
+    pub fn rows(&self, rows: &[usize], row: usize) -> crate::Result<BitMask> {
+        let count = self.len.checked_div(row).unwrap_or(0);
+        if row == 0 || count * row != self.len {
+            return Err(crate::LucidError::value(
+                "row",
+                row.to_string(),
+                format!("a positive divisor of the mask's length {}", self.len),
+            ));
+        }
+        if let Some(&bad) = rows.iter().find(|&&r| r >= count) {
+            return Err(crate::LucidError::value("rows", format!("a row {bad}"), format!("below {count}")));
+        }
+        let mut out = BitMask::try_zeros(rows.len() * row)?;
+        for (k, &r) in rows.iter().enumerate() {
+            let (src, dst) = (r * row, k * row);
+            let mut j = 0;
+            while j < row {
+                // Up to 64 bits at a time: from the source's bit position to the end
+                // of a source word and of a destination word, whichever is nearer.
+                let (s, d) = (src + j, dst + j);
+                let take = (64 - s % 64).min(64 - d % 64).min(row - j);
+                let bits = (self.words[s / 64] >> (s % 64)) & low_bits(take);
+                out.words[d / 64] |= bits << (d % 64);
+                j += take;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A word with its `n` lowest bits set (n ≤ 64).
+fn low_bits(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
 }
 
 /// Elements decided together: one 64-bit mask word.

@@ -93,6 +93,16 @@ impl PyMask {
         })
     }
 
+    /// The rows `rows` of this mask read as rows of `row` bits, in that order: the
+    /// bits a process holding those rows of the batch needs. The kind, p and
+    /// coefficients stay.
+    fn rows(&self, py: Python<'_>, rows: Vec<usize>, row: usize) -> PyResult<PyMask> {
+        guarded(|| {
+            let bits = py.detach(|| self.bits.rows(&rows, row))?;
+            Ok(PyMask { bits, coef: self.coef, kind: self.kind })
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!("Mask(len={}, kept={}, a={})", self.bits.len(), self.bits.count_ones(), self.coef.a)
     }

@@ -24,14 +24,17 @@ from lucid import _dtypes, _storage
 from lucid._dtypes import check_device
 from lucid._tensor import Tensor
 from lucid.random import _integers
+from lucid.random._rows import current_rows, global_rows
 
 __all__ = [
     "Generator",
     "bernoulli",
+    "current_rows",
     "default_generator",
     "fork_stream",
     "get_seed",
     "get_state",
+    "global_rows",
     "initial_seed",
     "permutation",
     "rand",

@@ -90,10 +90,20 @@ def _node(
     shape: tuple[int, ...], noise: tuple[int, ...], p: float, generator: Any, kind: str
 ) -> tuple[DropoutKernel, dict[str, Any], _C.Mask | None]:
     """The operation that a mask of ``noise`` shape (checked to broadcast to ``shape``
-    at the same rank) calls for, its arguments, and the mask when drawn before it."""
-    if noise == shape:
+    at the same rank) calls for, its arguments, and the mask when drawn before it.
+
+    Inside ``lucid.random.global_rows`` a mask drawn per row is the held rows' part of
+    the whole batch's mask (``_rows_mask``); one element per bit is then a row kernel
+    with rows of one element."""
+    held = _random.current_rows()
+    if held is not None and shape and noise[0] == shape[0]:
+        mask = _rows_mask(held, shape, noise, p, generator, kind)
+        if noise == shape:
+            return RowDropout(), {"mask": mask, "row": 1}, mask
+    elif noise == shape:
         return ElementDropout(), {"p": p, "generator": generator, "kind": kind}, None
-    mask = _C.dropout_mask(int(np.prod(noise, dtype=np.int64)), p, generator, kind)
+    else:
+        mask = _C.dropout_mask(int(np.prod(noise, dtype=np.int64)), p, generator, kind)
     k = len(shape)
     while k and noise[k - 1] == 1:
         k -= 1
@@ -101,6 +111,26 @@ def _node(
         rows = int(np.prod(noise, dtype=np.int64))
         return RowDropout(), {"mask": mask, "row": int(np.prod(shape)) // rows if rows else 0}, mask
     return MaskDropout(), {"mask": mask.broadcast(noise, shape)}, mask
+
+
+def _rows_mask(
+    held: tuple[tuple[int, ...], int],
+    shape: tuple[int, ...],
+    noise: tuple[int, ...],
+    p: float,
+    generator: Any,
+    kind: str,
+) -> _C.Mask:
+    """The bits of rows ``held[0]`` of the mask a batch of ``held[1]`` rows draws."""
+    rows, total = held
+    if shape[0] != len(rows):
+        raise ValueError(
+            f"input_ has {shape[0]} rows but lucid.random.global_rows holds {len(rows)} "
+            f"rows of {total}"
+        )
+    row = int(np.prod(noise[1:], dtype=np.int64))
+    whole = _C.dropout_mask(total * row, p, generator, kind)
+    return whole.rows(rows, row)
 
 
 # ---- argument checks ------------------------------------------------------------------
