@@ -9,7 +9,7 @@ from importlib import metadata as _metadata
 import numpy as _np
 
 # _methods binds the ops of lucid._ops onto Tensor as its operators and methods.
-from lucid import _methods, einops, linalg, nn, optim, random
+from lucid import _methods, data, einops, linalg, nn, optim, random
 from lucid._C import empty_cache, get_num_threads, memory_allocated, memory_cached, set_num_threads
 from lucid._creation import (
     empty,

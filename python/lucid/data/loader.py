@@ -1,0 +1,180 @@
+"""DataLoader: batches of a map-style dataset, in order or shuffled by lucid's generator,
+loaded in this process or by worker processes (lucid.data._pool).
+
+Each ``iter(loader)`` is one epoch. An epoch that shuffles or uses workers draws its
+epoch seed from ``generator`` (the default generator if None) when it starts; the order
+and the workers' randomness follow from it (lucid.data._order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from lucid import random as _random
+from lucid.data import _order
+from lucid.data.collate import default_collate
+
+__all__ = ["DataLoader"]
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {name}={value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {name}={value!r}")
+    return value
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {name}={value!r}")
+    return value
+
+
+def _check_callable(name: str, value: Any) -> Any:
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, got {type(value).__name__}")
+    return value
+
+
+class DataLoader:
+    """Batches of ``batch_size`` samples of ``dataset``, made by ``collate_fn``
+    (:func:`default_collate` if None), in order or, with ``shuffle``, in an order drawn
+    for each epoch. PyTorch's keywords: ``drop_last`` (no short last batch),
+    ``num_workers`` (processes that load batches; 0: this one), ``generator`` (a
+    lucid.random.Generator for the epoch seeds), ``worker_init_fn`` (called with the
+    worker id in each new worker), ``persistent_workers`` (keep the workers between
+    epochs), ``prefetch_factor`` (batches in flight per worker, 2 by default),
+    ``timeout`` (seconds to wait for a batch from the workers; 0: no limit) and
+    ``multiprocessing_context`` ("fork", "spawn", "forkserver" or a context; fork where
+    the platform has it)."""
+
+    default_collate = staticmethod(default_collate)
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        *,
+        drop_last: bool = False,
+        num_workers: int = 0,
+        generator: Any = None,
+        worker_init_fn: Callable[[int], None] | None = None,
+        persistent_workers: bool = False,
+        prefetch_factor: int | None = None,
+        timeout: float = 0,
+        multiprocessing_context: Any = None,
+    ) -> None:
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(
+                f"dataset must have __len__ and __getitem__, got {type(dataset).__name__}"
+            )
+        self.dataset = dataset
+        self.batch_size = _check_int("batch_size", batch_size, 1)
+        self.shuffle = _check_bool("shuffle", shuffle)
+        self.collate_fn = _check_callable("collate_fn", collate_fn) or default_collate
+        self.drop_last = _check_bool("drop_last", drop_last)
+        self.num_workers = _check_int("num_workers", num_workers, 0)
+        if generator is not None and not isinstance(generator, _random.Generator):
+            raise TypeError(
+                "generator must be a lucid.random.Generator or None, got "
+                f"{type(generator).__name__}"
+            )
+        self.generator = generator
+        self.worker_init_fn = _check_callable("worker_init_fn", worker_init_fn)
+        self.persistent_workers = _check_bool("persistent_workers", persistent_workers)
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers=True needs num_workers > 0, got num_workers=0")
+        if prefetch_factor is not None:
+            if num_workers == 0:
+                raise ValueError(
+                    f"prefetch_factor={prefetch_factor!r} needs num_workers > 0 (it counts "
+                    "batches in flight per worker); leave it None for num_workers=0"
+                )
+            _check_int("prefetch_factor", prefetch_factor, 1)
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+            raise ValueError(f"timeout must be a number >= 0, got timeout={timeout!r}")
+        self.timeout = float(timeout)
+        self.multiprocessing_context = multiprocessing_context
+        # The epoch in progress (or the next one) and how far it has gone.
+        self._epoch = 0
+        self._in_epoch = False
+        self._position = 0
+        self._epoch_seed: int | None = None
+        self._resume = False
+        self._token = 0
+
+    def __len__(self) -> int:
+        return _order.batch_count(len(self.dataset), self.batch_size, self.drop_last)
+
+    def _needs_seed(self) -> bool:
+        return self.shuffle or self.num_workers > 0
+
+    def _start_epoch(self) -> tuple[int, int, int | None]:
+        """(token, first batch, epoch seed) of the epoch an ``iter`` starts."""
+        if self._resume:
+            self._resume = False
+        else:
+            if self._in_epoch:  # the last epoch was left unfinished
+                self._epoch += 1
+            self._position = 0
+            self._epoch_seed = (
+                _order.draw_epoch_seed(self.generator) if self._needs_seed() else None
+            )
+        self._in_epoch = True
+        self._token += 1
+        return self._token, self._position, self._epoch_seed
+
+    def _yielded(self, token: int) -> None:
+        if token == self._token:
+            self._position += 1
+
+    def _finished(self, token: int) -> None:
+        if token == self._token and self._in_epoch:
+            self._epoch += 1
+            self._in_epoch = False
+            self._position = 0
+            self._epoch_seed = None
+
+    def __iter__(self) -> Iterator[Any]:
+        token, start, seed = self._start_epoch()
+        return _InProcessIter(self, token, start, seed)
+
+    def __repr__(self) -> str:
+        return (
+            f"DataLoader(n={len(self.dataset)}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, num_workers={self.num_workers})"
+        )
+
+
+class _InProcessIter:
+    """One epoch's batches, loaded here."""
+
+    def __init__(self, loader: DataLoader, token: int, start: int, seed: int | None) -> None:
+        self._loader = loader
+        self._token = token
+        n = len(loader.dataset)
+        self._order = _order.epoch_order(n, loader.shuffle, seed)
+        self._next = start
+        self._count = _order.batch_count(n, loader.batch_size, loader.drop_last)
+
+    def __iter__(self) -> _InProcessIter:
+        return self
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __next__(self) -> Any:
+        loader = self._loader
+        if self._next >= self._count:
+            loader._finished(self._token)
+            raise StopIteration
+        indices = _order.batch_indices(self._order, self._next, loader.batch_size)
+        batch = loader.collate_fn([loader.dataset[i] for i in indices])
+        self._next += 1
+        loader._yielded(self._token)
+        return batch
