@@ -140,6 +140,62 @@ class DataLoader:
             self._position = 0
             self._epoch_seed = None
 
+    def state_dict(self) -> dict[str, Any]:
+        """Where the loader is, as plain data: ``epoch`` (the epoch in progress, or the
+        next one; counted from 0), ``position`` (batches of it already yielded),
+        ``epoch_seed`` (the seed of its order and worker randomness; None before it
+        starts or when it needs none), ``generator`` (the state of the loader's own
+        generator, as ``Generator.get_state`` gives it, or None without one) and the
+        settings the order depends on. The default generator, when the loader draws
+        from it, is saved with ``lucid.random.get_state()`` like every other use of it."""
+        in_epoch = self._in_epoch
+        return {
+            "epoch": self._epoch,
+            "position": self._position if in_epoch else 0,
+            "epoch_seed": self._epoch_seed if in_epoch else None,
+            "in_epoch": in_epoch,
+            "generator": None if self.generator is None else list(self.generator.get_state()),
+            "dataset_length": len(self.dataset),
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+        }
+
+    def load_state_dict(self, state: Any) -> None:
+        """Continue from ``state`` (from :meth:`state_dict`): the next ``iter`` yields the
+        rest of the interrupted epoch, and the epochs after it are those of the run that
+        was saved."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict, got {type(state).__name__}")
+        missing = sorted({"epoch", "position", "epoch_seed", "in_epoch", "generator"} - set(state))
+        if missing:
+            raise ValueError(f"state is missing {missing}")
+        for key, ours in (
+            ("dataset_length", len(self.dataset)),
+            ("batch_size", self.batch_size),
+            ("shuffle", self.shuffle),
+            ("drop_last", self.drop_last),
+        ):
+            if key in state and state[key] != ours:
+                raise ValueError(f"state has {key}={state[key]!r} but this loader has {ours!r}")
+        epoch = _check_int("state['epoch']", state["epoch"], 0)
+        position = _check_int("state['position']", state["position"], 0)
+        in_epoch = _check_bool("state['in_epoch']", state["in_epoch"])
+        seed = state["epoch_seed"]
+        if in_epoch and self._needs_seed():
+            seed = _random._check_seed(seed, "state['epoch_seed']")
+        gen_state = state["generator"]
+        if (gen_state is None) != (self.generator is None):
+            raise ValueError(
+                f"state has generator={gen_state!r} but this loader has generator="
+                f"{self.generator!r}: both or neither must have one"
+            )
+        if self.generator is not None:
+            self.generator.set_state(tuple(gen_state))
+        self._epoch, self._in_epoch, self._resume = epoch, in_epoch, in_epoch
+        self._position = position if in_epoch else 0
+        self._epoch_seed = seed if in_epoch else None
+
     def __iter__(self) -> Iterator[Any]:
         token, start, seed = self._start_epoch()
         return _InProcessIter(self, token, start, seed)
