@@ -2,6 +2,7 @@
 and a DataLoader that shuffles with lucid's counter-based generator, saves and restores
 its place in an epoch, and loads batches in worker processes."""
 
+from lucid.data._worker import WorkerInfo, get_worker_info
 from lucid.data.collate import default_collate
 from lucid.data.datasets import ConcatDataset, Dataset, Subset, TensorDataset
 from lucid.data.loader import DataLoader
@@ -13,6 +14,8 @@ __all__ = [
     "Dataset",
     "Subset",
     "TensorDataset",
+    "WorkerInfo",
     "default_collate",
+    "get_worker_info",
     "random_split",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from lucid import random as _random
-from lucid.data import _order
+from lucid.data import _order, _pool
 from lucid.data.collate import default_collate
 
 __all__ = ["DataLoader"]
@@ -99,7 +99,9 @@ class DataLoader:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
             raise ValueError(f"timeout must be a number >= 0, got timeout={timeout!r}")
         self.timeout = float(timeout)
+        _pool.resolve_context(multiprocessing_context)  # a bad one is refused here
         self.multiprocessing_context = multiprocessing_context
+        self._workers: _pool.WorkerPool | None = None  # the persistent workers
         # The epoch in progress (or the next one) and how far it has gone.
         self._epoch = 0
         self._in_epoch = False
@@ -198,7 +200,10 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         token, start, seed = self._start_epoch()
-        return _InProcessIter(self, token, start, seed)
+        if self.num_workers == 0:
+            return _InProcessIter(self, token, start, seed)
+        assert seed is not None
+        return _WorkerIter(self, token, start, seed)
 
     def __repr__(self) -> str:
         return (
@@ -234,3 +239,86 @@ class _InProcessIter:
         self._next += 1
         loader._yielded(self._token)
         return batch
+
+
+class _WorkerIter:
+    """One epoch's batches, loaded by worker processes and yielded in order."""
+
+    def __init__(self, loader: DataLoader, token: int, start: int, seed: int) -> None:
+        self._loader = loader
+        self._token = token
+        self._count = _order.batch_count(len(loader.dataset), loader.batch_size, loader.drop_last)
+        self._next = self._sent = start
+        self._ready: dict[int, Any] = {}
+        self._done = start >= self._count
+        if loader.persistent_workers:
+            if loader._workers is None or loader._workers.closed:
+                loader._workers = _pool.WorkerPool(loader, owner=loader)
+            self._pool = loader._workers
+        else:
+            self._pool = _pool.WorkerPool(loader, owner=self)
+        self._tag = self._pool.start_epoch(seed)
+        assert loader.prefetch_factor is not None
+        self._window = loader.num_workers * loader.prefetch_factor
+        self._fill()
+
+    def __iter__(self) -> _WorkerIter:
+        return self
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _fill(self) -> None:
+        while self._sent < min(self._count, self._next + self._window):
+            self._pool.submit(self._tag, self._sent)
+            self._sent += 1
+
+    def _close(self) -> None:
+        self._done = True
+        if not self._loader.persistent_workers:
+            self._pool.shutdown()
+
+    def _fail(self) -> None:
+        self._done = True
+        self._pool.shutdown()
+
+    def __next__(self) -> Any:
+        if self._done or self._next >= self._count:
+            if not self._done:
+                self._close()
+            self._loader._finished(self._token)
+            raise StopIteration
+        if self._pool.closed or self._pool.tag != self._tag:
+            self._done = True
+            raise RuntimeError(
+                "this epoch's iterator was replaced by a newer iter() of the same "
+                "DataLoader (persistent workers serve one epoch at a time)"
+            )
+        i = self._next
+        try:
+            self._pool.collect(self._tag, self._ready, i, self._loader.timeout)
+        except BaseException:
+            self._fail()
+            raise
+        kind, value = self._ready.pop(i)
+        if kind == "error":
+            self._fail()
+            raise _rebuilt(value)
+        self._next += 1
+        self._fill()
+        self._loader._yielded(self._token)
+        return value
+
+
+def _rebuilt(description: tuple[Any, str, str]) -> BaseException:
+    """The worker's exception as its own class with the worker's traceback in the
+    message, or a RuntimeError if that class cannot be made from a message."""
+    cls, _name, message = description
+    if cls is not None:
+        try:
+            exc = cls(message)
+            if isinstance(exc, BaseException):
+                return exc
+        except Exception:
+            pass
+    return RuntimeError(message)
