@@ -1,6 +1,6 @@
 """Print, as JSON, the public names of the lucid this interpreter imports: its top level,
 lucid.nn, lucid.nn.functional (as "F."), lucid.nn.init, lucid.optim, lucid.random,
-lucid.linalg, lucid.einops and the Tensor class's methods and properties.
+lucid.linalg, lucid.einops, lucid.data and the Tensor class's methods and properties.
 
 Run by scripts/compat_diff.py under lucid 2.x, to check that some snippet covers every
 name. A name counts when its object comes from lucid: names of other packages that
@@ -12,6 +12,7 @@ import inspect
 import json
 
 import lucid
+import lucid.data
 import lucid.einops
 import lucid.linalg
 import lucid.nn
@@ -29,6 +30,7 @@ SPACES = {
     "random.": lucid.random,
     "linalg.": lucid.linalg,
     "einops.": lucid.einops,
+    "data.": lucid.data,
 }
 TOP = {id(getattr(lucid, n)) for n in dir(lucid) if not n.startswith("_")}
 
