@@ -111,6 +111,11 @@ def test_a_state_that_does_not_fit_is_refused():
         _loader(1).load_state_dict([1])
     with pytest.raises(ValueError, match=r"state\['position'\] must be at least 0"):
         _loader(1).load_state_dict({**state, "position": -1})
+    mid = {**state, "in_epoch": True, "position": 2}
+    with pytest.raises(ValueError, match="a shuffled epoch needs its seed"):
+        _loader(1).load_state_dict({**mid, "epoch_seed": None})
+    with pytest.raises(TypeError, match=r"state\['epoch_seed'\] must be an int, got str"):
+        _loader(1).load_state_dict({**mid, "epoch_seed": "7"})
 
 
 FRESH = """

@@ -104,8 +104,16 @@ def test_batches_come_in_order_with_the_bits_of_num_workers_0():
             assert len(expected[0]) == (5 if drop_last else 6)
             for w in (1, 2, 3):
                 assert epochs(make(w)) == expected, (w, shuffle)
-        x, y = next(iter(DataLoader(TensorDataset(np.arange(8.0), np.arange(8)), 3, num_workers=2)))
+        ds = TensorDataset(np.arange(8.0), np.arange(8))
+        x, y = next(iter(DataLoader(ds, 3, num_workers=2)))
         assert x.dtype == np.float64 and y.dtype == np.int64 and y.tolist() == [0, 1, 2]
+        # a state saved without workers resumes with them
+        alone = DataLoader(ds, 3)
+        it = iter(alone)
+        next(it)
+        helped = DataLoader(ds, 3, num_workers=1)
+        helped.load_state_dict(alone.state_dict())
+        assert [b[1].tolist() for b in helped] == [[3, 4, 5], [6, 7]]
         no_children()
         """
     )
@@ -184,6 +192,7 @@ def test_a_worker_exception_is_raised_again_with_its_traceback():
             text = str(exc)
             assert "Caught KeyError in DataLoader worker process 1 (batch 3)" in text, text
             assert "no sample 7" in text and "in __getitem__" in text and "Traceback" in text
+            assert "\\\\n" not in text  # the message itself, not its repr
         else:
             raise AssertionError("no error")
         no_children()

@@ -120,6 +120,10 @@ class DataLoader:
         """(token, first batch, epoch seed) of the epoch an ``iter`` starts."""
         if self._resume:
             self._resume = False
+            if self._epoch_seed is None and self._needs_seed():
+                # saved by a loader without workers or shuffle: the order needs no seed,
+                # the workers' draws get a new one
+                self._epoch_seed = _order.draw_epoch_seed(self.generator)
         else:
             if self._in_epoch:  # the last epoch was left unfinished
                 self._epoch += 1
@@ -184,8 +188,10 @@ class DataLoader:
         position = _check_int("state['position']", state["position"], 0)
         in_epoch = _check_bool("state['in_epoch']", state["in_epoch"])
         seed = state["epoch_seed"]
-        if in_epoch and self._needs_seed():
+        if in_epoch and seed is not None:
             seed = _random._check_seed(seed, "state['epoch_seed']")
+        elif in_epoch and self.shuffle:
+            raise ValueError("state['epoch_seed'] is None, but a shuffled epoch needs its seed")
         gen_state = state["generator"]
         if (gen_state is None) != (self.generator is None):
             raise ValueError(
@@ -310,13 +316,21 @@ class _WorkerIter:
         return value
 
 
+class _Message(str):
+    """A message whose repr is itself."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _rebuilt(description: tuple[Any, str, str]) -> BaseException:
     """The worker's exception as its own class with the worker's traceback in the
     message, or a RuntimeError if that class cannot be made from a message."""
     cls, _name, message = description
     if cls is not None:
         try:
-            exc = cls(message)
+            # KeyError's str is the repr of its argument: keep the traceback readable
+            exc = cls(_Message(message) if issubclass(cls, KeyError) else message)
             if isinstance(exc, BaseException):
                 return exc
         except Exception:
