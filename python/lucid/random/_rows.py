@@ -57,6 +57,6 @@ def global_rows(rows: Sequence[int] | range, total: int) -> Iterator[None]:
         _ROWS.reset(token)
 
 
-def current_rows() -> tuple[tuple[int, ...], int] | None:
-    """(rows, total) of the innermost ``global_rows`` block, or None outside any."""
-    return _ROWS.get()
+# (rows, total) of the innermost ``global_rows`` block, or None outside any. The context
+# variable's own getter, so the dropout layers ask on every call without a Python frame.
+current_rows = _ROWS.get
