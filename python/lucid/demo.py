@@ -27,10 +27,8 @@ The pieces are importable: :func:`load_digits_split`, :func:`build_model`,
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,8 +36,15 @@ import numpy as np
 
 import lucid
 import lucid.nn as nn
-import lucid.nn.functional as F
 from lucid._demo_report import ProgressBar, plot_statistics, require, summary
+from lucid._demo_training import (
+    BATCH_SIZE,
+    accuracy,
+    layer_statistics,
+    standardised_split,
+    train_epoch,
+    whole_number,
+)
 from lucid.nn import init
 
 __all__ = [
@@ -58,7 +63,6 @@ __all__ = [
 DEPTH = 8
 WIDTH = 128
 P = 0.1  # the drop probability Klambauer et al. suggest for AlphaDropout (0.05 or 0.1)
-BATCH_SIZE = 64
 LR = 1e-3
 EPOCHS = 20
 TEST_SIZE = 0.25
@@ -88,21 +92,8 @@ def load_digits_split(seed: int = 0, test_size: float = TEST_SIZE) -> Digits:
     and becomes 0.
     """
     datasets = require("sklearn.datasets", "scikit-learn")
-    selection = require("sklearn.model_selection", "scikit-learn")
     digits = datasets.load_digits()
-    x_train, x_test, y_train, y_test = selection.train_test_split(
-        digits.data, digits.target, test_size=test_size, stratify=digits.target,
-        random_state=seed,
-    )  # fmt: skip
-    mean = x_train.mean(axis=0)
-    std = x_train.std(axis=0)
-    std[std == 0] = 1.0
-    return Digits(
-        ((x_train - mean) / std).astype(np.float32),
-        y_train.astype(np.int64),
-        ((x_test - mean) / std).astype(np.float32),
-        y_test.astype(np.int64),
-    )
+    return Digits(*standardised_split(digits.data, digits.target, seed, test_size))
 
 
 # ---- model --------------------------------------------------------------------------
@@ -152,74 +143,7 @@ def build_model(
 # ---- training -----------------------------------------------------------------------
 
 
-def train_epoch(
-    model: nn.Module,
-    optimizer: lucid.optim.Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
-    rng: np.random.Generator,
-    batch_size: int = BATCH_SIZE,
-    on_batch: Callable[[int, int, float], Any] | None = None,
-) -> float:
-    """One pass over (x, y) in mini-batches in the order of ``rng.permutation``, with
-    cross-entropy loss; returns the mean loss per sample.
-
-    ``on_batch(done, total, mean_loss_so_far)`` is called after each batch (a
-    :class:`ProgressBar`, for one). The last batch is smaller when ``batch_size`` does
-    not divide ``len(x)``.
-    """
-    model.train()
-    order = rng.permutation(len(x))
-    batches = math.ceil(len(x) / batch_size)
-    total, seen = 0.0, 0
-    for done, start in enumerate(range(0, len(x), batch_size), start=1):
-        index = order[start : start + batch_size]
-        loss = F.cross_entropy(model(lucid.tensor(x[index])), lucid.tensor(y[index]))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(index)
-        seen += len(index)
-        if on_batch is not None:
-            on_batch(done, batches, total / seen)
-    return total / seen
-
-
-def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
-    """The fraction of ``x`` that ``model`` classifies as ``y``, in eval mode (no
-    dropout); the model is left in the mode it was in."""
-    was_training = model.training
-    model.eval()
-    with lucid.no_grad():
-        predicted = model(lucid.tensor(x)).data.argmax(axis=1)
-    model.train(was_training)
-    return float(np.mean(predicted == y))
-
-
 # ---- layer statistics and the plot --------------------------------------------------
-
-
-def layer_statistics(model: nn.Sequential, x: np.ndarray) -> np.ndarray:
-    """Mean and standard deviation of each block's output in training mode.
-
-    ``model`` is a network from :func:`build_model`, ``x`` a batch of inputs. Each
-    block's output (after SELU and dropout, with dropout active) is pooled over the
-    batch and the units. Returns an array (depth, 2): column 0 the means, column 1 the
-    standard deviations. The model is left in the mode it was in; its dropout
-    generator moves on, so a second call sees new masks.
-    """
-    *blocks, _head = model.children()
-    was_training = model.training
-    model.train()
-    rows = []
-    hidden = lucid.tensor(x)
-    with lucid.no_grad():
-        for block in blocks:
-            hidden = block(hidden)
-            values = hidden.data.astype(np.float64)
-            rows.append((values.mean(), values.std()))
-    model.train(was_training)
-    return np.array(rows)
 
 
 def compare_dropouts(
@@ -242,23 +166,6 @@ def compare_dropouts(
 # ---- the command line ---------------------------------------------------------------
 
 
-def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type`` for ints in [low, high) (no upper end when ``high`` is None)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        if high is not None and value >= high:
-            raise argparse.ArgumentTypeError(f"must be below {high}, got {value}")
-        return value
-
-    return parse
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line's options; a bad value exits with argparse's usage error."""
     parser = argparse.ArgumentParser(
@@ -270,10 +177,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
-        "--epochs", type=_whole_number(1), default=EPOCHS, help=f"epochs (default {EPOCHS})"
+        "--epochs", type=whole_number(1), default=EPOCHS, help=f"epochs (default {EPOCHS})"
     )
     parser.add_argument(
-        "--seed", type=_whole_number(0, 2**32), default=0,  # scikit-learn's random_state
+        "--seed", type=whole_number(0, 2**32), default=0,  # scikit-learn's random_state
         help="seed of the split, weights, masks and batch order, in [0, 2**32) (default 0)",
     )  # fmt: skip
     parser.add_argument(
