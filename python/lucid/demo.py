@@ -36,6 +36,7 @@ import numpy as np
 
 import lucid
 import lucid.nn as nn
+from lucid import _demo_depth as sweep
 from lucid._demo_report import ProgressBar, plot_statistics, require, summary
 from lucid._demo_training import (
     BATCH_SIZE,
@@ -66,6 +67,7 @@ P = 0.1  # the drop probability Klambauer et al. suggest for AlphaDropout (0.05 
 LR = 1e-3
 EPOCHS = 20
 TEST_SIZE = 0.25
+SWEEP_OUT = Path("lucid-depths.png")
 
 DROPOUTS = {"alpha": nn.AlphaDropout, "standard": nn.Dropout}
 
@@ -177,17 +179,58 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
-        "--epochs", type=whole_number(1), default=EPOCHS, help=f"epochs (default {EPOCHS})"
-    )
+        "--epochs", type=whole_number(1), default=None,
+        help=f"epochs (default {EPOCHS}; {sweep.EPOCHS} for each run of the depth sweep)",
+    )  # fmt: skip
     parser.add_argument(
         "--seed", type=whole_number(0, 2**32), default=0,  # scikit-learn's random_state
-        help="seed of the split, weights, masks and batch order, in [0, 2**32) (default 0)",
+        help="seed of the split, weights, masks and batch order, in [0, 2**32); the depth "
+        "sweep's first seed (default 0)",
     )  # fmt: skip
     parser.add_argument(
-        "--out", type=Path, default=Path("lucid-demo.png"),
-        help="where to write the PNG plot (default lucid-demo.png)",
+        "--out", type=Path, default=None,
+        help=f"where to write the PNG plot (default lucid-demo.png; {SWEEP_OUT} for the "
+        "depth sweep)",
+    )  # fmt: skip
+    group = parser.add_argument_group(
+        "depth sweep",
+        "With --depths, train SELU + AlphaDropout, ReLU + Dropout and ReLU + BatchNorm + "
+        "Dropout networks of each depth on each data set with each seed, print their test "
+        "accuracies as a markdown table and plot their training losses and the deepest "
+        "networks' statistics per block.",
+    )
+    group.add_argument(
+        "--depths", nargs="+", type=whole_number(1), metavar="DEPTH",
+        help="hidden blocks of each network, e.g. 8 16 32 (default: no sweep, the demo's "
+        "one network)",
+    )  # fmt: skip
+    group.add_argument(
+        "--datasets", nargs="+", choices=sweep.DATASETS, metavar="NAME",
+        help=f"scikit-learn data sets, of {', '.join(sweep.DATASETS)} (default all)",
+    )  # fmt: skip
+    group.add_argument(
+        "--seeds", type=whole_number(1),
+        help=f"seeds per combination: --seed, --seed + 1, ... (default {sweep.SEEDS})",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.depths is None:
+        given = [name for name in ("datasets", "seeds") if getattr(args, name) is not None]
+        if given:
+            parser.error(f"--{given[0]} applies only to the depth sweep; give --depths too")
+        args.epochs = EPOCHS if args.epochs is None else args.epochs
+        args.out = Path("lucid-demo.png") if args.out is None else args.out
+    else:
+        for name in ("depths", "datasets"):
+            values = getattr(args, name) or []
+            repeated = sorted({v for v in values if values.count(v) > 1}, key=values.index)
+            if repeated:
+                parser.error(f"--{name}: {repeated[0]} is given more than once")
+        args.datasets = list(sweep.DATASETS) if args.datasets is None else args.datasets
+        args.seeds = sweep.SEEDS if args.seeds is None else args.seeds
+        if args.seed + args.seeds > 2**32:
+            parser.error(f"--seeds {args.seeds}: --seed + --seeds must be at most 2**32")
+        args.epochs = sweep.EPOCHS if args.epochs is None else args.epochs
+        args.out = SWEEP_OUT if args.out is None else args.out
     if args.out.is_dir():
         parser.error(f"--out {args.out} is a directory; give a file name such as plot.png")
     if not args.out.parent.is_dir():
@@ -205,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as err:
         print(f"python -m lucid.demo: {err}", file=sys.stderr)
         return 1
+    if args.depths is not None:
+        return sweep.main(args)
     start = time.perf_counter()
     data = load_digits_split(args.seed)
     print(
