@@ -111,7 +111,20 @@ def backward(root: Any, keep_grad: bool = False) -> None:
             f"has shape {root.shape}",
         )
     top = root if root._ctx is None else root._ctx
-    pending = {id(top): seed.astype(root.dtype, copy=False)}
+    try:
+        _walk(root, top, seed.astype(root.dtype, copy=False), keep_grad)
+    except BaseException:
+        hooks.drop_callbacks()
+        raise
+    if hooks.callbacks:
+        hooks.run_callbacks()
+    if not keep_root:
+        root.grad = None
+
+
+def _walk(root: Any, top: Any, seed: np.ndarray, keep_grad: bool) -> None:
+    """The walk of ``backward`` from ``top`` (root's node) with the gradient ``seed``."""
+    pending = {id(top): seed}
     owned: set[int] = set()  # ids of pending gradients that only `pending` holds
     for node in reversed(topological_order(top)):
         # Popped: an intermediate gradient is freed as soon as it has been used.
@@ -166,5 +179,3 @@ def backward(root: Any, keep_grad: bool = False) -> None:
             pending[id(parent)] = cast if previous is None else previous + cast
             if previous is None and fresh and cast is g:
                 owned.add(id(g))
-    if not keep_root:
-        root.grad = None

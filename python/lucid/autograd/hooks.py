@@ -14,6 +14,11 @@ registered, so the backward walk finds them as an attribute of the node; a leaf'
 in a weak table here instead (an attribute of the tensor would be copied and pickled
 with it, and hooks are neither, as in lucid 2.x). ``run`` is what the walk calls for
 each node.
+
+``queue_callback(fn)``, called during a backward pass (from a hook), runs ``fn()`` once
+when that pass's walk ends, after every leaf gradient is stored (PyTorch's
+``queue_callback`` of its execution engine): what data-parallel training needs to reduce
+the gradients once they are all in.
 """
 
 from __future__ import annotations
@@ -27,7 +32,15 @@ import numpy as np
 
 from lucid.autograd import function
 
-__all__ = ["RemovableHandle", "register_hook", "registered", "run"]
+__all__ = [
+    "RemovableHandle",
+    "drop_callbacks",
+    "queue_callback",
+    "register_hook",
+    "registered",
+    "run",
+    "run_callbacks",
+]
 
 _ids = itertools.count()
 #: How many hooks were ever registered: until the first, backward skips ``run``.
@@ -36,6 +49,8 @@ registered = 0
 # a WeakKeyDictionary compares keys with ==, which is element-wise on tensors. The
 # reference's callback drops the entry when the tensor goes.
 _leaf_hooks: dict[int, tuple[Any, dict[int, Any]]] = {}
+#: What queue_callback queued in the running backward pass, in order; empty otherwise.
+callbacks: list[Callable[[], Any]] = []
 
 
 def _leaf_table(tensor: Any) -> dict[int, Any] | None:
@@ -116,3 +131,23 @@ def run(node: Any, grad: np.ndarray) -> np.ndarray:
             )
         grad = values.astype(grad.dtype)
     return grad
+
+
+def queue_callback(fn: Callable[[], Any]) -> None:
+    """Run ``fn()`` when the running backward pass ends (once, however often queued)."""
+    if not callable(fn):
+        raise TypeError(f"queue_callback: fn must be callable, got {fn!r}")
+    if fn not in callbacks:
+        callbacks.append(fn)
+
+
+def run_callbacks() -> None:
+    """Run the queued callbacks in order (the end of a backward pass); a callback that
+    queues another starts it in this same loop."""
+    while callbacks:
+        callbacks.pop(0)()
+
+
+def drop_callbacks() -> None:
+    """Forget the queued callbacks (a backward pass that failed runs none of them)."""
+    callbacks.clear()
