@@ -34,7 +34,7 @@ import lucid
 import lucid.distributed as dist
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SCRIPTS = Path(__file__).resolve().parent / "scripts"
+HERE = Path(__file__).resolve().parent  # also holds the jobs: job_*.py
 UNDER_MPIEXEC = any(k in os.environ for k in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"))
 _local = Path(sys.executable).parent / "mpiexec"
 MPIEXEC = str(_local) if _local.exists() else shutil.which("mpiexec")
@@ -107,7 +107,8 @@ def collective(test: Callable[..., Any]) -> Callable[..., Any]:
             return
         path = Path(test.__code__.co_filename).resolve()
         result = _job(path)
-        node = f"{path.relative_to(ROOT)}::{test.__name__}"
+        # This test's id with its parameters, as the child's reports name it.
+        node = os.environ["PYTEST_CURRENT_TEST"].rsplit(" ", 1)[0]
         # The ranks' outputs interleave, so count the reports anywhere in the text.
         passed = len(re.findall(rf"PASSED {re.escape(node)}(?![\w\[])", result.stdout))
         if passed != 2:

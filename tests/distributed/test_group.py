@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from _mpi_world import SCRIPTS, UNDER_MPIEXEC, child_env, launch, needs_mpi, plain_only
+from _mpi_world import HERE, UNDER_MPIEXEC, child_env, launch, needs_mpi, plain_only
 
 import lucid
 import lucid.distributed as dist
@@ -79,7 +79,7 @@ def test_a_process_alone_is_a_world_of_one(no_group):
 @needs_mpi
 @plain_only
 def test_an_uncaught_exception_on_one_rank_ends_the_job_with_its_rank():
-    result = launch(2, [str(SCRIPTS / "raise_on_one_rank.py")], timeout=120)
+    result = launch(2, [str(HERE / "job_raise_on_one_rank.py")], timeout=120)
     assert result.returncode != 0
     assert "rank 1 of 2 raised an uncaught exception" in result.stderr
     assert "ZeroDivisionError" in result.stderr

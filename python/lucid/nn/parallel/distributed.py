@@ -31,7 +31,8 @@ the model is the child ``module``; ``ddp.module.state_dict()`` has none.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,22 @@ def _check_same_model(comm: Any, module: Module) -> None:
             raise ValueError(
                 f"{_NAME}: rank {rank}'s model differs from rank 0's: " + "; ".join(differ)
             )
+
+
+def _on_gradient(ref: weakref.ref) -> Callable[[Any, np.ndarray], None]:
+    """The parameters' gradient hook: queue the reduction of a synced backward."""
+
+    def hook(tensor: Any, grad: np.ndarray) -> None:
+        ddp = ref()
+        if ddp is not None and ddp._armed:
+            hooks.queue_callback(ddp._reduce)
+
+    return hook
+
+
+def _remove(handles: list[Any]) -> None:
+    for handle in handles:
+        handle.remove()
 
 
 class DistributedDataParallel(Module):
@@ -120,7 +137,11 @@ class DistributedDataParallel(Module):
         self._buckets = make_buckets(trainable, cap)
         self._sync = True  # False inside no_sync()
         self._armed = False  # a synced forward awaits its backward
-        self._handles = [p.register_hook(self._on_gradient) for p in trainable]
+        # The hooks reach the wrapper through a weak reference: the parameters must not
+        # keep it alive, and when it goes its hooks go too (the module trains alone again).
+        on_gradient = _on_gradient(weakref.ref(self))
+        handles = [p.register_hook(on_gradient) for p in trainable]
+        weakref.finalize(self, _remove, handles)
 
     @property
     def buckets(self) -> list[Any]:
@@ -134,10 +155,6 @@ class DistributedDataParallel(Module):
         if grad_enabled():
             self._armed = self._sync
         return self.module(*args, **kwargs)
-
-    def _on_gradient(self, tensor: Any, grad: np.ndarray) -> None:
-        if self._armed:
-            hooks.queue_callback(self._reduce)
 
     def _reduce(self) -> None:
         self._armed = False
