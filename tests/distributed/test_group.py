@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 
 import pytest
-from _mpi_world import HERE, UNDER_MPIEXEC, child_env, launch, needs_mpi, plain_only
+from _mpi_world import HERE, ROOT, UNDER_MPIEXEC, child_env, launch, needs_mpi, plain_only
 
 import lucid
 import lucid.distributed as dist
+from lucid.distributed import group as dist_group
 
 
 @pytest.fixture
@@ -59,6 +61,13 @@ def test_a_missing_mpi4py_is_an_import_error_saying_what_to_install(no_group, mo
     with pytest.raises(ImportError, match='pip install "lucid-rs\\[distributed\\]"'):
         dist.init_process_group()
     assert not dist.is_initialized()
+
+
+def test_the_install_hint_names_the_distribution_and_its_distributed_extra():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert f'pip install "{project["name"]}[distributed]"' in dist_group.INSTALL_HINT
+    extra = project["optional-dependencies"]["distributed"]
+    assert "mpi4py>=4" in extra and "mpich" in extra
 
 
 @needs_mpi
