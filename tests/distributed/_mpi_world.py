@@ -5,11 +5,17 @@
   every rank runs it in-process, in the group lucid.distributed makes once. Under plain
   pytest it launches ``mpiexec -n 2 python -m pytest <this test>`` in a child with a
   timeout (one job per test file, run the first time one of its tests needs it) and
-  passes when both ranks of that job report the test passed.
+  passes when both ranks of that job report the test passed (each rank writes a JUnit
+  report of its own, since the ranks' terminal outputs interleave).
 - ``launch(n, args)`` runs ``mpiexec -n n python args…`` with a timeout; the tests whose
   job must end (one rank raising) or that compare whole runs use it, and they run under
   plain pytest only (``plain_only``): under mpiexec each rank would launch its own job.
 - Without mpi4py or mpiexec every test here is skipped.
+
+Under mpiexec pytest catches a failing test's exception, so it does not abort the job:
+a test failing on one rank only may leave the other waiting in a collective, and the
+``timeout 300`` around CI's mpiexec call ends it. Under plain pytest the child job's
+timeout does the same.
 
 Children get RAYON_NUM_THREADS=1 and OMP_NUM_THREADS=1 (two cores), this lucid's
 directory first on PYTHONPATH, and none of the parent's MPI variables.
@@ -20,10 +26,11 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,15 +86,36 @@ def world() -> None:
         dist.init_process_group("mpi")
 
 
-# A test file's child job under plain pytest, run once for all its collective tests.
-_jobs: dict[str, subprocess.CompletedProcess] = {}
+# A test file's child job under plain pytest, run once for all its collective tests:
+# its output, and each test's outcome on each rank (by test name with parameters).
+_jobs: dict[str, tuple[subprocess.CompletedProcess, dict[str, list[str]]]] = {}
+
+# Each rank writes its own JUnit report: the ranks' terminal outputs interleave.
+_RANK_PYTEST = (
+    "import os, sys, pytest\n"
+    "rank = os.environ.get('PMI_RANK') or os.environ.get('OMPI_COMM_WORLD_RANK')\n"
+    "report = os.path.join(sys.argv[2], 'rank' + rank + '.xml')\n"
+    "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', sys.argv[1], '--junitxml=' + report]))\n"
+)
 
 
-def _job(path: Path) -> subprocess.CompletedProcess:
+def _outcome(case: ET.Element) -> str:
+    tags = {child.tag for child in case}
+    if tags & {"failure", "error"}:
+        return "failed"
+    return "skipped" if "skipped" in tags else "passed"
+
+
+def _job(path: Path) -> tuple[subprocess.CompletedProcess, dict[str, list[str]]]:
     key = str(path)
     if key not in _jobs:
-        args = ["-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", key]
-        _jobs[key] = launch(2, args)
+        with tempfile.TemporaryDirectory(prefix="lucid-mpi-") as reports:
+            result = launch(2, ["-c", _RANK_PYTEST, key, reports])
+            outcomes: dict[str, list[str]] = {}
+            for report in sorted(Path(reports).glob("rank*.xml")):
+                for case in ET.parse(report).iter("testcase"):
+                    outcomes.setdefault(case.get("name", ""), []).append(_outcome(case))
+        _jobs[key] = (result, outcomes)
     return _jobs[key]
 
 
@@ -95,7 +123,8 @@ def collective(test: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``test`` on every rank of a 2-process world (see the module docstring).
 
     Under plain pytest the first collective test of a file launches one job running
-    the whole file on 2 ranks; each test then passes when both ranks report it passed.
+    the whole file on 2 ranks; each test then passes when both ranks' reports say it
+    passed.
     """
 
     @needs_mpi
@@ -105,15 +134,12 @@ def collective(test: Callable[..., Any]) -> Callable[..., Any]:
             world()
             test(*args, **kwargs)
             return
-        path = Path(test.__code__.co_filename).resolve()
-        result = _job(path)
-        # This test's id with its parameters, as the child's reports name it.
-        node = os.environ["PYTEST_CURRENT_TEST"].rsplit(" ", 1)[0]
-        # The ranks' outputs interleave, so count the reports anywhere in the text.
-        passed = len(re.findall(rf"PASSED {re.escape(node)}(?![\w\[])", result.stdout))
-        if passed != 2:
+        result, outcomes = _job(Path(test.__code__.co_filename).resolve())
+        # This test's name with its parameters, as the reports name it.
+        name = os.environ["PYTEST_CURRENT_TEST"].rsplit(" ", 1)[0].split("::")[-1]
+        if outcomes.get(name) != ["passed", "passed"]:
             pytest.fail(
-                f"{node} passed on {passed} of 2 ranks (job exit {result.returncode}):\n"
+                f"{name}: {outcomes.get(name)} on the 2 ranks (job exit {result.returncode}):\n"
                 + result.stdout[-6000:]
                 + result.stderr[-3000:],
                 pytrace=False,

@@ -133,7 +133,6 @@ class DistributedDataParallel(Module):
             broadcast(buffer, 0)
         trainable = [p for p in module.parameters() if p.requires_grad]
         cap = max(1, int(self.bucket_cap_mb * 2**20))
-        self._comm = comm
         self._buckets = make_buckets(trainable, cap)
         self._sync = True  # False inside no_sync()
         self._armed = False  # a synced forward awaits its backward
@@ -158,7 +157,8 @@ class DistributedDataParallel(Module):
 
     def _reduce(self) -> None:
         self._armed = False
-        average(self._comm, self._buckets)
+        # The group as it is now: one destroyed since construction is a RuntimeError.
+        average(communicator(_NAME), self._buckets)
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
