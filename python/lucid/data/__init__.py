@@ -5,6 +5,7 @@ its place in an epoch, and loads batches in worker processes."""
 from lucid.data._worker import WorkerInfo, get_worker_info
 from lucid.data.collate import default_collate
 from lucid.data.datasets import ConcatDataset, Dataset, Subset, TensorDataset
+from lucid.data.distributed import DistributedSampler
 from lucid.data.loader import DataLoader
 from lucid.data.split import random_split
 
@@ -12,6 +13,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "Subset",
     "TensorDataset",
     "WorkerInfo",

@@ -140,10 +140,12 @@ class WorkerPool:
         except OSError:
             pass  # the worker is gone: collect reports it, naming it
 
-    def start_epoch(self, epoch_seed: int) -> int:
+    def start_epoch(self, epoch_seed: int, order: Any = None) -> int:
+        """Tell the workers a new epoch starts: its seed, and its order when a sampler
+        gave it (else they compute it from the seed)."""
         self.tag += 1
         for k in range(self.num_workers):
-            self._send(k, ("epoch", self.tag, epoch_seed))
+            self._send(k, ("epoch", self.tag, (epoch_seed, order)))
         return self.tag
 
     def submit(self, tag: int, i: int) -> None:

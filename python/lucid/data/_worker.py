@@ -1,7 +1,8 @@
 """The loop a DataLoader worker process runs, and get_worker_info.
 
-A worker reads messages from its task pipe: ``("epoch", tag, epoch_seed)`` starts an
-epoch (its order is computed here from the seed, as the loader computes it),
+A worker reads messages from its task pipe: ``("epoch", tag, (epoch_seed, order))``
+starts an epoch (its order is the sampler's when the loader sends one, else computed
+here from the seed, as the loader computes it),
 ``("batch", tag, i)`` asks for batch i of it, None ends the worker. Each batch goes
 back on the result pipe (lucid.data._transfer); an exception goes back as its class
 and its traceback's text. Before loading batch i the process-wide generators are
@@ -106,8 +107,8 @@ def worker_loop(
                 return
             kind, tag, value = message
             if kind == "epoch":
-                epoch_seed = value
-                order = _order.epoch_order(n, shuffle, epoch_seed)
+                epoch_seed, given = value
+                order = _order.epoch_order(n, shuffle, epoch_seed) if given is None else given
                 _info.seed = (epoch_seed + worker_id) % (1 << 64)
                 _info.epoch_seed = epoch_seed
                 if not started:

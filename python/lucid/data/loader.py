@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+
 from lucid import random as _random
 from lucid.data import _order, _pool
 from lucid.data.collate import default_collate
@@ -46,9 +48,10 @@ class DataLoader:
     lucid.random.Generator for the epoch seeds), ``worker_init_fn`` (called with the
     worker id in each new worker), ``persistent_workers`` (keep the workers between
     epochs), ``prefetch_factor`` (batches in flight per worker, 2 by default),
-    ``timeout`` (seconds to wait for a batch from the workers; 0: no limit) and
+    ``timeout`` (seconds to wait for a batch from the workers; 0: no limit),
     ``multiprocessing_context`` ("fork", "spawn", "forkserver" or a context; fork where
-    the platform has it)."""
+    the platform has it) and ``sampler`` (an iterable of sample indices with a length,
+    taken anew each epoch, such as :class:`DistributedSampler`; not with ``shuffle``)."""
 
     default_collate = staticmethod(default_collate)
 
@@ -67,6 +70,7 @@ class DataLoader:
         prefetch_factor: int | None = None,
         timeout: float = 0,
         multiprocessing_context: Any = None,
+        sampler: Any = None,
     ) -> None:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -75,6 +79,15 @@ class DataLoader:
         self.dataset = dataset
         self.batch_size = _check_int("batch_size", batch_size, 1)
         self.shuffle = _check_bool("shuffle", shuffle)
+        if sampler is not None:
+            if not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+                raise TypeError(
+                    f"sampler must be an iterable of indices with a length, got "
+                    f"{type(sampler).__name__}"
+                )
+            if shuffle:
+                raise ValueError("sampler and shuffle=True cannot be combined (the sampler orders)")
+        self.sampler = sampler
         self.collate_fn = _check_callable("collate_fn", collate_fn) or default_collate
         self.drop_last = _check_bool("drop_last", drop_last)
         self.num_workers = _check_int("num_workers", num_workers, 0)
@@ -111,7 +124,22 @@ class DataLoader:
         self._token = 0
 
     def __len__(self) -> int:
-        return _order.batch_count(len(self.dataset), self.batch_size, self.drop_last)
+        return _order.batch_count(self._samples(), self.batch_size, self.drop_last)
+
+    def _samples(self) -> int:
+        """Samples an epoch visits: the sampler's length, else the dataset's."""
+        return len(self.dataset) if self.sampler is None else len(self.sampler)
+
+    def _epoch_indices(self, epoch_seed: int | None) -> Any:
+        """The epoch's sample indices: the sampler's, else in order or shuffled."""
+        if self.sampler is None:
+            return _order.epoch_order(len(self.dataset), self.shuffle, epoch_seed)
+        order = np.asarray(list(self.sampler), dtype=np.int64)
+        if order.shape != (len(self.sampler),):
+            raise ValueError(
+                f"sampler gave {order.size} indices but its len() is {len(self.sampler)}"
+            )
+        return order
 
     def _needs_seed(self) -> bool:
         return self.shuffle or self.num_workers > 0
@@ -161,7 +189,7 @@ class DataLoader:
             "epoch_seed": self._epoch_seed if in_epoch else None,
             "in_epoch": in_epoch,
             "generator": None if self.generator is None else list(self.generator.get_state()),
-            "dataset_length": len(self.dataset),
+            "dataset_length": self._samples(),
             "batch_size": self.batch_size,
             "shuffle": self.shuffle,
             "drop_last": self.drop_last,
@@ -177,7 +205,7 @@ class DataLoader:
         if missing:
             raise ValueError(f"state is missing {missing}")
         for key, ours in (
-            ("dataset_length", len(self.dataset)),
+            ("dataset_length", self._samples()),
             ("batch_size", self.batch_size),
             ("shuffle", self.shuffle),
             ("drop_last", self.drop_last),
@@ -224,10 +252,9 @@ class _InProcessIter:
     def __init__(self, loader: DataLoader, token: int, start: int, seed: int | None) -> None:
         self._loader = loader
         self._token = token
-        n = len(loader.dataset)
-        self._order = _order.epoch_order(n, loader.shuffle, seed)
+        self._order = loader._epoch_indices(seed)
         self._next = start
-        self._count = _order.batch_count(n, loader.batch_size, loader.drop_last)
+        self._count = _order.batch_count(len(self._order), loader.batch_size, loader.drop_last)
 
     def __iter__(self) -> _InProcessIter:
         return self
@@ -253,7 +280,7 @@ class _WorkerIter:
     def __init__(self, loader: DataLoader, token: int, start: int, seed: int) -> None:
         self._loader = loader
         self._token = token
-        self._count = _order.batch_count(len(loader.dataset), loader.batch_size, loader.drop_last)
+        self._count = _order.batch_count(loader._samples(), loader.batch_size, loader.drop_last)
         self._next = self._sent = start
         self._ready: dict[int, Any] = {}
         self._done = start >= self._count
@@ -263,7 +290,8 @@ class _WorkerIter:
             self._pool = loader._workers
         else:
             self._pool = _pool.WorkerPool(loader, owner=self)
-        self._tag = self._pool.start_epoch(seed)
+        given = None if loader.sampler is None else loader._epoch_indices(seed)
+        self._tag = self._pool.start_epoch(seed, given)
         assert loader.prefetch_factor is not None
         self._window = loader.num_workers * loader.prefetch_factor
         self._fill()
