@@ -13,7 +13,6 @@ import pytest
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")
 
-import lucid  # noqa: E402
 import lucid.nn as nn  # noqa: E402
 from lucid import _demo_depth as sweep  # noqa: E402
 from lucid import demo  # noqa: E402
@@ -117,20 +116,6 @@ def test_a_run_depends_on_its_seed_and_not_on_the_rest_of_the_sweep():
     assert result.accuracies[("breast_cancer", "relu_bn", 2)][0] == test
     assert set(result.statistics["at init"]) == set(sweep.MODELS.values())
     assert all(s.shape == (3, 2) for s in result.statistics["after training"].values())
-
-
-@pytest.mark.parametrize("epochs", [1, 4, 7])
-def test_cosine_annealing_follows_the_closed_form_to_zero(epochs):
-    a, b = nn.Linear(2, 2), nn.Linear(2, 2)
-    optimizer = lucid.optim.Adam(
-        [{"params": a.parameters()}, {"params": b.parameters(), "lr": 0.5}], lr=0.1
-    )
-    step = sweep.cosine_annealing(optimizer, T_max=epochs)
-    for epoch in range(1, epochs + 1):
-        step()
-        for group, lr in zip(optimizer.param_groups, (0.1, 0.5), strict=True):
-            assert group["lr"] == pytest.approx(lr * (1 + math.cos(math.pi * epoch / epochs)) / 2)
-    assert all(abs(group["lr"]) < 1e-15 for group in optimizer.param_groups)
 
 
 def test_build_network_makes_each_kind_with_its_initialisation():

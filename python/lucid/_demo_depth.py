@@ -116,21 +116,6 @@ def build_network(
     return nn.Sequential(*blocks, linear(width, classes))
 
 
-def cosine_annealing(optimizer: lucid.optim.Optimizer, T_max: int) -> Callable[[], None]:  # noqa: N803
-    """A step, called once after each epoch, that sets each group's lr to
-    lr₀·(1 + cos(π·epoch/T_max))/2: from lr₀ at the first epoch toward 0 at T_max."""
-    # Becomes lucid.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=T_max).step
-    base = [group["lr"] for group in optimizer.param_groups]
-    epoch = [0]
-
-    def step() -> None:
-        epoch[0] += 1
-        for group, lr in zip(optimizer.param_groups, base, strict=True):
-            group["lr"] = lr * (1 + math.cos(math.pi * epoch[0] / T_max)) / 2
-
-    return step
-
-
 def train_run(
     kind: str,
     data: Split,
@@ -144,12 +129,12 @@ def train_run(
     x_train, y_train, x_test, y_test = data
     model = build_network(kind, depth, x_train.shape[1], int(y_train.max()) + 1, seed)
     optimizer = lucid.optim.Adam(model.parameters(), lr=LR)
-    schedule = cosine_annealing(optimizer, T_max=epochs)
+    schedule = lucid.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     order = LucidOrder(lucid.random.Generator(seed, stream=2))
     losses = []
     for _ in range(epochs):
         losses.append(train_epoch(model, optimizer, x_train, y_train, order, BATCH_SIZE))
-        schedule()
+        schedule.step()
         if on_epoch is not None:
             on_epoch(losses[-1])
     return np.array(losses), accuracy(model, x_test, y_test), model
