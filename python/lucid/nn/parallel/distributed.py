@@ -23,6 +23,27 @@ ranks counts as zeros there (None on every rank stays None).
 ``no_sync()``: forwards inside it mark their backward as local, so the gradients only
 accumulate; the first backward of a forward outside it averages the accumulated sums.
 
+Dropout masks that do not depend on the world size: a training-mode forward learns every
+rank's batch size (the first dimension of its first Tensor argument, one allgather of
+an int) and runs the module inside ``lucid.random.global_rows(rows, B)``, B the sum of
+the sizes, so each rank's dropout layers draw the masks of the whole global batch and
+keep the bits of the rows this rank holds. Which rows those are is ``batch_rows``:
+
+- ``"strided"`` (the default): rank r holds rows ``range(r, B, W)``, the deal of
+  ``lucid.data.DistributedSampler`` (batch k of every rank together is the single
+  process's batch k). The local sizes must then be those of ``range(r, B, W)``.
+- ``"blocks"``: rank r holds the consecutive rows after those of ranks 0 … r − 1
+  (each global batch cut into consecutive pieces in rank order; any sizes).
+- ``None``: no rows are opened; each rank draws as a lone process would, and a training
+  loop may open ``global_rows`` itself.
+
+So a sample's mask depends only on the generator and its row of the global batch, and
+1, 2 or 4 ranks train with the masks of one process on the global batches. Every rank
+draws the whole batch's mask (B rows' worth of generator words, the same on every rank,
+so the generators stay equal); with one rank nothing is opened, as the rows are the
+batch. Inside the rows the Linear → SELU → AlphaDropout fusion of ``nn.Sequential`` is
+off (the SELU → AlphaDropout pair still fuses).
+
 ``broadcast_buffers``: a training-mode forward first sets the buffers (running
 statistics) to rank 0's. ``ddp.state_dict()`` has PyTorch's ``module.`` prefix, since
 the model is the child ``module``; ``ddp.module.state_dict()`` has none.
@@ -37,16 +58,52 @@ from typing import Any
 
 import numpy as np
 
+from lucid._tensor import Tensor
 from lucid.autograd import hooks
 from lucid.autograd.function import grad_enabled
 from lucid.distributed.collectives import broadcast
 from lucid.distributed.group import communicator
 from lucid.nn.module import Module
 from lucid.nn.parallel.buckets import average, make_buckets
+from lucid.random import global_rows
 
 __all__ = ["DistributedDataParallel"]
 
 _NAME = "DistributedDataParallel"
+_BATCH_ROWS = ("strided", "blocks", None)
+
+
+def _local_rows(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int | None:
+    """The first dimension of the first Tensor among the arguments, or None."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, Tensor):
+            return int(value.shape[0]) if value.shape else None
+    return None
+
+
+def _held_rows(sizes: list[int | None], rank: int, batch_rows: str) -> tuple[range, int] | None:
+    """This rank's rows of the global batch and its size, from every rank's batch size
+    (None: no Tensor argument on that rank); None when no rank has a batch."""
+    if all(size is None for size in sizes):
+        return None
+    if any(size is None for size in sizes):
+        raise ValueError(
+            f"{_NAME}: every rank's forward needs a batched Tensor argument for the "
+            f"dropout rows, got batch sizes {sizes} by rank"
+        )
+    counts = [int(size) for size in sizes if size is not None]
+    total, world = sum(counts), len(counts)
+    if batch_rows == "blocks":
+        start = sum(counts[:rank])
+        return range(start, start + counts[rank]), total
+    strided = [len(range(r, total, world)) for r in range(world)]
+    if counts != strided:
+        raise ValueError(
+            f"{_NAME}: batch_rows='strided' needs the ranks' batch sizes of range(r, B, W) "
+            f"for B={total}, W={world}, that is {strided}, got {counts} (use "
+            "batch_rows='blocks' for consecutive pieces of each global batch)"
+        )
+    return range(rank, total, world), total
 
 
 def _check_same_model(comm: Any, module: Module) -> None:
@@ -91,7 +148,9 @@ class DistributedDataParallel(Module):
 
     ``module``: the model, the same architecture on every rank. ``broadcast_buffers``:
     give the buffers rank 0's values at each training-mode forward. ``bucket_cap_mb``:
-    the size of a gradient bucket in MiB (PyTorch's 25 by default). ``device_ids`` and
+    the size of a gradient bucket in MiB (PyTorch's 25 by default). ``batch_rows``:
+    which rows of the global batch this rank's input holds, for the dropout masks
+    ("strided", "blocks" or None; see the module docstring). ``device_ids`` and
     ``output_device`` are accepted as None or "cpu" only.
     """
 
@@ -102,6 +161,7 @@ class DistributedDataParallel(Module):
         output_device: Any = None,
         broadcast_buffers: bool = True,
         bucket_cap_mb: float = 25,
+        batch_rows: str | None = "strided",
     ) -> None:
         super().__init__()
         comm = communicator(_NAME)
@@ -123,7 +183,14 @@ class DistributedDataParallel(Module):
             raise ValueError(
                 f"{_NAME}: bucket_cap_mb must be a positive number, got {bucket_cap_mb!r}"
             )
+        if batch_rows is not None and not (
+            isinstance(batch_rows, str) and batch_rows in _BATCH_ROWS
+        ):
+            raise ValueError(
+                f"{_NAME}: batch_rows must be 'strided', 'blocks' or None, got {batch_rows!r}"
+            )
         self.module = module
+        self.batch_rows = batch_rows
         self.broadcast_buffers = bool(broadcast_buffers)
         self.bucket_cap_mb = float(bucket_cap_mb)
         _check_same_model(comm, module)
@@ -153,7 +220,17 @@ class DistributedDataParallel(Module):
                 broadcast(buffer, 0)
         if grad_enabled():
             self._armed = self._sync
-        return self.module(*args, **kwargs)
+        if not self.training or self.batch_rows is None:
+            return self.module(*args, **kwargs)
+        comm = communicator(_NAME)
+        if comm.Get_size() == 1:  # the rows are the whole batch: nothing to open
+            return self.module(*args, **kwargs)
+        sizes = comm.allgather(_local_rows(args, kwargs))
+        held = _held_rows(sizes, comm.Get_rank(), self.batch_rows)
+        if held is None:
+            return self.module(*args, **kwargs)
+        with global_rows(*held):
+            return self.module(*args, **kwargs)
 
     def _reduce(self) -> None:
         self._armed = False
