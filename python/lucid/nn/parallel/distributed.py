@@ -64,6 +64,7 @@ from lucid.autograd.function import grad_enabled
 from lucid.distributed.collectives import broadcast
 from lucid.distributed.group import communicator
 from lucid.nn.module import Module
+from lucid.nn.parallel import accumulate as _accumulate
 from lucid.nn.parallel.buckets import average, make_buckets
 from lucid.random import global_rows
 
@@ -236,6 +237,32 @@ class DistributedDataParallel(Module):
         self._armed = False
         # The group as it is now: one destroyed since construction is a RuntimeError.
         average(communicator(_NAME), self._buckets)
+
+    def accumulate(self, loss_fn: Callable[..., Any], *batch: Any, micro_batches: int) -> float:
+        """Forward and backward of this rank's rows of a global batch in micro-batches,
+        with gradients whose bits do not depend on the world size.
+
+        ``batch``: Tensors (or arrays) whose first dimension is this rank's rows
+        ``range(r, B, W)`` of the global batch of B rows (a DistributedSampler's deal;
+        every rank holds B / W), and anything else, passed whole. ``micro_batches``: V,
+        a power of two that the world size divides and that divides B. Each of this
+        rank's V / W micro-batches runs ``loss_fn(self.module, *pieces)``, which returns
+        a 0-d Tensor (the micro-batch's mean loss, say), and its backward. Then every
+        parameter's ``.grad`` gets, added to what it held, the mean of the V
+        micro-batches' gradients, summed in a fixed tree (lucid.nn.parallel.accumulate
+        says which), the same bits on every rank and for every world size dividing V.
+        Returns the mean of the V losses.
+
+        Inside ``loss_fn`` the micro-batch's rows are ``lucid.random.current_rows()``;
+        every generator the model draws from (the default one, each module's
+        ``generator``) starts each micro-batch where it stood at the call, so the
+        dropout masks are those of the global batch. Any other randomness in ``loss_fn``
+        is its own. Layers that mix rows (BatchNorm's statistics) see a micro-batch.
+        """
+        self._armed = False
+        return _accumulate.accumulate(
+            communicator(_NAME), self.module, self._buckets, loss_fn, batch, micro_batches
+        )
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
