@@ -44,6 +44,12 @@ so the generators stay equal); with one rank nothing is opened, as the rows are 
 batch. Inside the rows the Linear → SELU → AlphaDropout fusion of ``nn.Sequential`` is
 off (the SELU → AlphaDropout pair still fuses).
 
+Those masks are the same for every world size; the gradients are not quite: each rank
+sums its own rows, so another world size groups the float sums differently and they
+differ in the last bits (which training with Adam amplifies). ``accumulate`` runs a
+step in micro-batches whose gradients are the same bits for every world size dividing
+their number (lucid.nn.parallel.accumulate says how).
+
 ``broadcast_buffers``: a training-mode forward first sets the buffers (running
 statistics) to rank 0's. ``ddp.state_dict()`` has PyTorch's ``module.`` prefix, since
 the model is the child ``module``; ``ddp.module.state_dict()`` has none.
