@@ -154,7 +154,7 @@ def test_bad_arguments_are_errors_on_every_rank_and_leave_the_gradients():
     ddp.accumulate(_loss, *batch, micro_batches=V)
     before = [p.grad.copy() for p in model.parameters()]
     cases = [
-        (TypeError, "micro_batches must be an int", True),
+        (TypeError, "rank 0: micro_batches must be an int, got True", True),
         (ValueError, "power of two that the world size 2 divides, got micro_batches=3", 3),
         (ValueError, "that the world size 2 divides, got micro_batches=1", 1),
         (ValueError, "micro_batches=16 must divide the global batch of 8 rows", 16),
@@ -165,6 +165,10 @@ def test_bad_arguments_are_errors_on_every_rank_and_leave_the_gradients():
             ddp.accumulate(_loss, *batch, micro_batches=micro_batches)
     with pytest.raises(ValueError, match=r"differ in their first dimension: \[4, 3\]"):
         ddp.accumulate(_loss, batch[0], batch[1][:3], micro_batches=V)
+    # A problem on one rank only is the same error on every rank, naming that rank.
+    ys = batch[1][:3] if rank == 1 else batch[1]
+    with pytest.raises(ValueError, match=r"rank 1: the batch's tensors differ .*\[4, 3\]"):
+        ddp.accumulate(_loss, batch[0], ys, micro_batches=V)
     with pytest.raises(TypeError, match="loss_fn must return a 0-d lucid Tensor, got Tensor"):
         ddp.accumulate(lambda m, xs, ys: m(xs), *batch, micro_batches=V)
     with pytest.raises(TypeError, match="loss_fn must be callable, got int"):

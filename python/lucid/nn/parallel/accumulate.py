@@ -65,26 +65,36 @@ def _power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
-def _rows(batch: tuple[Any, ...]) -> int:
-    """The common first dimension of the batch's Tensors and arrays."""
+def _local(batch: tuple[Any, ...], micro_batches: Any) -> tuple[int, Any]:
+    """This rank's batch rows and micro_batches, or the error that they are."""
+    if isinstance(micro_batches, bool) or not isinstance(micro_batches, (int, np.integer)):
+        raise TypeError(f"micro_batches must be an int, got {micro_batches!r}")
     sizes = [len(t) for t in batch if isinstance(t, (Tensor, np.ndarray)) and t.shape]
     if not sizes:
-        raise ValueError(f"{_NAME}: batch needs at least one batched Tensor or array")
+        raise ValueError("batch needs at least one batched Tensor or array")
     if len(set(sizes)) != 1:
-        raise ValueError(f"{_NAME}: the batch's tensors differ in their first dimension: {sizes}")
-    return sizes[0]
+        raise ValueError(f"the batch's tensors differ in their first dimension: {sizes}")
+    return sizes[0], int(micro_batches)
 
 
-def _check(comm: Any, micro_batches: Any, rows: int) -> tuple[int, int]:
-    """(V, B) after checking, on every rank alike, that the ranks agree and V fits."""
-    if isinstance(micro_batches, bool) or not isinstance(micro_batches, (int, np.integer)):
-        raise TypeError(f"{_NAME}: micro_batches must be an int, got {micro_batches!r}")
-    size = comm.Get_size()
-    views = comm.allgather((int(micro_batches), rows))
+def _check(comm: Any, batch: tuple[Any, ...], micro_batches: Any) -> tuple[int, int]:
+    """(V, B), every rank's arguments checked and exchanged first, so that a problem on
+    any rank is the same error on every rank (none is left waiting in a collective)."""
+    try:
+        view: Any = _local(batch, micro_batches)
+    except (TypeError, ValueError) as error:
+        view = error
+    views = comm.allgather(view)
+    for rank, other in enumerate(views):
+        if isinstance(other, Exception):
+            where = f"rank {rank}: " if comm.Get_size() > 1 else ""
+            raise type(other)(f"{_NAME}: {where}{other}")
     if any(v != views[0] for v in views):
-        each = ", ".join(f"rank {r}: {v[0]} and {v[1]}" for r, v in enumerate(views))
+        each = ", ".join(f"rank {r}: {v[1]} and {v[0]}" for r, v in enumerate(views))
         raise ValueError(f"{_NAME}: the ranks' micro_batches and batch rows differ ({each})")
-    v, total = int(micro_batches), rows * size
+    rows, v = views[0]
+    size = comm.Get_size()
+    total = rows * size
     if not _power_of_two(v) or v % size:
         raise ValueError(
             f"{_NAME}: micro_batches must be a power of two that the world size {size} "
@@ -141,7 +151,7 @@ def accumulate(
     """See the module docstring and ``DistributedDataParallel.accumulate``."""
     if not callable(loss_fn):
         raise TypeError(f"{_NAME}: loss_fn must be callable, got {type(loss_fn).__name__}")
-    v_total, total = _check(comm, micro_batches, _rows(batch))
+    v_total, total = _check(comm, batch, micro_batches)
     rank, size = comm.Get_rank(), comm.Get_size()
     mine = v_total // size
     params = [p for bucket in buckets for p in bucket.params]
