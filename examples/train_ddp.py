@@ -54,10 +54,13 @@ class Run:
             raise ValueError(
                 f"--global-batch must be a multiple of the {world} ranks, got {global_batch}"
             )
-        if micro_batches and (micro_batches % world or global_batch % micro_batches):
+        power_of_two = micro_batches & (micro_batches - 1) == 0
+        if micro_batches and (
+            not power_of_two or micro_batches % world or global_batch % micro_batches
+        ):
             raise ValueError(
-                f"--micro-batches must be a multiple of the {world} ranks that divides "
-                f"--global-batch {global_batch}, got {micro_batches}"
+                f"--micro-batches must be a power of two, a multiple of the {world} ranks, "
+                f"that divides --global-batch {global_batch}, got {micro_batches}"
             )
         digits = load_digits_split(seed)
         if global_batch > len(digits.x_train):
