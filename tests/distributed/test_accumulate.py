@@ -2,7 +2,7 @@
 mean of the micro-batches' gradients, computed alone on each rank as the formula says,
 bit for bit; the masks are the global batch's; the generators end where one pass over
 the global batch leaves them; earlier gradients are added to; bad arguments are errors
-on every rank, leaving the gradients as they were.
+on every rank, leaving the gradients and generators as they were.
 
 Each ``@collective`` test runs on every rank (tests/distributed/_mpi_world.py says how).
 """
@@ -169,8 +169,10 @@ def test_bad_arguments_are_errors_on_every_rank_and_leave_the_gradients():
     ys = batch[1][:3] if rank == 1 else batch[1]
     with pytest.raises(ValueError, match=r"rank 1: the batch's tensors differ .*\[4, 3\]"):
         ddp.accumulate(_loss, batch[0], ys, micro_batches=V)
+    state = _dropouts(model)[0].generator.get_state()
     with pytest.raises(TypeError, match="loss_fn must return a 0-d lucid Tensor, got Tensor"):
-        ddp.accumulate(lambda m, xs, ys: m(xs), *batch, micro_batches=V)
+        ddp.accumulate(lambda m, xs, ys: m(xs), *batch, micro_batches=V)  # after a forward
+    assert _dropouts(model)[0].generator.get_state() == state
     with pytest.raises(TypeError, match="loss_fn must be callable, got int"):
         ddp.accumulate(3, *batch, micro_batches=V)
     for p, g in zip(model.parameters(), before, strict=True):

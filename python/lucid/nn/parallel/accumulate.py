@@ -178,9 +178,11 @@ def accumulate(
             loss.backward()
             losses[v] = float(loss.item())
             leaves[v] = _flatten(buckets, present)
-    except BaseException:
+    except BaseException:  # leave the gradients and generators as they were
         for p, g in zip(params, prior, strict=True):
             p.grad = g
+        for g, state in zip(generators, start, strict=True):
+            g.set_state(state)
         raise
     reduce_array(comm, present, "max")  # 1 where any micro-batch has the gradient
     gathered_losses = dict(kv for part in comm.allgather(losses) for kv in part.items())

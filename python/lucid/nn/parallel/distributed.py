@@ -263,7 +263,9 @@ class DistributedDataParallel(Module):
         every generator the model draws from (the default one, each module's
         ``generator``) starts each micro-batch where it stood at the call, so the
         dropout masks are those of the global batch. Any other randomness in ``loss_fn``
-        is its own. Layers that mix rows (BatchNorm's statistics) see a micro-batch.
+        is its own. Layers that mix rows (BatchNorm's statistics) see a micro-batch. An
+        error (bad arguments, on any rank, or one ``loss_fn`` raises) leaves the
+        gradients and those generators as they were.
         """
         self._armed = False
         return _accumulate.accumulate(
