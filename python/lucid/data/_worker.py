@@ -24,6 +24,7 @@ from typing import Any
 from lucid import _C
 from lucid import random as _random
 from lucid.data import _order, _transfer
+from lucid.data.collate import fetch
 
 __all__ = ["WorkerInfo", "describe_error", "get_worker_info", "worker_loop"]
 
@@ -129,7 +130,7 @@ def worker_loop(
             try:
                 _order.seed_batch(epoch_seed, value)
                 indices = _order.batch_indices(order, value, batch_size)
-                batch = collate_fn([dataset[i] for i in indices])
+                batch = fetch(dataset, indices, collate_fn)
             except Exception as exc:
                 where = f"DataLoader worker process {worker_id} (batch {value})"
                 results.send(("error", tag, value, describe_error(exc, where)))

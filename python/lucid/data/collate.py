@@ -1,4 +1,5 @@
-"""default_collate: a list of samples made into one batch of lucid Tensors."""
+"""default_collate: a list of samples made into one batch of lucid Tensors; fetch: a
+batch of a dataset's samples, as the loader and its workers take it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import numpy as np
 
 from lucid._ops.movement import stack
 from lucid._tensor import Tensor
+from lucid.data.datasets import TensorDataset
 
-__all__ = ["default_collate"]
+__all__ = ["default_collate", "fetch"]
 
 _NUMBERS = (bool, int, float, np.bool_, np.number)
 
@@ -49,3 +51,23 @@ def default_collate(batch: list[Any]) -> Any:
             return type(first)(*fields)
         return tuple(fields)
     return list(batch)
+
+
+def fetch(dataset: Any, indices: Any, collate_fn: Any) -> Any:
+    """``collate_fn([dataset[i] for i in indices])``.
+
+    A TensorDataset under ``default_collate`` whose tensors do not require grad is
+    gathered instead, one numpy take per tensor into new storage: the values, dtypes
+    and shapes of the samples' stack, without a Tensor per sample (128 indexing ops
+    for a batch of 64 pairs). A tensor that requires grad keeps the per-sample path,
+    whose stack carries the graph.
+    """
+    if (
+        collate_fn is default_collate
+        and type(dataset) is TensorDataset
+        and len(indices)
+        and not any(t.requires_grad for t in dataset.tensors)
+    ):
+        picked = np.asarray(indices, dtype=np.int64)  # a bad index: numpy's IndexError
+        return tuple(Tensor(np.take(t.data, picked, axis=0)) for t in dataset.tensors)
+    return collate_fn([dataset[i] for i in indices])

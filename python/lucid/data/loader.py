@@ -15,7 +15,7 @@ import numpy as np
 
 from lucid import random as _random
 from lucid.data import _order, _pool
-from lucid.data.collate import default_collate
+from lucid.data.collate import default_collate, fetch
 
 __all__ = ["DataLoader"]
 
@@ -268,7 +268,7 @@ class _InProcessIter:
             loader._finished(self._token)
             raise StopIteration
         indices = _order.batch_indices(self._order, self._next, loader.batch_size)
-        batch = loader.collate_fn([loader.dataset[i] for i in indices])
+        batch = fetch(loader.dataset, indices, loader.collate_fn)
         self._next += 1
         loader._yielded(self._token)
         return batch
