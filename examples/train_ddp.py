@@ -101,8 +101,12 @@ class Run:
         raise AssertionError("an epoch without a batch")  # the checks above exclude it
 
     def _loss(self, module: nn.Module, x: lucid.Tensor, y: lucid.Tensor) -> lucid.Tensor:
-        """One micro-batch's mean loss; its rows of the masks noted for :meth:`masks`."""
-        out = module(x)
+        """One micro-batch's mean loss."""
+        return F.cross_entropy(module(x), y)
+
+    def _noted_loss(self, module: nn.Module, x: lucid.Tensor, y: lucid.Tensor) -> lucid.Tensor:
+        """:meth:`_loss`, its rows of the masks noted for :meth:`masks`."""
+        loss = self._loss(module, x, y)
         held = lucid.random.current_rows()
         assert held is not None  # accumulate runs this inside the micro-batch's rows
         rows, total = held
@@ -110,30 +114,35 @@ class Run:
             mask = layer.mask.data
             whole = self.last_masks.setdefault(name, np.zeros((total, *mask.shape[1:]), mask.dtype))
             whole[list(rows)] = mask
-        return F.cross_entropy(out, y)
+        return loss
 
-    def step(self) -> float:
-        """One optimizer step on the next global batch; its mean loss over the ranks."""
+    def step(self, note_masks: bool = False) -> float:
+        """One optimizer step on the next global batch: its mean loss over the ranks
+        through ``accumulate``, this rank's own in plain steps. ``note_masks``: keep the
+        step's masks for :meth:`masks` (plain steps always leave them in the layers)."""
         x, y = self._next_batch()
         self.optimizer.zero_grad()
         if self.micro_batches:
             self.last_masks = {}
-            loss = self.ddp.accumulate(self._loss, x, y, micro_batches=self.micro_batches)
+            loss_fn = self._noted_loss if note_masks else self._loss
+            loss = self.ddp.accumulate(loss_fn, x, y, micro_batches=self.micro_batches)
         else:
-            local = F.cross_entropy(self.ddp(x), y)  # this rank's mean; DDP averages
+            local = self._loss(self.ddp, x, y)  # this rank's mean; DDP averages
             local.backward()
-            total = lucid.Tensor(np.array([local.item()]))
-            dist.all_reduce(total, op="mean")
-            loss = float(total.item())
+            loss = local.item()
         self.optimizer.step()
         return loss
 
     def train(self, steps: int) -> float:
-        """``steps`` optimizer steps; the last step's loss."""
+        """``steps`` optimizer steps, the masks of the last noted; its mean loss."""
         self.ddp.train()
         loss = float("nan")
-        for _ in range(steps):
-            loss = self.step()
+        for i in range(steps):
+            loss = self.step(note_masks=i == steps - 1)
+        if not self.micro_batches:  # the ranks' means, averaged
+            total = lucid.Tensor(np.array([loss]))
+            dist.all_reduce(total, op="mean")
+            loss = float(total.item())
         return loss
 
     def masks(self) -> dict[str, np.ndarray]:

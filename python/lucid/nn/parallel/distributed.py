@@ -242,7 +242,9 @@ class DistributedDataParallel(Module):
     def _reduce(self) -> None:
         self._armed = False
         # The group as it is now: one destroyed since construction is a RuntimeError.
-        average(communicator(_NAME), self._buckets)
+        comm = communicator(_NAME)
+        if comm.Get_size() > 1:  # the mean over one rank is its gradient, bit for bit
+            average(comm, self._buckets)
 
     def accumulate(self, loss_fn: Callable[..., Any], *batch: Any, micro_batches: int) -> float:
         """Forward and backward of this rank's rows of a global batch in micro-batches,
