@@ -1,7 +1,12 @@
 """lucid.data.collate.fetch: a TensorDataset's batch under default_collate is gathered
 in one take per tensor, with the bits, dtypes and shapes of the per-sample stack; a
 tensor that requires grad, another collate_fn or another dataset take the per-sample
-path; a loader gives the same batches as before."""
+path; a loader gives the same batches as before, in-process and from workers (in a
+child interpreter with a timeout, so a hang fails the test)."""
+
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -66,7 +71,6 @@ def test_other_cases_take_the_per_sample_path():
 
 
 def test_a_loader_gives_the_per_sample_batches():
-    # With workers: tests/data/test_loader_workers.py, in a child with a timeout.
     ds = _dataset()
     loader = DataLoader(ds, 6, shuffle=True, generator=lucid.random.Generator(4))
     order = DataLoader(TensorDataset(np.arange(20)), 6, shuffle=True,
@@ -74,3 +78,34 @@ def test_a_loader_gives_the_per_sample_batches():
     for batch, (indices,) in zip(loader, order, strict=True):
         want = _per_sample(ds, indices.data.tolist())
         assert all(g.data.tobytes() == w.data.tobytes() for g, w in zip(batch, want, strict=True))
+
+
+WORKERS = """
+import numpy as np
+import lucid
+from lucid.data import DataLoader, TensorDataset, default_collate
+
+rng = np.random.default_rng(0)
+ds = TensorDataset(rng.normal(size=(20, 3)).astype(np.float32), rng.integers(0, 5, size=20))
+order = DataLoader(TensorDataset(np.arange(20)), 6, shuffle=True,
+                   generator=lucid.random.Generator(4))
+loader = DataLoader(ds, 6, shuffle=True, num_workers=2, generator=lucid.random.Generator(4))
+count = 0
+for batch, (indices,) in zip(loader, order, strict=True):
+    want = default_collate([ds[i] for i in indices.data.tolist()])
+    for g, w in zip(batch, want, strict=True):
+        assert (g.dtype, g.shape) == (w.dtype, w.shape)
+        assert g.data.tobytes() == w.data.tobytes()
+    count += 1
+assert count == 4
+print("ok")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses fork")
+def test_workers_give_the_per_sample_batches():
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(WORKERS)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]

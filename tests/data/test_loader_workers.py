@@ -397,21 +397,3 @@ def test_a_slow_worker_past_the_timeout_is_a_runtime_error():
             assert "multiprocessing_context must be one of" in str(exc)
         """
     )
-
-
-def test_tensor_dataset_batches_from_workers_are_the_per_sample_stacks():
-    # Workers gather a TensorDataset's batch in one take per tensor (collate.fetch).
-    run_child("""
-    rng = np.random.default_rng(0)
-    ds = TensorDataset(rng.normal(size=(20, 3)).astype(np.float32), rng.integers(0, 5, size=20))
-    order = DataLoader(TensorDataset(np.arange(20)), 6, shuffle=True,
-                       generator=lucid.random.Generator(4))
-    loader = DataLoader(ds, 6, shuffle=True, num_workers=2, generator=lucid.random.Generator(4))
-    for batch, (indices,) in zip(loader, order, strict=True):
-        want = lucid.data.default_collate([ds[i] for i in indices.data.tolist()])
-        for g, w in zip(batch, want, strict=True):
-            assert (g.dtype, g.shape) == (w.dtype, w.shape)
-            assert g.data.tobytes() == w.data.tobytes()
-    del loader
-    gc.collect()
-    """)

@@ -5,7 +5,8 @@ modules called one by one give: the output, the gradients of the input, the weig
 the bias (for a full upstream gradient and for the seed of ``backward()``), the mask
 and the generator's state after, at every SIMD level and for 1 and 2 threads. Where
 the rule does not hold (hooks, other classes, dtypes or shapes that need a cast or a
-reshape, eval mode, p = 0), Sequential runs as before, with the same results.
+reshape, eval mode, p = 0), Sequential runs as before, with the same results. Inside
+``lucid.random.global_rows`` the node fuses too, with the modules' bits there.
 """
 
 import numpy as np
@@ -87,6 +88,29 @@ def test_repeated_steps_draw_the_same_masks_as_the_modules():
     fused, plain = block(np.float32, 0.3), block(np.float32, 0.3)
     for _ in range(3):
         assert_same(results(fused, x, dy, whole), results(plain, x, dy, one_by_one))
+
+
+@pytest.mark.parametrize("rows", [range(1, 2 * BATCH, 2), range(BATCH, 2 * BATCH)])
+def test_inside_global_rows_the_node_has_the_modules_bits(rows):
+    """Rows dealt as DistributedSampler deals them, or a block: the node keeps its rows'
+    part of the whole batch's mask, as the three modules do."""
+    x, dy = data(np.float32)
+
+    def in_rows(call):
+        def run(model, inp):
+            with lucid.random.global_rows(rows, 2 * BATCH):
+                return call(model, inp)
+
+        return run
+
+    def check():
+        for p, grad in ((0.2, dy), (1.0, None)):
+            got = results(block(np.float32, p), x, grad, in_rows(whole))
+            ref = results(block(np.float32, p), x, grad, in_rows(one_by_one))
+            assert type(got[0]._ctx) is LinearSeluAlphaDropout
+            assert_same(got, ref)
+
+    at_every_level_and_thread_count(check)
 
 
 def test_only_the_gradients_asked_for_are_made():

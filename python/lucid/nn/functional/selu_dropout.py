@@ -26,6 +26,7 @@ from lucid.nn.functional.dropout import (
     RowDropout,
     _identity,
     _node,
+    _rows_mask,
     channel_noise_shape,
     check_p,
 )
@@ -67,7 +68,9 @@ class LinearSeluAlphaDropout(Function):
     code (:func:`lucid.nn.functional.linear.affine`), then the fused SELU → alpha
     dropout kernel on z; backward runs that kernel's backward and the Linear node's
     gradients. The same calls in the same order as the two nodes, so the same bits, with
-    one node's bookkeeping instead of two and z kept inside the node."""
+    one node's bookkeeping instead of two and z kept inside the node. Inside
+    ``lucid.random.global_rows`` the mask is the held rows' part of the whole batch's
+    (``_rows_mask``) and the kernels are the per-row ones, as the pair's would be."""
 
     saved_inputs = {0: (1,), 1: (0,)}  # x for W's gradient, W for x's (as Linear's)
     fresh_grads = True  # as Linear's
@@ -78,12 +81,21 @@ class LinearSeluAlphaDropout(Function):
     ) -> np.ndarray:
         z = affine(self, x, w, b)
         self.z = z.reshape(-1)
-        y, self.mask = _C.selu_alpha_dropout_forward(self.z, p, generator)
+        held = _random.current_rows()
+        self.rows = held is not None
+        if held is None:
+            y, self.mask = _C.selu_alpha_dropout_forward(self.z, p, generator)
+        else:  # one bit per element: rows of one element
+            self.mask = _rows_mask(held, z.shape, z.shape, p, generator, "alpha")
+            y = _C.selu_alpha_dropout_rows_forward(self.z, self.mask, 1)
         return np.asarray(y).reshape(z.shape)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:  # type: ignore[override]
         dy = kernel_gradient(grad, self.z.dtype)
-        dz = _C.selu_alpha_dropout_backward(self.z, dy, self.mask)
+        if self.rows:
+            dz = _C.selu_alpha_dropout_rows_backward(self.z, dy, self.mask, 1)
+        else:
+            dz = _C.selu_alpha_dropout_backward(self.z, dy, self.mask)
         return (*affine_grads(self, np.asarray(dz).reshape(grad.shape)), None, None)
 
 

@@ -19,7 +19,6 @@ from typing import Any, cast
 
 import numpy as np
 
-from lucid import random as _random
 from lucid._tensor import Tensor
 from lucid.nn.module import Module
 from lucid.nn.modules.activation import SELU
@@ -98,9 +97,9 @@ def _fuses_linear(modules: list[Module], i: int, input_: Any) -> bool:
     computes bit for bit (selu_dropout.LinearSeluAlphaDropout): the pair fuses, the
     dropout draws (p > 0), and ``input_`` is 2-D in the dtype of the Linear's weight
     and bias, of shapes that fit (anything else runs as before and gives its errors),
-    so no cast or reshape comes between. Inside ``lucid.random.global_rows`` the
-    Linear runs apart (its node draws the whole mask itself)."""
-    if i + 2 >= len(modules) or _random.current_rows() is not None:
+    so no cast or reshape comes between (inside ``lucid.random.global_rows`` too: the
+    node then keeps its rows' part of the whole batch's mask, as the pair would)."""
+    if i + 2 >= len(modules):
         return False
     linear, dropout = modules[i], modules[i + 2]
     if type(linear) is not Linear or linear._hooked or type(dropout) is not AlphaDropout:

@@ -41,8 +41,8 @@ So a sample's mask depends only on the generator and its row of the global batch
 1, 2 or 4 ranks train with the masks of one process on the global batches. Every rank
 draws the whole batch's mask (B rows' worth of generator words, the same on every rank,
 so the generators stay equal); with one rank nothing is opened, as the rows are the
-batch. Inside the rows the Linear → SELU → AlphaDropout fusion of ``nn.Sequential`` is
-off (the SELU → AlphaDropout pair still fuses).
+batch. ``nn.Sequential``'s fused nodes (SELU → AlphaDropout, and Linear before them)
+fuse inside the rows too.
 
 Those masks are the same for every world size; the gradients are not quite: each rank
 sums its own rows, so another world size groups the float sums differently and they
