@@ -13,27 +13,17 @@ bits, which the script checks first.
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import timeit
 
 import numpy as np
+from bench_ddp import cpu_name  # this folder is on the path of a script in it
 
 from lucid.data import TensorDataset, default_collate
 from lucid.data.collate import fetch
 from lucid.demo import load_digits_split
 
 ROUNDS, CALLS = 7, 200
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
