@@ -173,7 +173,7 @@ def test_bad_arguments_are_errors_on_every_rank_and_leave_the_gradients():
     with pytest.raises(TypeError, match="loss_fn must return a 0-d lucid Tensor, got Tensor"):
         ddp.accumulate(lambda m, xs, ys: m(xs), *batch, micro_batches=V)  # after a forward
     assert _dropouts(model)[0].generator.get_state() == state
-    with pytest.raises(TypeError, match="loss_fn must be callable, got int"):
+    with pytest.raises(TypeError, match="rank 0: loss_fn must be callable, got int"):
         ddp.accumulate(3, *batch, micro_batches=V)
     for p, g in zip(model.parameters(), before, strict=True):
         assert p.grad.tobytes() == g.tobytes()

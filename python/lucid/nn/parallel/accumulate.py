@@ -65,8 +65,10 @@ def _power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
-def _local(batch: tuple[Any, ...], micro_batches: Any) -> tuple[int, Any]:
+def _local(loss_fn: Any, batch: tuple[Any, ...], micro_batches: Any) -> tuple[int, Any]:
     """This rank's batch rows and micro_batches, or the error that they are."""
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     if isinstance(micro_batches, bool) or not isinstance(micro_batches, (int, np.integer)):
         raise TypeError(f"micro_batches must be an int, got {micro_batches!r}")
     sizes = [len(t) for t in batch if isinstance(t, (Tensor, np.ndarray)) and t.shape]
@@ -77,11 +79,11 @@ def _local(batch: tuple[Any, ...], micro_batches: Any) -> tuple[int, Any]:
     return sizes[0], int(micro_batches)
 
 
-def _check(comm: Any, batch: tuple[Any, ...], micro_batches: Any) -> tuple[int, int]:
+def _check(comm: Any, loss_fn: Any, batch: tuple[Any, ...], micro_batches: Any) -> tuple[int, int]:
     """(V, B), every rank's arguments checked and exchanged first, so that a problem on
     any rank is the same error on every rank (none is left waiting in a collective)."""
     try:
-        view: Any = _local(batch, micro_batches)
+        view: Any = _local(loss_fn, batch, micro_batches)
     except (TypeError, ValueError) as error:
         view = error
     views = comm.allgather(view)
@@ -149,9 +151,7 @@ def accumulate(
     micro_batches: Any,
 ) -> float:
     """See the module docstring and ``DistributedDataParallel.accumulate``."""
-    if not callable(loss_fn):
-        raise TypeError(f"{_NAME}: loss_fn must be callable, got {type(loss_fn).__name__}")
-    v_total, total = _check(comm, batch, micro_batches)
+    v_total, total = _check(comm, loss_fn, batch, micro_batches)
     rank, size = comm.Get_rank(), comm.Get_size()
     mine = v_total // size
     params = [p for bucket in buckets for p in bucket.params]
